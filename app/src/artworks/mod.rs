@@ -1,0 +1,10 @@
+//! Artworks: the rows behind the merchant pages, and the reconciler that
+//! notices when the resizer has finished one.
+
+pub mod reconcile;
+mod repo;
+
+pub use repo::{
+    Artwork, ArtworkStatus, GalleryPage, NewArtwork, PageCursor, Rendition, Renditions,
+};
+pub use repo::{find, gallery_page, insert, mark_ready, processing_since};

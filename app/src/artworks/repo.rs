@@ -1,0 +1,260 @@
+use easel_resizer::{image::ImageFormat, keys::ArtworkId, manifest::ManifestEntry};
+use sqlx::{PgExecutor, PgPool, types::Json};
+use time::OffsetDateTime;
+
+/// One web rendition as the resizer's manifest describes it.
+pub type Rendition = ManifestEntry;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArtworkStatus {
+    /// Stored; the resizer has not finished yet.
+    Processing,
+    Ready {
+        resized_at: OffsetDateTime,
+        renditions: Renditions,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Renditions(pub Vec<Rendition>);
+
+impl Renditions {
+    pub fn get(&self, name: &str) -> Option<&Rendition> {
+        self.0.iter().find(|r| r.name == name)
+    }
+    /// Smallest first, as `srcset` and a thumbnail want them.
+    pub fn by_width(&self) -> Vec<&Rendition> {
+        let mut v: Vec<&Rendition> = self.0.iter().collect();
+        v.sort_by_key(|r| r.width);
+        v
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Artwork {
+    pub id: ArtworkId,
+    pub original_key: String,
+    pub original_filename: String,
+    pub format: ImageFormat,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+    pub uploaded_at: OffsetDateTime,
+    pub status: ArtworkStatus,
+}
+
+pub struct NewArtwork<'a> {
+    pub id: ArtworkId,
+    pub original_key: &'a str,
+    pub original_filename: &'a str,
+    pub format: ImageFormat,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: uuid::Uuid,
+    original_key: String,
+    original_filename: String,
+    format: String,
+    width: i32,
+    height: i32,
+    bytes: i64,
+    uploaded_at: OffsetDateTime,
+    resized_at: Option<OffsetDateTime>,
+    renditions: Option<Json<Renditions>>,
+}
+
+/// `SELECT <columns> FROM artworks` as a literal, so every query stays a
+/// static string (sqlx refuses SQL built at run time unless told otherwise).
+macro_rules! select_artworks {
+    ($($rest:literal)*) => {
+        concat!(
+            "SELECT id, original_key, original_filename, format, width, height, bytes, uploaded_at, resized_at, renditions FROM artworks ",
+            $($rest),*
+        )
+    };
+}
+
+impl TryFrom<Row> for Artwork {
+    type Error = sqlx::Error;
+    fn try_from(r: Row) -> Result<Self, Self::Error> {
+        let format = match r.format.as_str() {
+            "png" => ImageFormat::Png,
+            "jpeg" => ImageFormat::Jpeg,
+            other => {
+                return Err(sqlx::Error::Decode(
+                    format!("unknown artwork format {other:?}").into(),
+                ));
+            }
+        };
+        let status = match (r.resized_at, r.renditions) {
+            (Some(resized_at), Some(Json(renditions))) => ArtworkStatus::Ready {
+                resized_at,
+                renditions,
+            },
+            _ => ArtworkStatus::Processing,
+        };
+        Ok(Artwork {
+            id: ArtworkId::from(r.id),
+            original_key: r.original_key,
+            original_filename: r.original_filename,
+            format,
+            width: r.width as u32,
+            height: r.height as u32,
+            bytes: r.bytes as u64,
+            uploaded_at: r.uploaded_at,
+            status,
+        })
+    }
+}
+
+fn format_str(f: ImageFormat) -> &'static str {
+    match f {
+        ImageFormat::Png => "png",
+        ImageFormat::Jpeg => "jpeg",
+    }
+}
+
+pub async fn insert(db: impl PgExecutor<'_>, a: &NewArtwork<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO artworks (id, original_key, original_filename, format, width, height, bytes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(a.id.as_uuid())
+    .bind(a.original_key)
+    .bind(a.original_filename)
+    .bind(format_str(a.format))
+    .bind(a.width as i32)
+    .bind(a.height as i32)
+    .bind(a.bytes as i64)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn find(pool: &PgPool, id: ArtworkId) -> Result<Option<Artwork>, sqlx::Error> {
+    let row: Option<Row> = sqlx::query_as(select_artworks!("WHERE id = $1"))
+        .bind(id.as_uuid())
+        .fetch_optional(pool)
+        .await?;
+    row.map(Artwork::try_from).transpose()
+}
+
+/// Records the resizer's result. Only a processing row changes, so a late
+/// duplicate manifest never rewrites a finished one.
+pub async fn mark_ready(
+    pool: &PgPool,
+    id: ArtworkId,
+    renditions: &Renditions,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE artworks SET resized_at = now(), renditions = $2 WHERE id = $1 AND resized_at IS NULL")
+        .bind(id.as_uuid())
+        .bind(Json(renditions))
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Unfinished artworks uploaded after `since`, oldest first.
+pub async fn processing_since(
+    pool: &PgPool,
+    since: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<Artwork>, sqlx::Error> {
+    let rows: Vec<Row> = sqlx::query_as(select_artworks!(
+        "WHERE resized_at IS NULL AND uploaded_at >= $1 ORDER BY uploaded_at LIMIT $2"
+    ))
+    .bind(since)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(Artwork::try_from).collect()
+}
+
+/// Where a gallery page starts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PageCursor {
+    Newest,
+    /// Artworks older than this one.
+    Before(ArtworkId),
+    /// Artworks newer than this one.
+    After(ArtworkId),
+}
+
+#[derive(Debug)]
+pub struct GalleryPage {
+    pub items: Vec<Artwork>,
+    pub has_newer: bool,
+    pub has_older: bool,
+}
+
+/// One page of finished artworks, newest first. Keyset paging on the
+/// time-ordered id: each page is one index range scan however deep it is.
+pub async fn gallery_page(
+    pool: &PgPool,
+    cursor: PageCursor,
+    per_page: i64,
+) -> Result<GalleryPage, sqlx::Error> {
+    let mut rows: Vec<Row> = match cursor {
+        PageCursor::Newest => {
+            sqlx::query_as(select_artworks!(
+                "WHERE resized_at IS NOT NULL ORDER BY id DESC LIMIT $1"
+            ))
+            .bind(per_page)
+            .fetch_all(pool)
+            .await?
+        }
+        PageCursor::Before(id) => {
+            sqlx::query_as(select_artworks!(
+                "WHERE resized_at IS NOT NULL AND id < $1 ORDER BY id DESC LIMIT $2"
+            ))
+            .bind(id.as_uuid())
+            .bind(per_page)
+            .fetch_all(pool)
+            .await?
+        }
+        PageCursor::After(id) => {
+            sqlx::query_as(select_artworks!(
+                "WHERE resized_at IS NOT NULL AND id > $1 ORDER BY id ASC LIMIT $2"
+            ))
+            .bind(id.as_uuid())
+            .bind(per_page)
+            .fetch_all(pool)
+            .await?
+        }
+    };
+    if matches!(cursor, PageCursor::After(_)) {
+        rows.reverse();
+    }
+    let (has_newer, has_older) = match (rows.first(), rows.last()) {
+        (Some(first), Some(last)) => {
+            let exists = |sql: &'static str, id: uuid::Uuid| async move {
+                sqlx::query_scalar::<_, bool>(sql)
+                    .bind(id)
+                    .fetch_one(pool)
+                    .await
+            };
+            (
+                exists("SELECT EXISTS (SELECT 1 FROM artworks WHERE resized_at IS NOT NULL AND id > $1)", first.id).await?,
+                exists("SELECT EXISTS (SELECT 1 FROM artworks WHERE resized_at IS NOT NULL AND id < $1)", last.id).await?,
+            )
+        }
+        // An empty page past either end still offers the way back.
+        _ => (
+            matches!(cursor, PageCursor::Before(_)),
+            matches!(cursor, PageCursor::After(_)),
+        ),
+    };
+    let items = rows
+        .into_iter()
+        .map(Artwork::try_from)
+        .collect::<Result<_, _>>()?;
+    Ok(GalleryPage {
+        items,
+        has_newer,
+        has_older,
+    })
+}

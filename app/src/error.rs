@@ -1,0 +1,101 @@
+//! How failures reach people. Each error is mapped to a status and a page
+//! here, once; details of server-side failures go to the log, never to the
+//! page.
+
+use axum::response::Response;
+use easel_resizer::image::ImageError;
+use http::StatusCode;
+
+use crate::{pages, storage::objects::StorageError};
+
+/// Why an upload did not happen. Every variant leaves nothing stored.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("No file was chosen. Please choose a PNG or JPEG image to upload.")]
+    NoFile,
+    #[error("The file you chose is empty. Please choose a PNG or JPEG image.")]
+    EmptyFile,
+    #[error("The file is larger than the {} MB limit. Please upload a smaller image.", limit / (1024 * 1024))]
+    TooLarge { limit: u64 },
+    #[error("{0}")]
+    Image(#[from] ImageError),
+    #[error("The upload did not arrive complete. Please try again.")]
+    Malformed(String),
+    #[error(
+        "We could not store your artwork just now. Nothing was saved; please try again in a moment."
+    )]
+    Storage(#[from] StorageError),
+    #[error(
+        "We could not store your artwork just now. Nothing was saved; please try again in a moment."
+    )]
+    Database(#[from] sqlx::Error),
+}
+
+impl UploadError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            UploadError::NoFile | UploadError::EmptyFile | UploadError::Malformed(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            UploadError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            UploadError::Image(e) => match e {
+                ImageError::UnsupportedFormat => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ImageError::TooLarge { .. } | ImageError::TooManyPixels { .. } => {
+                    StatusCode::PAYLOAD_TOO_LARGE
+                }
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            },
+            UploadError::Storage(_) | UploadError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    pub async fn into_page(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = ?self, "upload failed on our side");
+        } else {
+            tracing::info!(reason = %self, status = status.as_u16(), "upload refused");
+        }
+        pages::render("/upload", status, pages::try_again::page(self.to_string())).await
+    }
+}
+
+/// Failures of the read-only pages.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for PageError {
+    fn from(e: sqlx::Error) -> Self {
+        PageError::Unexpected(anyhow::Error::new(e).context("database query"))
+    }
+}
+
+impl From<StorageError> for PageError {
+    fn from(e: StorageError) -> Self {
+        PageError::Unexpected(anyhow::Error::new(e))
+    }
+}
+
+impl PageError {
+    pub async fn into_page(self, path: &str) -> Response {
+        match self {
+            PageError::NotFound => {
+                pages::render(path, StatusCode::NOT_FOUND, pages::not_found::page()).await
+            }
+            PageError::Unexpected(e) => {
+                tracing::error!(error = ?e, path, "page failed");
+                pages::render(
+                    path,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    pages::server_error::page(),
+                )
+                .await
+            }
+        }
+    }
+}

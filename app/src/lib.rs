@@ -1,0 +1,15 @@
+//! Easel's web console: the merchant pages (upload, confirmation, gallery)
+//! rendered on the server with Leptos on axum, and the storage and database
+//! access behind them.
+
+pub mod artworks;
+pub mod db;
+pub mod error;
+pub mod headers;
+pub mod pages;
+pub mod router;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod storage;

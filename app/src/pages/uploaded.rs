@@ -1,0 +1,55 @@
+use leptos::prelude::*;
+
+use super::Layout;
+use crate::{
+    artworks::{Artwork, ArtworkStatus},
+    routes::media::media_path,
+};
+
+/// Seconds between automatic reloads while the resizer works.
+const REFRESH_SECONDS: u32 = 2;
+
+/// `/uploaded/<id>`: the confirmation, with the finished thumbnail once the
+/// resizer is done.
+#[component]
+pub fn UploadedPage(artwork: Artwork) -> impl IntoView {
+    let processing = matches!(artwork.status, ArtworkStatus::Processing);
+    let body = match &artwork.status {
+        ArtworkStatus::Processing => view! {
+            <p class="status processing" role="status">
+                "Processing: we are preparing your artwork for the gallery. This page updates by itself."
+            </p>
+        }
+        .into_any(),
+        ArtworkStatus::Ready { renditions, .. } => {
+            let thumb = renditions.get("thumb").cloned();
+            let largest = renditions.by_width().last().map(|r| r.name.clone()).unwrap_or_else(|| "thumb".into());
+            view! {
+                <p class="status ready" role="status">"Ready: your artwork is in the gallery."</p>
+                {thumb.map(|t| view! {
+                    <a href=media_path(artwork.id, &largest)>
+                        <img class="artwork" src=media_path(artwork.id, &t.name) width=t.width height=t.height
+                            alt=artwork.original_filename.clone()/>
+                    </a>
+                })}
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <Layout title="Artwork uploaded".to_string() refresh=processing.then_some(REFRESH_SECONDS)>
+            <h1>"Thank you! Your artwork was uploaded."</h1>
+            <p class="filename">{artwork.original_filename.clone()}</p>
+            {body}
+            <p class="actions">
+                <a class="button" href="/">"Upload Another Artwork"</a>
+                " "
+                <a class="button" href="/gallery">"Open Gallery"</a>
+            </p>
+        </Layout>
+    }
+}
+
+pub fn page(artwork: Artwork) -> impl Fn() -> AnyView + Clone + Send + Sync + 'static {
+    move || view! { <UploadedPage artwork=artwork.clone()/> }.into_any()
+}

@@ -1,0 +1,8 @@
+//! One folder per page, one file per method.
+
+pub mod assets;
+pub mod gallery;
+pub mod health;
+pub mod media;
+pub mod upload;
+pub mod uploaded;

@@ -1,0 +1,3 @@
+mod get;
+
+pub use get::uploaded;

@@ -1,0 +1,260 @@
+//! Configuration, layered from the environment. Every variable has a local
+//! default; a malformed value stops start-up with a message naming it.
+//! The README's settings table lists the same variables — keep them in step.
+
+use std::{fmt, net::SocketAddr, str::FromStr};
+
+use easel_resizer::image::{EncodeOptions, Limits, RenditionSpec, parse_renditions};
+
+use crate::storage::BucketNames;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{var} is not valid: {reason} (got {value:?})")]
+pub struct SettingsError {
+    pub var: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+/// A database URL. It carries a password, so `Debug` never prints it.
+#[derive(Clone)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Keep scheme, host and database; drop the credentials.
+        let redacted = match (self.0.find("://"), self.0.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                format!("{}://***@{}", &self.0[..scheme], &self.0[at + 1..])
+            }
+            _ => self.0.clone(),
+        };
+        f.write_str(&redacted)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AwsSettings {
+    /// `Some` for a local emulator (moto); `None` means real AWS.
+    pub endpoint: Option<String>,
+    pub region: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct UploadSettings {
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub http_addr: SocketAddr,
+    pub database_url: DatabaseUrl,
+    pub aws: AwsSettings,
+    pub buckets: BucketNames,
+    pub upload: UploadSettings,
+    pub renditions: Vec<RenditionSpec>,
+    pub encode: EncodeOptions,
+}
+
+pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:3000";
+pub const DEFAULT_REGION: &str = "eu-west-1";
+
+impl Settings {
+    /// Reads every setting from the process environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests and `cargo ops` can layer
+    /// their own values over the environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let get = |var: &'static str, default: &str| {
+            lookup(var)
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| default.to_owned())
+        };
+        let http_addr = parse(
+            &get("EASEL_HTTP_ADDR", DEFAULT_HTTP_ADDR),
+            "EASEL_HTTP_ADDR",
+        )?;
+        let database_url = lookup("DATABASE_URL")
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| SettingsError {
+                var: "DATABASE_URL",
+                value: String::new(),
+                reason: "it must be set (`cargo ops up` sets it for you)".into(),
+            })?;
+        if !database_url.starts_with("postgres://") && !database_url.starts_with("postgresql://") {
+            return Err(SettingsError {
+                var: "DATABASE_URL",
+                value: DatabaseUrl::new(&database_url).redacted(),
+                reason: "it must start with postgres://".into(),
+            });
+        }
+        let endpoint = lookup("EASEL_AWS_ENDPOINT").filter(|v| !v.is_empty());
+        if let Some(e) = &endpoint
+            && !(e.starts_with("http://") || e.starts_with("https://"))
+        {
+            return Err(SettingsError {
+                var: "EASEL_AWS_ENDPOINT",
+                value: e.clone(),
+                reason: "it must be an http:// or https:// URL".into(),
+            });
+        }
+        let region = get("EASEL_AWS_REGION", DEFAULT_REGION);
+        let d = BucketNames::with_prefix(BucketNames::DEFAULT_PREFIX);
+        let buckets = BucketNames {
+            originals: bucket_name(
+                get("EASEL_ORIGINALS_BUCKET", &d.originals),
+                "EASEL_ORIGINALS_BUCKET",
+            )?,
+            resized: bucket_name(
+                get("EASEL_RESIZED_BUCKET", &d.resized),
+                "EASEL_RESIZED_BUCKET",
+            )?,
+            backup: bucket_name(get("EASEL_BACKUP_BUCKET", &d.backup), "EASEL_BACKUP_BUCKET")?,
+        };
+        let defaults = Limits::default();
+        let limits = Limits {
+            max_bytes: parse(
+                &get("EASEL_MAX_UPLOAD_BYTES", &defaults.max_bytes.to_string()),
+                "EASEL_MAX_UPLOAD_BYTES",
+            )?,
+            max_pixels: parse(
+                &get("EASEL_MAX_PIXELS", &defaults.max_pixels.to_string()),
+                "EASEL_MAX_PIXELS",
+            )?,
+            max_alloc: defaults.max_alloc,
+        };
+        let renditions_raw = get("EASEL_RENDITIONS", "thumb=400,display=1600");
+        let renditions = parse_renditions(&renditions_raw).map_err(|e| SettingsError {
+            var: "EASEL_RENDITIONS",
+            value: renditions_raw.clone(),
+            reason: e.to_string(),
+        })?;
+        if !renditions.iter().any(|r| r.name == "thumb") {
+            return Err(SettingsError {
+                var: "EASEL_RENDITIONS",
+                value: renditions_raw,
+                reason: "the gallery needs a rendition named `thumb`".into(),
+            });
+        }
+        let quality: u8 = parse(&get("EASEL_JPEG_QUALITY", "85"), "EASEL_JPEG_QUALITY")?;
+        if !(1..=100).contains(&quality) {
+            return Err(SettingsError {
+                var: "EASEL_JPEG_QUALITY",
+                value: quality.to_string(),
+                reason: "it must be between 1 and 100".into(),
+            });
+        }
+        Ok(Self {
+            http_addr,
+            database_url: DatabaseUrl::new(database_url),
+            aws: AwsSettings { endpoint, region },
+            buckets,
+            upload: UploadSettings { limits },
+            renditions,
+            encode: EncodeOptions {
+                jpeg_quality: quality,
+            },
+        })
+    }
+}
+
+impl DatabaseUrl {
+    pub fn redacted(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+fn parse<T: FromStr>(value: &str, var: &'static str) -> Result<T, SettingsError>
+where
+    T::Err: fmt::Display,
+{
+    value.trim().parse().map_err(|e: T::Err| SettingsError {
+        var,
+        value: value.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// S3's own naming rule, checked here so a typo fails at start-up rather
+/// than on the first upload.
+fn bucket_name(value: String, var: &'static str) -> Result<String, SettingsError> {
+    let ok = (3..=63).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && value.as_bytes()[0].is_ascii_alphanumeric()
+        && value.as_bytes()[value.len() - 1].is_ascii_alphanumeric();
+    if ok {
+        Ok(value)
+    } else {
+        Err(SettingsError {
+            var,
+            value,
+            reason: "an S3 bucket name is 3–63 lowercase letters, digits, dots or hyphens".into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    const DB: (&str, &str) = (
+        "DATABASE_URL",
+        "postgres://easel:secret@127.0.0.1:5432/easel",
+    );
+
+    #[test]
+    fn defaults_apply_when_only_the_database_is_given() {
+        let s = with(&[DB]).unwrap();
+        assert_eq!(s.http_addr.to_string(), DEFAULT_HTTP_ADDR);
+        assert_eq!(s.upload.limits.max_bytes, 25 * 1024 * 1024);
+        assert_eq!(s.renditions.len(), 2);
+        assert!(s.aws.endpoint.is_none());
+    }
+
+    #[test]
+    fn malformed_values_name_their_variable() {
+        for (var, value) in [
+            ("EASEL_HTTP_ADDR", "localhost"),
+            ("EASEL_MAX_UPLOAD_BYTES", "lots"),
+            ("EASEL_ORIGINALS_BUCKET", "Bad_Name"),
+            ("EASEL_JPEG_QUALITY", "0"),
+            ("EASEL_AWS_ENDPOINT", "127.0.0.1:5000"),
+            ("EASEL_RENDITIONS", "display=1600"),
+        ] {
+            let err = with(&[DB, (var, value)]).unwrap_err();
+            assert_eq!(err.var, var, "{err}");
+        }
+        assert_eq!(with(&[]).unwrap_err().var, "DATABASE_URL");
+    }
+
+    #[test]
+    fn database_url_debug_hides_the_password() {
+        let s = with(&[DB]).unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("127.0.0.1:5432/easel"));
+    }
+}

@@ -1,0 +1,14 @@
+use aws_sdk_s3::Client as S3Client;
+use easel_resizer::image::Limits;
+use sqlx::PgPool;
+
+use crate::storage::BucketNames;
+
+/// What every handler may need; cheap to clone (each field is a handle).
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub s3: S3Client,
+    pub buckets: BucketNames,
+    pub limits: Limits,
+}

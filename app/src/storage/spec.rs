@@ -1,0 +1,236 @@
+//! The one description of Easel's AWS resources. `cargo ops provision`
+//! applies it (to the local emulator or to AWS) and later checks compare the
+//! live configuration against it, so "what we meant" is written down once.
+
+use serde_json::{Value, json};
+
+use super::{BucketNames, BucketRole};
+
+/// moto's fixed account; real deployments read theirs from STS.
+pub const LOCAL_ACCOUNT_ID: &str = "123456789012";
+
+#[derive(Debug, Clone)]
+pub struct StackSpec {
+    pub region: String,
+    pub account_id: String,
+    pub buckets: BucketNames,
+    pub resizer: ResizerSpec,
+    /// Deny every request that does not use TLS. Always on in AWS. The local
+    /// emulator speaks plain HTTP and does enforce an explicit Deny, so the
+    /// local stack is the one place it is off (`StackSpec::local`).
+    pub tls_only: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResizerSpec {
+    pub function_name: String,
+    pub role_name: String,
+    pub log_retention_days: i32,
+    pub memory_mb: i32,
+    pub timeout_seconds: i32,
+}
+
+impl Default for ResizerSpec {
+    fn default() -> Self {
+        Self {
+            function_name: "easel-resizer".into(),
+            role_name: "easel-resizer-role".into(),
+            log_retention_days: 30,
+            memory_mb: 1024,
+            timeout_seconds: 60,
+        }
+    }
+}
+
+/// What one bucket must look like.
+#[derive(Debug, Clone)]
+pub struct BucketSpec {
+    pub role: BucketRole,
+    pub name: String,
+    /// Default encryption algorithm (SSE-S3).
+    pub encryption: &'static str,
+    pub block_public_access: bool,
+    pub versioned: bool,
+    pub policy: Value,
+}
+
+impl StackSpec {
+    pub fn new(
+        region: impl Into<String>,
+        account_id: impl Into<String>,
+        buckets: BucketNames,
+    ) -> Self {
+        Self {
+            region: region.into(),
+            account_id: account_id.into(),
+            buckets,
+            resizer: ResizerSpec::default(),
+            tls_only: true,
+        }
+    }
+
+    /// The spec as applied to the local emulator (moto's account, no TLS).
+    pub fn local(region: impl Into<String>, buckets: BucketNames) -> Self {
+        Self {
+            tls_only: false,
+            ..Self::new(region, LOCAL_ACCOUNT_ID, buckets)
+        }
+    }
+
+    pub fn role_arn(&self) -> String {
+        format!(
+            "arn:aws:iam::{}:role/{}",
+            self.account_id, self.resizer.role_name
+        )
+    }
+
+    pub fn function_arn(&self) -> String {
+        format!(
+            "arn:aws:lambda:{}:{}:function:{}",
+            self.region, self.account_id, self.resizer.function_name
+        )
+    }
+
+    pub fn log_group(&self) -> String {
+        format!("/aws/lambda/{}", self.resizer.function_name)
+    }
+
+    /// The local stand-in for the Lambda trigger: the originals bucket's
+    /// events go to this queue and `cargo ops up`'s invoker drains it.
+    pub fn event_queue_name(&self) -> String {
+        format!("{}-events", self.buckets.originals)
+    }
+
+    pub fn buckets(&self) -> Vec<BucketSpec> {
+        BucketRole::ALL
+            .iter()
+            .map(|&role| self.bucket(role))
+            .collect()
+    }
+
+    pub fn bucket(&self, role: BucketRole) -> BucketSpec {
+        let name = self.buckets.get(role).to_owned();
+        BucketSpec {
+            role,
+            encryption: "AES256",
+            block_public_access: true,
+            versioned: role == BucketRole::Backup,
+            policy: self.bucket_policy(role, &name),
+            name,
+        }
+    }
+
+    /// TLS only for everyone, plus exactly what the resizer needs: read the
+    /// originals; read (for its re-delivery check) and write renditions.
+    fn bucket_policy(&self, role: BucketRole, name: &str) -> Value {
+        let resizer_actions: &[&str] = match role {
+            BucketRole::Originals => &["s3:GetObject"],
+            BucketRole::Resized | BucketRole::Backup => &["s3:GetObject", "s3:PutObject"],
+        };
+        let mut statements = vec![json!({
+            "Sid": "ResizerObjectAccess",
+            "Effect": "Allow",
+            "Principal": { "AWS": self.role_arn() },
+            "Action": resizer_actions,
+            "Resource": format!("arn:aws:s3:::{name}/*")
+        })];
+        if self.tls_only {
+            statements.insert(
+                0,
+                json!({
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [format!("arn:aws:s3:::{name}"), format!("arn:aws:s3:::{name}/*")],
+                    "Condition": { "Bool": { "aws:SecureTransport": "false" } }
+                }),
+            );
+        }
+        json!({ "Version": "2012-10-17", "Statement": statements })
+    }
+
+    /// Lets Lambda assume the resizer's role.
+    pub fn resizer_trust_policy(&self) -> Value {
+        json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": { "Service": "lambda.amazonaws.com" },
+                "Action": "sts:AssumeRole"
+            }]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> StackSpec {
+        StackSpec::new(
+            "eu-west-1",
+            LOCAL_ACCOUNT_ID,
+            BucketNames::with_prefix("easel"),
+        )
+    }
+
+    #[test]
+    fn only_backup_is_versioned_and_all_are_private_and_encrypted() {
+        for b in spec().buckets() {
+            assert_eq!(b.versioned, b.role == BucketRole::Backup, "{}", b.name);
+            assert!(b.block_public_access);
+            assert_eq!(b.encryption, "AES256");
+        }
+    }
+
+    #[test]
+    fn policies_deny_plain_http_and_grant_the_resizer_least_privilege() {
+        let s = spec();
+        let originals = s.bucket(BucketRole::Originals).policy;
+        assert_eq!(originals["Statement"][0]["Effect"], "Deny");
+        assert_eq!(
+            originals["Statement"][0]["Condition"]["Bool"]["aws:SecureTransport"],
+            "false"
+        );
+        assert_eq!(originals["Statement"][1]["Action"], json!(["s3:GetObject"]));
+        assert_eq!(originals["Statement"][1]["Principal"]["AWS"], s.role_arn());
+        let resized = s.bucket(BucketRole::Resized).policy;
+        assert_eq!(
+            resized["Statement"][1]["Action"],
+            json!(["s3:GetObject", "s3:PutObject"])
+        );
+        assert_eq!(
+            resized["Statement"][1]["Resource"],
+            "arn:aws:s3:::easel-resized/*"
+        );
+    }
+
+    #[test]
+    fn only_the_local_spec_allows_plain_http() {
+        let local = StackSpec::local("eu-west-1", BucketNames::with_prefix("easel"));
+        for b in local.buckets() {
+            let statements = b.policy["Statement"].as_array().unwrap().clone();
+            assert_eq!(statements.len(), 1, "{}", b.name);
+            assert_eq!(statements[0]["Effect"], "Allow");
+        }
+        assert_eq!(
+            spec().bucket(BucketRole::Backup).policy["Statement"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn names_follow_the_function() {
+        let s = spec();
+        assert_eq!(s.log_group(), "/aws/lambda/easel-resizer");
+        assert_eq!(
+            s.function_arn(),
+            "arn:aws:lambda:eu-west-1:123456789012:function:easel-resizer"
+        );
+        assert_eq!(s.event_queue_name(), "easel-originals-events");
+    }
+}

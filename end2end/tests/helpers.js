@@ -1,0 +1,62 @@
+// Shared set-up for the browser tests: Debian's Chromium through
+// playwright-core (a browser download would fail on this network), and
+// images made on the fly.
+import { chromium } from 'playwright-core';
+import { mkdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import zlib from 'node:zlib';
+
+export const base = process.env.EASEL_BASE_URL;
+if (!base) throw new Error('EASEL_BASE_URL is not set: run the browser tests through `cargo ops test`.');
+const shots = process.env.EASEL_SCREENSHOTS || join(process.cwd(), 'screenshots');
+mkdirSync(shots, { recursive: true });
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.EASEL_CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export async function screenshot(page, name) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'easel-e2e-'));
+
+// A w×h RGB gradient as a real PNG file; returns its path.
+export function pngFile(name, w, h) {
+  const raw = Buffer.alloc((w * 3 + 1) * h);
+  for (let y = 0; y < h; y++) {
+    const row = y * (w * 3 + 1);
+    raw[row] = 0; // filter: none
+    for (let x = 0; x < w; x++) {
+      raw[row + 1 + x * 3] = Math.floor((x * 255) / w);
+      raw[row + 2 + x * 3] = Math.floor((y * 255) / h);
+      raw[row + 3 + x * 3] = 140;
+    }
+  }
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4); crc.writeUInt32BE(zlib.crc32(td) >>> 0);
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2;
+  const png = Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0)),
+  ]);
+  const path = join(scratch, name);
+  writeFileSync(path, png);
+  return path;
+}
+
+export function textFile(name, text) {
+  const path = join(scratch, name);
+  writeFileSync(path, text);
+  return path;
+}

@@ -1,0 +1,252 @@
+//! The pure image core: bytes in, renditions out. Nothing here touches the
+//! network, so the upload page and the Lambda apply exactly the same checks.
+
+mod decode;
+mod encode;
+mod resize;
+mod sniff;
+#[cfg(test)]
+pub(crate) mod testutil;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::ConfigError;
+
+pub use sniff::ImageFormat;
+
+/// Bounds on what we agree to decode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted file, in bytes.
+    pub max_bytes: u64,
+    /// Largest accepted width × height, checked from the header before any
+    /// pixel memory is allocated.
+    pub max_pixels: u64,
+    /// Ceiling on the memory the decoder and the pixel conversions may take.
+    pub max_alloc: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 25 * 1024 * 1024,
+            max_pixels: 50_000_000,
+            max_alloc: 512 * 1024 * 1024,
+        }
+    }
+}
+
+/// One rendition to produce: the image is fitted inside the box, keeping its
+/// aspect ratio and never enlarged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenditionSpec {
+    pub name: String,
+    pub max_width: u32,
+    pub max_height: u32,
+}
+
+impl RenditionSpec {
+    pub fn new(name: impl Into<String>, max_width: u32, max_height: u32) -> Self {
+        RenditionSpec {
+            name: name.into(),
+            max_width,
+            max_height,
+        }
+    }
+
+    /// `thumb` 400×400 and `display` 1600×1600.
+    pub fn defaults() -> Vec<RenditionSpec> {
+        vec![
+            RenditionSpec::new("thumb", 400, 400),
+            RenditionSpec::new("display", 1600, 1600),
+        ]
+    }
+}
+
+/// Largest box side we accept in a rendition spec; beyond this a typo is far
+/// more likely than intent.
+const MAX_RENDITION_SIDE: u32 = 16_384;
+const MAX_RENDITION_NAME: usize = 32;
+
+/// Parses `"thumb=400,display=1600"` (square boxes) or `"thumb=400x300"`.
+pub fn parse_renditions(s: &str) -> Result<Vec<RenditionSpec>, ConfigError> {
+    let bad = |msg: String| ConfigError::Renditions(msg);
+    let mut specs: Vec<RenditionSpec> = Vec::new();
+    for item in s.split(',').map(str::trim) {
+        if item.is_empty() {
+            return Err(bad(format!(
+                "empty entry in `{s}`; write entries like thumb=400,display=1600"
+            )));
+        }
+        let Some((name, size)) = item.split_once('=') else {
+            return Err(bad(format!(
+                "`{item}` has no size; write it as name=400 or name=400x300"
+            )));
+        };
+        let name = name.trim();
+        // The name becomes part of an S3 key, so keep it to a safe alphabet.
+        if name.is_empty()
+            || name.len() > MAX_RENDITION_NAME
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        {
+            return Err(bad(format!(
+                "rendition name `{name}` must be 1 to {MAX_RENDITION_NAME} characters of a-z, 0-9, - or _"
+            )));
+        }
+        if name == "manifest" {
+            return Err(bad(
+                "`manifest` is reserved for the manifest file".to_owned()
+            ));
+        }
+        if specs.iter().any(|s| s.name == name) {
+            return Err(bad(format!("rendition `{name}` is listed twice")));
+        }
+        let size = size.trim();
+        let (w, h) = match size.split_once(['x', 'X']) {
+            Some((w, h)) => (w.trim(), h.trim()),
+            None => (size, size),
+        };
+        let parse_side = |v: &str| -> Result<u32, ConfigError> {
+            match v.parse::<u32>() {
+                Ok(n) if (1..=MAX_RENDITION_SIDE).contains(&n) => Ok(n),
+                _ => Err(bad(format!(
+                    "size `{size}` of `{name}` must be 1 to {MAX_RENDITION_SIDE} pixels, like 400 or 400x300"
+                ))),
+            }
+        };
+        specs.push(RenditionSpec::new(name, parse_side(w)?, parse_side(h)?));
+    }
+    Ok(specs)
+}
+
+/// How renditions are encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EncodeOptions {
+    /// JPEG quality, 1–100.
+    pub jpeg_quality: u8,
+}
+
+impl Default for EncodeOptions {
+    fn default() -> Self {
+        EncodeOptions { jpeg_quality: 85 }
+    }
+}
+
+/// What an upload is, as the viewer will see it (after EXIF orientation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageInfo {
+    pub format: ImageFormat,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// One encoded rendition, ready to store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rendition {
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    pub format: ImageFormat,
+    pub bytes: Vec<u8>,
+}
+
+/// Why an image was refused. The `Display` text is shown to merchants on the
+/// "try again" page, so it stays in plain words; `detail()` has the
+/// technical cause for logs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImageError {
+    #[error("The file is empty.")]
+    Empty,
+    #[error("The file is not a PNG or JPEG image.")]
+    UnsupportedFormat,
+    #[error("The file is {} MB; the largest file we accept is {} MB.", mb(.bytes), mb(.limit))]
+    TooLarge { bytes: u64, limit: u64 },
+    #[error(
+        "The image is {width} × {height} pixels; the largest image we accept is {} megapixels.",
+        megapixels(.limit)
+    )]
+    TooManyPixels { width: u32, height: u32, limit: u64 },
+    #[error("The image is too large to process: it would need more than {} MB of memory.", mb(.limit))]
+    TooMuchMemory { limit: u64 },
+    #[error("The image file is damaged or incomplete.")]
+    Corrupt(String),
+    #[error(
+        "The image uses a kind of {format} we cannot read. Please save it again as a standard PNG or JPEG."
+    )]
+    UnsupportedVariant { format: ImageFormat, detail: String },
+    #[error("The image could not be converted.")]
+    Encode(String),
+}
+
+impl ImageError {
+    /// The technical cause, where there is one beyond the message.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            ImageError::Corrupt(d) | ImageError::Encode(d) => Some(d),
+            ImageError::UnsupportedVariant { detail, .. } => Some(detail),
+            _ => None,
+        }
+    }
+
+    /// The message plus the technical cause, for log lines.
+    pub fn log_reason(&self) -> String {
+        match self.detail() {
+            Some(d) if !d.is_empty() => format!("{self} ({d})"),
+            _ => self.to_string(),
+        }
+    }
+}
+
+fn mb(bytes: &u64) -> String {
+    trim_decimal(*bytes as f64 / (1024.0 * 1024.0))
+}
+
+fn megapixels(pixels: &u64) -> String {
+    trim_decimal(*pixels as f64 / 1_000_000.0)
+}
+
+fn trim_decimal(v: f64) -> String {
+    let s = format!("{v:.1}");
+    s.strip_suffix(".0").map(str::to_owned).unwrap_or(s)
+}
+
+/// Checks that `bytes` is a PNG or JPEG within `limits` that decodes
+/// completely; a truncated upload fails here rather than in the resizer.
+pub fn inspect(bytes: &[u8], limits: &Limits) -> Result<ImageInfo, ImageError> {
+    decode::decode(bytes, limits).map(|d| d.info)
+}
+
+/// Decodes once and produces one rendition per spec, in the order given.
+pub fn render(
+    bytes: &[u8],
+    specs: &[RenditionSpec],
+    limits: &Limits,
+    enc: &EncodeOptions,
+) -> Result<Vec<Rendition>, ImageError> {
+    let decoded = decode::decode(bytes, limits)?;
+    let mut resizer = resize::Resizer::new();
+    let mut out = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let (width, height) = resize::fit(
+            decoded.info.width,
+            decoded.info.height,
+            spec.max_width,
+            spec.max_height,
+        );
+        let resized = resizer.resize(&decoded.image, width, height, decoded.opaque)?;
+        let (format, bytes) = encode::encode(&resized, decoded.opaque, enc)?;
+        out.push(Rendition {
+            name: spec.name.clone(),
+            width,
+            height,
+            format,
+            bytes,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,2 @@
+pub mod test;
+pub mod up;

@@ -1,0 +1,243 @@
+//! `cargo ops test`: every test, against a private stack of its own (own
+//! ports, own database cluster), so it can run beside `cargo ops up`.
+//! Rust tests first (`cargo test --workspace`), then the browser tests in
+//! `end2end/` against a console started here.
+
+use std::{collections::HashMap, path::Path, process::Stdio};
+
+use anyhow::{Context, bail};
+use easel_app::storage::BucketNames;
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::Command,
+};
+
+use crate::stack::{
+    External, LocalStack, Ports, console, install, paths::StackDir, paths::workspace_root,
+};
+
+#[derive(Debug, clap::Args)]
+pub struct Opts {
+    /// Arguments passed on to `cargo test` after `--workspace`, e.g. a test name filter.
+    #[arg(last = true)]
+    cargo_args: Vec<String>,
+}
+
+/// Passed and failed counts, summed over the runners.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+}
+
+pub async fn run(opts: Opts) -> anyhow::Result<()> {
+    let root = workspace_root();
+    println!("Preparing the test stack…");
+    let chromium = install::chromium().await?;
+    install::npm_packages(
+        &root.join("end2end"),
+        "the browser-test driver (playwright-core)",
+    )
+    .await?;
+    let mut stack = LocalStack::start(
+        StackDir::test(),
+        Ports::free()?,
+        External::default(),
+        "easel_e2e",
+        true,
+    )
+    .await?;
+    let result = run_suites(&stack, &opts, &chromium).await;
+    stack.stop().await;
+    let (tally, ok) = result?;
+    println!(
+        "\ncargo ops test: {} passed, {} failed",
+        tally.passed, tally.failed
+    );
+    if !ok || tally.failed > 0 {
+        bail!("some tests failed (see above)");
+    }
+    if tally.passed == 0 {
+        bail!("no test ran");
+    }
+    Ok(())
+}
+
+async fn run_suites(
+    stack: &LocalStack,
+    opts: &Opts,
+    chromium: &Path,
+) -> anyhow::Result<(Tally, bool)> {
+    let root = workspace_root();
+    let maintenance = stack
+        .maintenance_url
+        .clone()
+        .context("the test stack runs its own Postgres")?;
+    let mut env: Vec<(&str, String)> = vec![
+        ("EASEL_TEST_DATABASE_URL", maintenance),
+        ("EASEL_AWS_ENDPOINT", stack.aws_endpoint.clone()),
+        ("EASEL_SMTP_URL", stack.smtp_url.clone()),
+    ];
+    if let Some(inbox) = &stack.inbox_url {
+        env.push(("EASEL_MAIL_INBOX_URL", inbox.clone()));
+    }
+
+    println!("\n== Rust tests (cargo test --workspace)");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["test", "--workspace"])
+        .args(&opts.cargo_args)
+        .current_dir(&root)
+        .envs(env.iter().cloned());
+    let (rust, rust_ok) = run_counting(cmd, parse_cargo_line).await?;
+
+    println!("\n== Browser tests (end2end/, headless Chromium)");
+    let prefix = format!("e2e-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let buckets = BucketNames::with_prefix(&prefix);
+    let settings = console::settings(HashMap::from([
+        ("DATABASE_URL", stack.database_url.clone()),
+        ("EASEL_AWS_ENDPOINT", stack.aws_endpoint.clone()),
+        ("EASEL_HTTP_ADDR", "127.0.0.1:0".to_string()),
+        ("EASEL_ORIGINALS_BUCKET", buckets.originals.clone()),
+        ("EASEL_RESIZED_BUCKET", buckets.resized.clone()),
+        ("EASEL_BACKUP_BUCKET", buckets.backup.clone()),
+        ("EASEL_SMTP_URL", stack.smtp_url.clone()),
+    ]))?;
+    let running = console::start(&settings).await?;
+    let shots = root.join("end2end/screenshots");
+    std::fs::create_dir_all(&shots)?;
+    let mut cmd = Command::new("node");
+    cmd.args([
+        "--test",
+        "--test-reporter=spec",
+        "--test-reporter-destination=stdout",
+        "--test-concurrency=1",
+    ])
+    .arg("tests/")
+    .current_dir(root.join("end2end"))
+    .env("EASEL_BASE_URL", format!("http://{}", running.addr))
+    .env("EASEL_CHROMIUM", chromium)
+    .env("EASEL_SCREENSHOTS", &shots)
+    .envs(env.iter().cloned());
+    let browser = run_counting(cmd, parse_node_line).await;
+    running.stop().await;
+    let (browser, browser_ok) = browser?;
+    println!(
+        "Screenshots of each page from this run: {}",
+        shots.display()
+    );
+
+    let tally = Tally {
+        passed: rust.passed + browser.passed,
+        failed: rust.failed + browser.failed,
+    };
+    Ok((tally, rust_ok && browser_ok))
+}
+
+/// Runs `cmd`, echoing its standard output line by line and counting
+/// results with `parse`.
+async fn run_counting(
+    mut cmd: Command,
+    parse: fn(&str) -> Option<Tally>,
+) -> anyhow::Result<(Tally, bool)> {
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .stdin(Stdio::null());
+    let mut child = cmd.spawn().context("starting the test runner")?;
+    let mut lines = BufReader::new(child.stdout.take().context("no stdout")?).lines();
+    let mut tally = Tally::default();
+    while let Some(line) = lines.next_line().await? {
+        println!("{line}");
+        if let Some(t) = parse(&line) {
+            tally.passed += t.passed;
+            tally.failed += t.failed;
+        }
+    }
+    let status = child.wait().await?;
+    Ok((tally, status.success()))
+}
+
+/// `test result: ok. 12 passed; 0 failed; 0 ignored; …`
+fn parse_cargo_line(line: &str) -> Option<Tally> {
+    let rest = line.trim().strip_prefix("test result: ")?;
+    let num = |word: &str| -> Option<u64> {
+        rest.split(';').find_map(|part| {
+            part.trim()
+                .trim_start_matches("ok. ")
+                .trim_start_matches("FAILED. ")
+                .strip_suffix(word)?
+                .trim()
+                .parse()
+                .ok()
+        })
+    };
+    Some(Tally {
+        passed: num("passed")?,
+        failed: num("failed")?,
+    })
+}
+
+/// node's spec reporter ends with `ℹ pass 3` and `ℹ fail 0`.
+fn parse_node_line(line: &str) -> Option<Tally> {
+    let rest = line.trim().strip_prefix("ℹ ")?;
+    if let Some(n) = rest.strip_prefix("pass ") {
+        return Some(Tally {
+            passed: n.trim().parse().ok()?,
+            failed: 0,
+        });
+    }
+    if let Some(n) = rest.strip_prefix("fail ") {
+        return Some(Tally {
+            passed: 0,
+            failed: n.trim().parse().ok()?,
+        });
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cargo_summaries_are_counted() {
+        assert_eq!(
+            parse_cargo_line(
+                "test result: ok. 12 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s"
+            ),
+            Some(Tally {
+                passed: 12,
+                failed: 0
+            })
+        );
+        assert_eq!(
+            parse_cargo_line(
+                "test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out"
+            ),
+            Some(Tally {
+                passed: 3,
+                failed: 2
+            })
+        );
+        assert_eq!(parse_cargo_line("running 3 tests"), None);
+    }
+
+    #[test]
+    fn node_summaries_are_counted() {
+        assert_eq!(
+            parse_node_line("ℹ pass 4"),
+            Some(Tally {
+                passed: 4,
+                failed: 0
+            })
+        );
+        assert_eq!(
+            parse_node_line("ℹ fail 1"),
+            Some(Tally {
+                passed: 0,
+                failed: 1
+            })
+        );
+        assert_eq!(parse_node_line("ℹ tests 5"), None);
+    }
+}

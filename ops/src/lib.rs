@@ -1,0 +1,7 @@
+//! `cargo ops`: starting, testing and provisioning Easel.
+
+pub mod cli;
+pub mod commands;
+pub mod invoker;
+pub mod provision;
+pub mod stack;

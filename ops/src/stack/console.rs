@@ -1,0 +1,84 @@
+//! The console and the resizer's local invoker, run inside `cargo ops`
+//! against a local stack.
+
+use std::{collections::HashMap, net::SocketAddr};
+
+use anyhow::Context;
+use easel_app::{settings::Settings, startup::Application, storage::spec::StackSpec};
+use easel_resizer::{config::ResizerConfig, handler::Resizer};
+use tokio::{sync::watch, task::JoinHandle};
+
+use crate::{invoker::LocalInvoker, provision};
+
+pub struct RunningConsole {
+    pub addr: SocketAddr,
+    pub provisioned: provision::Provisioned,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    invoker: JoinHandle<()>,
+}
+
+/// Settings for a console on this stack: `overrides` first, then the
+/// environment, then the defaults.
+pub fn settings(overrides: HashMap<&'static str, String>) -> anyhow::Result<Settings> {
+    Settings::from_lookup(|k| overrides.get(k).cloned().or_else(|| std::env::var(k).ok()))
+        .context("reading Easel's settings")
+}
+
+/// Provisions the spec, then starts the console and the invoker.
+pub async fn start(settings: &Settings) -> anyhow::Result<RunningConsole> {
+    let endpoint = settings
+        .aws
+        .endpoint
+        .as_deref()
+        .context("the local stack needs EASEL_AWS_ENDPOINT")?;
+    let sdk = easel_resizer::aws::sdk_config(Some(endpoint), &settings.aws.region).await;
+    let spec = StackSpec::local(&settings.aws.region, settings.buckets.clone());
+    let provisioned = provision::apply_local(&sdk, &spec)
+        .await
+        .context("provisioning the local AWS resources")?;
+
+    let app = Application::build(settings).await?;
+    let addr = app.local_addr();
+    let resizer = Resizer::new(
+        easel_resizer::aws::s3_client(&sdk, true),
+        ResizerConfig {
+            originals_bucket: settings.buckets.originals.clone(),
+            resized_bucket: settings.buckets.resized.clone(),
+            backup_bucket: settings.buckets.backup.clone(),
+            renditions: settings.renditions.clone(),
+            limits: settings.upload.limits.clone(),
+            encode: settings.encode.clone(),
+        },
+    );
+    let invoker = LocalInvoker::new(
+        &sdk,
+        provisioned.event_queue_url.clone(),
+        spec.log_group(),
+        spec.resizer.memory_mb,
+        resizer,
+    )
+    .await?;
+
+    let (stop, rx) = watch::channel(false);
+    let mut server_rx = rx.clone();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = server_rx.wait_for(|s| *s).await;
+    }));
+    let invoker = tokio::spawn(invoker.run(rx));
+    Ok(RunningConsole {
+        addr,
+        provisioned,
+        stop,
+        server,
+        invoker,
+    })
+}
+
+impl RunningConsole {
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.server.await;
+        let _ = self.invoker.await;
+    }
+}

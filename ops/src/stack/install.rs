@@ -1,0 +1,144 @@
+//! Installing what the local stack needs, on a fresh machine, saying what
+//! is happening. Each step is skipped when it is already done.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+};
+
+use anyhow::{Context, bail};
+use tokio::process::Command;
+
+use super::{paths, process::is_root};
+
+async fn run(cmd: &mut Command, what: &str) -> anyhow::Result<()> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .with_context(|| format!("{what}: could not start the command"))?;
+    if !out.status.success() {
+        bail!(
+            "{what} failed ({}):\n{}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout).trim_end(),
+            String::from_utf8_lossy(&out.stderr).trim_end()
+        );
+    }
+    Ok(())
+}
+
+/// The moto server, pinned in `ops/local-aws/requirements.txt`, in `.easel/venv`.
+pub async fn moto_venv() -> anyhow::Result<PathBuf> {
+    let venv = paths::venv();
+    let requirements = paths::workspace_root().join("ops/local-aws/requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements)
+        .with_context(|| format!("reading {}", requirements.display()))?;
+    let marker = venv.join(".easel-installed");
+    if std::fs::read_to_string(&marker).is_ok_and(|have| have == wanted) {
+        return Ok(venv);
+    }
+    println!(
+        "• Installing the local AWS emulator (moto, pinned) into {} — first run only, about a minute…",
+        venv.display()
+    );
+    if !venv.join("bin/python").exists() {
+        run(
+            Command::new("python3").args(["-m", "venv"]).arg(&venv),
+            "creating the Python venv (is python3-venv installed?)",
+        )
+        .await?;
+    }
+    run(
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&requirements),
+        "installing moto into the venv",
+    )
+    .await?;
+    std::fs::write(&marker, wanted)?;
+    Ok(venv)
+}
+
+/// `npm ci` in `dir` when its lock file changed since the last install.
+pub async fn npm_packages(dir: &Path, what: &str) -> anyhow::Result<()> {
+    let lock = dir.join("package-lock.json");
+    let installed = dir.join("node_modules/.package-lock.json");
+    let fresh = match (std::fs::metadata(&lock), std::fs::metadata(&installed)) {
+        (Ok(l), Ok(i)) => i.modified()? >= l.modified()?,
+        _ => false,
+    };
+    if fresh {
+        return Ok(());
+    }
+    println!("• Installing {what} with npm in {}…", dir.display());
+    run(
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(dir),
+        &format!("npm ci for {what}"),
+    )
+    .await
+}
+
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Debian's Chromium for the browser tests; a browser download would fail here.
+pub async fn chromium() -> anyhow::Result<PathBuf> {
+    let path = std::env::var("EASEL_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(CHROMIUM));
+    if path.exists() {
+        return Ok(path);
+    }
+    apt_install("chromium", "Chromium for the browser tests").await?;
+    Ok(path)
+}
+
+/// PostgreSQL's server binaries (`initdb`, `pg_ctl`, `postgres`).
+pub async fn postgres_bindir() -> anyhow::Result<PathBuf> {
+    if let Ok(dir) = std::env::var("EASEL_PG_BIN") {
+        return Ok(PathBuf::from(dir));
+    }
+    if let Some(dir) = find_pg_bindir() {
+        return Ok(dir);
+    }
+    apt_install("postgresql", "the PostgreSQL server").await?;
+    find_pg_bindir().context("PostgreSQL was installed but no initdb was found under /usr/lib/postgresql/*/bin; set EASEL_PG_BIN")
+}
+
+fn find_pg_bindir() -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|p| p.join("initdb").exists())
+        .collect();
+    // The newest major version wins.
+    dirs.sort_by_key(|p| {
+        p.parent()
+            .and_then(|v| v.file_name()?.to_str()?.parse::<u32>().ok())
+            .unwrap_or(0)
+    });
+    dirs.pop()
+}
+
+async fn apt_install(package: &str, what: &str) -> anyhow::Result<()> {
+    if !is_root() {
+        bail!(
+            "{what} is not installed. Install it with `sudo apt-get install -y {package}` and run the command again."
+        );
+    }
+    println!("• Installing {what} (`apt-get install -y {package}`)…");
+    run(
+        Command::new("apt-get").args(["update", "-qq"]),
+        "apt-get update",
+    )
+    .await?;
+    run(
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends", package])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+        &format!("apt-get install {package}"),
+    )
+    .await
+}

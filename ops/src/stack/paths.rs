@@ -1,0 +1,61 @@
+use std::path::{Path, PathBuf};
+
+/// The checkout `cargo ops` runs in.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("ops/ sits inside the workspace")
+        .to_path_buf()
+}
+
+/// Where one local stack keeps its state: `.easel/` for `cargo ops up`,
+/// `.easel/test/` for the throw-away stack of `cargo ops test`.
+#[derive(Debug, Clone)]
+pub struct StackDir {
+    pub root: PathBuf,
+}
+
+impl StackDir {
+    pub fn up() -> Self {
+        Self {
+            root: workspace_root().join(".easel"),
+        }
+    }
+
+    pub fn test() -> Self {
+        Self {
+            root: workspace_root().join(".easel").join("test"),
+        }
+    }
+
+    pub fn create(&self) -> std::io::Result<()> {
+        for dir in [self.run(), self.logs()] {
+            std::fs::create_dir_all(dir)?;
+        }
+        Ok(())
+    }
+
+    pub fn run(&self) -> PathBuf {
+        self.root.join("run")
+    }
+    pub fn logs(&self) -> PathBuf {
+        self.root.join("logs")
+    }
+    pub fn log(&self, name: &str) -> PathBuf {
+        self.logs().join(format!("{name}.log"))
+    }
+    pub fn pid_file(&self, name: &str) -> PathBuf {
+        self.run().join(format!("{name}.pid"))
+    }
+    pub fn mail(&self) -> PathBuf {
+        self.root.join("mail")
+    }
+    pub fn stack_env(&self) -> PathBuf {
+        self.root.join("stack.env")
+    }
+}
+
+/// Shared by both stacks: installing moto once is enough.
+pub fn venv() -> PathBuf {
+    workspace_root().join(".easel").join("venv")
+}

@@ -1,0 +1,1 @@
+//! Whole-system tests live in ; this library is empty on purpose.

@@ -1,0 +1,8 @@
+//! Whole-system tests: the console, the S3 trigger and the resizer,
+//! against the real local stack that `cargo ops test` starts (Postgres,
+//! the moto server over HTTP). Each test gets its own database and its own
+//! buckets.
+
+mod gallery;
+mod helpers;
+mod upload;
