@@ -10,9 +10,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error(
-        "cannot connect to Postgres at {url}: {source}. Is it running? `cargo ops up` starts a local one."
-    )]
+    #[error("cannot connect to Postgres at {url}: {source}. Is it running? `cargo ops up` starts a local one.")]
     Connect { url: String, source: sqlx::Error },
     #[error("applying database migrations failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -24,10 +22,7 @@ pub async fn connect(url: &DatabaseUrl) -> Result<PgPool, DbError> {
         .acquire_timeout(Duration::from_secs(5))
         .connect(url.expose())
         .await
-        .map_err(|source| DbError::Connect {
-            url: url.redacted(),
-            source,
-        })
+        .map_err(|source| DbError::Connect { url: url.redacted(), source })
 }
 
 pub async fn migrate(pool: &PgPool) -> Result<(), DbError> {

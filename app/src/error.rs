@@ -21,28 +21,20 @@ pub enum UploadError {
     Image(#[from] ImageError),
     #[error("The upload did not arrive complete. Please try again.")]
     Malformed(String),
-    #[error(
-        "We could not store your artwork just now. Nothing was saved; please try again in a moment."
-    )]
+    #[error("We could not store your artwork just now. Nothing was saved; please try again in a moment.")]
     Storage(#[from] StorageError),
-    #[error(
-        "We could not store your artwork just now. Nothing was saved; please try again in a moment."
-    )]
+    #[error("We could not store your artwork just now. Nothing was saved; please try again in a moment.")]
     Database(#[from] sqlx::Error),
 }
 
 impl UploadError {
     pub fn status(&self) -> StatusCode {
         match self {
-            UploadError::NoFile | UploadError::EmptyFile | UploadError::Malformed(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            UploadError::NoFile | UploadError::EmptyFile | UploadError::Malformed(_) => StatusCode::BAD_REQUEST,
             UploadError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             UploadError::Image(e) => match e {
                 ImageError::UnsupportedFormat => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                ImageError::TooLarge { .. } | ImageError::TooManyPixels { .. } => {
-                    StatusCode::PAYLOAD_TOO_LARGE
-                }
+                ImageError::TooLarge { .. } | ImageError::TooManyPixels { .. } => StatusCode::PAYLOAD_TOO_LARGE,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             },
             UploadError::Storage(_) | UploadError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -84,17 +76,10 @@ impl From<StorageError> for PageError {
 impl PageError {
     pub async fn into_page(self, path: &str) -> Response {
         match self {
-            PageError::NotFound => {
-                pages::render(path, StatusCode::NOT_FOUND, pages::not_found::page()).await
-            }
+            PageError::NotFound => pages::render(path, StatusCode::NOT_FOUND, pages::not_found::page()).await,
             PageError::Unexpected(e) => {
                 tracing::error!(error = ?e, path, "page failed");
-                pages::render(
-                    path,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    pages::server_error::page(),
-                )
-                .await
+                pages::render(path, StatusCode::INTERNAL_SERVER_ERROR, pages::server_error::page()).await
             }
         }
     }

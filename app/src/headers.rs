@@ -11,10 +11,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self'; s
 
 /// The policy for a page whose inline scripts carry `nonce`.
 pub fn csp_with_nonce(nonce: &str) -> String {
-    CONTENT_SECURITY_POLICY.replace(
-        "script-src 'self'",
-        &format!("script-src 'self' 'nonce-{nonce}'"),
-    )
+    CONTENT_SECURITY_POLICY.replace("script-src 'self'", &format!("script-src 'self' 'nonce-{nonce}'"))
 }
 
 pub fn apply<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
@@ -22,10 +19,7 @@ pub fn apply<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
     router
-        .layer(set(
-            header::CONTENT_SECURITY_POLICY,
-            CONTENT_SECURITY_POLICY,
-        ))
+        .layer(set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(set(header::X_FRAME_OPTIONS, "DENY"))
         .layer(set(header::REFERRER_POLICY, "same-origin"))

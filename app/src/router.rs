@@ -16,10 +16,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/", get(upload::upload_form))
         // The upload handler enforces its own limit while it streams.
-        .route(
-            "/upload",
-            post(upload::upload_artwork).layer(DefaultBodyLimit::disable()),
-        )
+        .route("/upload", post(upload::upload_artwork).layer(DefaultBodyLimit::disable()))
         .route("/uploaded/{id}", get(uploaded::uploaded))
         .route("/gallery", get(gallery::gallery))
         .route("/media/{id}/{rendition}", get(media::rendition))
@@ -32,7 +29,5 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn not_found(uri: http::Uri) -> axum::response::Response {
-    crate::error::PageError::NotFound
-        .into_page(uri.path())
-        .await
+    crate::error::PageError::NotFound.into_page(uri.path()).await
 }

@@ -78,21 +78,14 @@ impl Settings {
     /// their own values over the environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
         let get = |var: &'static str, default: &str| {
-            lookup(var)
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| default.to_owned())
+            lookup(var).filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
         };
-        let http_addr = parse(
-            &get("EASEL_HTTP_ADDR", DEFAULT_HTTP_ADDR),
-            "EASEL_HTTP_ADDR",
-        )?;
-        let database_url = lookup("DATABASE_URL")
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| SettingsError {
-                var: "DATABASE_URL",
-                value: String::new(),
-                reason: "it must be set (`cargo ops up` sets it for you)".into(),
-            })?;
+        let http_addr = parse(&get("EASEL_HTTP_ADDR", DEFAULT_HTTP_ADDR), "EASEL_HTTP_ADDR")?;
+        let database_url = lookup("DATABASE_URL").filter(|v| !v.is_empty()).ok_or_else(|| SettingsError {
+            var: "DATABASE_URL",
+            value: String::new(),
+            reason: "it must be set (`cargo ops up` sets it for you)".into(),
+        })?;
         if !database_url.starts_with("postgres://") && !database_url.starts_with("postgresql://") {
             return Err(SettingsError {
                 var: "DATABASE_URL",
@@ -113,14 +106,8 @@ impl Settings {
         let region = get("EASEL_AWS_REGION", DEFAULT_REGION);
         let d = BucketNames::with_prefix(BucketNames::DEFAULT_PREFIX);
         let buckets = BucketNames {
-            originals: bucket_name(
-                get("EASEL_ORIGINALS_BUCKET", &d.originals),
-                "EASEL_ORIGINALS_BUCKET",
-            )?,
-            resized: bucket_name(
-                get("EASEL_RESIZED_BUCKET", &d.resized),
-                "EASEL_RESIZED_BUCKET",
-            )?,
+            originals: bucket_name(get("EASEL_ORIGINALS_BUCKET", &d.originals), "EASEL_ORIGINALS_BUCKET")?,
+            resized: bucket_name(get("EASEL_RESIZED_BUCKET", &d.resized), "EASEL_RESIZED_BUCKET")?,
             backup: bucket_name(get("EASEL_BACKUP_BUCKET", &d.backup), "EASEL_BACKUP_BUCKET")?,
         };
         let defaults = Limits::default();
@@ -129,10 +116,7 @@ impl Settings {
                 &get("EASEL_MAX_UPLOAD_BYTES", &defaults.max_bytes.to_string()),
                 "EASEL_MAX_UPLOAD_BYTES",
             )?,
-            max_pixels: parse(
-                &get("EASEL_MAX_PIXELS", &defaults.max_pixels.to_string()),
-                "EASEL_MAX_PIXELS",
-            )?,
+            max_pixels: parse(&get("EASEL_MAX_PIXELS", &defaults.max_pixels.to_string()), "EASEL_MAX_PIXELS")?,
             max_alloc: defaults.max_alloc,
         };
         let renditions_raw = get("EASEL_RENDITIONS", "thumb=400,display=1600");
@@ -163,9 +147,7 @@ impl Settings {
             buckets,
             upload: UploadSettings { limits },
             renditions,
-            encode: EncodeOptions {
-                jpeg_quality: quality,
-            },
+            encode: EncodeOptions { jpeg_quality: quality },
         })
     }
 }
@@ -180,20 +162,14 @@ fn parse<T: FromStr>(value: &str, var: &'static str) -> Result<T, SettingsError>
 where
     T::Err: fmt::Display,
 {
-    value.trim().parse().map_err(|e: T::Err| SettingsError {
-        var,
-        value: value.to_owned(),
-        reason: e.to_string(),
-    })
+    value.trim().parse().map_err(|e: T::Err| SettingsError { var, value: value.to_owned(), reason: e.to_string() })
 }
 
 /// S3's own naming rule, checked here so a typo fails at start-up rather
 /// than on the first upload.
 fn bucket_name(value: String, var: &'static str) -> Result<String, SettingsError> {
     let ok = (3..=63).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
         && value.as_bytes()[0].is_ascii_alphanumeric()
         && value.as_bytes()[value.len() - 1].is_ascii_alphanumeric();
     if ok {
@@ -213,17 +189,11 @@ mod tests {
     use std::collections::HashMap;
 
     fn with(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Settings::from_lookup(|k| map.get(k).cloned())
     }
 
-    const DB: (&str, &str) = (
-        "DATABASE_URL",
-        "postgres://easel:secret@127.0.0.1:5432/easel",
-    );
+    const DB: (&str, &str) = ("DATABASE_URL", "postgres://easel:secret@127.0.0.1:5432/easel");
 
     #[test]
     fn defaults_apply_when_only_the_database_is_given() {

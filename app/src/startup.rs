@@ -14,13 +14,8 @@ pub const RECONCILE_EVERY: Duration = Duration::from_secs(2);
 pub enum StartupError {
     #[error(transparent)]
     Db(#[from] db::DbError),
-    #[error(
-        "cannot listen on {addr}: {source}. Is another program using it? Set EASEL_HTTP_ADDR to another address."
-    )]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    #[error("cannot listen on {addr}: {source}. Is another program using it? Set EASEL_HTTP_ADDR to another address.")]
+    Bind { addr: SocketAddr, source: std::io::Error },
 }
 
 pub struct Application {
@@ -35,29 +30,17 @@ impl Application {
         let _ = any_spawner::Executor::init_tokio();
         let pool = db::connect(&settings.database_url).await?;
         db::migrate(&pool).await?;
-        let sdk =
-            easel_resizer::aws::sdk_config(settings.aws.endpoint.as_deref(), &settings.aws.region)
-                .await;
+        let sdk = easel_resizer::aws::sdk_config(settings.aws.endpoint.as_deref(), &settings.aws.region).await;
         let s3 = easel_resizer::aws::s3_client(&sdk, settings.aws.endpoint.is_some());
-        let state = AppState {
-            pool,
-            s3,
-            buckets: settings.buckets.clone(),
-            limits: settings.upload.limits.clone(),
-        };
+        let state = AppState { pool, s3, buckets: settings.buckets.clone(), limits: settings.upload.limits.clone() };
         let listener = TcpListener::bind(settings.http_addr)
             .await
-            .map_err(|source| StartupError::Bind {
-                addr: settings.http_addr,
-                source,
-            })?;
+            .map_err(|source| StartupError::Bind { addr: settings.http_addr, source })?;
         Ok(Self { listener, state })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     pub fn state(&self) -> &AppState {
@@ -65,21 +48,11 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, with the reconciler alongside.
-    pub async fn run_until_stopped(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let s = &self.state;
-        let sweeper = reconcile::spawn(
-            s.pool.clone(),
-            s.s3.clone(),
-            s.buckets.resized.clone(),
-            RECONCILE_EVERY,
-        );
+        let sweeper = reconcile::spawn(s.pool.clone(), s.s3.clone(), s.buckets.resized.clone(), RECONCILE_EVERY);
         let app = crate::router::router(self.state);
-        let result = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         sweeper.abort();
         result
     }

@@ -12,10 +12,7 @@ pub const DEFAULT_REGION: &str = "eu-west-1";
 
 /// `EASEL_AWS_ENDPOINT`, when set and non-empty.
 pub fn endpoint_from_env() -> Option<String> {
-    std::env::var(ENDPOINT_VAR)
-        .ok()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+    std::env::var(ENDPOINT_VAR).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 /// `AWS_REGION` (set by Lambda itself), else `EASEL_AWS_REGION`, else
@@ -33,18 +30,11 @@ pub fn region_from_env() -> String {
 /// `AWS_ACCESS_KEY_ID` is set, the emulator's conventional `test`/`test`
 /// credentials, so nothing local depends on a developer's real AWS profile.
 pub async fn sdk_config(endpoint: Option<&str>, region: &str) -> SdkConfig {
-    let mut loader =
-        aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_owned()));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_owned()));
     if let Some(endpoint) = endpoint {
         loader = loader.endpoint_url(endpoint);
         if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-            loader = loader.credentials_provider(Credentials::new(
-                "test",
-                "test",
-                None,
-                None,
-                "easel-local",
-            ));
+            loader = loader.credentials_provider(Credentials::new("test", "test", None, None, "easel-local"));
         }
     }
     loader.load().await

@@ -38,18 +38,11 @@ impl ResizerConfig {
     /// `from_env` over any source of variables; tests use a map, since
     /// changing the process environment is unsafe in a threaded test run.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |var: &'static str| {
-            lookup(var)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |var: &'static str| lookup(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let bucket = |var: &'static str| -> Result<String, ConfigError> {
             let name = get(var).ok_or(ConfigError::Missing { var })?;
             if name.contains(['/', ' ']) {
-                return Err(ConfigError::Invalid {
-                    var,
-                    reason: format!("`{name}` is not a bucket name"),
-                });
+                return Err(ConfigError::Invalid { var, reason: format!("`{name}` is not a bucket name") });
             }
             Ok(name)
         };
@@ -58,10 +51,7 @@ impl ResizerConfig {
         let backup_bucket = bucket(BACKUP_BUCKET)?;
         // Writing renditions into the bucket that triggers us would invoke the
         // resizer on its own output, forever.
-        for (var, name) in [
-            (RESIZED_BUCKET, &resized_bucket),
-            (BACKUP_BUCKET, &backup_bucket),
-        ] {
+        for (var, name) in [(RESIZED_BUCKET, &resized_bucket), (BACKUP_BUCKET, &backup_bucket)] {
             if *name == originals_bucket {
                 return Err(ConfigError::Invalid {
                     var,
@@ -104,24 +94,14 @@ impl ResizerConfig {
             };
         }
 
-        Ok(ResizerConfig {
-            originals_bucket,
-            resized_bucket,
-            backup_bucket,
-            renditions,
-            limits,
-            encode,
-        })
+        Ok(ResizerConfig { originals_bucket, resized_bucket, backup_bucket, renditions, limits, encode })
     }
 }
 
 fn positive(var: &'static str, v: &str) -> Result<u64, ConfigError> {
     match v.replace('_', "").parse::<u64>() {
         Ok(n) if n > 0 => Ok(n),
-        _ => Err(ConfigError::Invalid {
-            var,
-            reason: format!("`{v}` is not a positive whole number"),
-        }),
+        _ => Err(ConfigError::Invalid { var, reason: format!("`{v}` is not a positive whole number") }),
     }
 }
 
@@ -131,18 +111,12 @@ mod tests {
     use std::collections::HashMap;
 
     fn load(vars: &[(&str, &str)]) -> Result<ResizerConfig, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         ResizerConfig::from_lookup(|k| map.get(k).cloned())
     }
 
-    const BUCKETS: [(&str, &str); 3] = [
-        (ORIGINALS_BUCKET, "easel-originals"),
-        (RESIZED_BUCKET, "easel-resized"),
-        (BACKUP_BUCKET, "easel-backup"),
-    ];
+    const BUCKETS: [(&str, &str); 3] =
+        [(ORIGINALS_BUCKET, "easel-originals"), (RESIZED_BUCKET, "easel-resized"), (BACKUP_BUCKET, "easel-backup")];
 
     #[test]
     fn defaults_apply_when_optional_vars_are_absent() {
@@ -192,41 +166,16 @@ mod tests {
             let mut vars = BUCKETS.to_vec();
             vars.push((var, value));
             let err = load(&vars).unwrap_err();
-            assert!(
-                matches!(err, ConfigError::Invalid { var: v, .. } if v == var),
-                "{var}={value}: {err:?}"
-            );
+            assert!(matches!(err, ConfigError::Invalid { var: v, .. } if v == var), "{var}={value}: {err:?}");
             assert!(err.to_string().starts_with(var), "{err}");
         }
     }
 
     #[test]
     fn output_bucket_equal_to_originals_is_refused() {
-        let err = load(&[
-            (ORIGINALS_BUCKET, "same"),
-            (RESIZED_BUCKET, "same"),
-            (BACKUP_BUCKET, "b"),
-        ])
-        .unwrap_err();
-        assert!(matches!(
-            err,
-            ConfigError::Invalid {
-                var: RESIZED_BUCKET,
-                ..
-            }
-        ));
-        let err = load(&[
-            (ORIGINALS_BUCKET, "same"),
-            (RESIZED_BUCKET, "r"),
-            (BACKUP_BUCKET, "same"),
-        ])
-        .unwrap_err();
-        assert!(matches!(
-            err,
-            ConfigError::Invalid {
-                var: BACKUP_BUCKET,
-                ..
-            }
-        ));
+        let err = load(&[(ORIGINALS_BUCKET, "same"), (RESIZED_BUCKET, "same"), (BACKUP_BUCKET, "b")]).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { var: RESIZED_BUCKET, .. }));
+        let err = load(&[(ORIGINALS_BUCKET, "same"), (RESIZED_BUCKET, "r"), (BACKUP_BUCKET, "same")]).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { var: BACKUP_BUCKET, .. }));
     }
 }

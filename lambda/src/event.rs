@@ -19,9 +19,7 @@ pub fn decode_key(raw: &str) -> Result<String, KeyError> {
     percent_decode_str(&spaced)
         .decode_utf8()
         .map(|k| k.into_owned())
-        .map_err(|_| KeyError::InvalidUtf8 {
-            raw: raw.to_owned(),
-        })
+        .map_err(|_| KeyError::InvalidUtf8 { raw: raw.to_owned() })
 }
 
 /// One event record, reduced to what the resizer decides on.
@@ -30,17 +28,9 @@ pub enum ParsedRecord {
     /// An object was created: the only kind of event that causes work.
     Created { bucket: String, key: String },
     /// Any other event; `key` is decoded where possible, raw otherwise.
-    NotCreated {
-        bucket: String,
-        key: String,
-        event_name: String,
-    },
+    NotCreated { bucket: String, key: String, event_name: String },
     /// A creation whose key cannot be read.
-    BadKey {
-        bucket: String,
-        raw_key: String,
-        error: KeyError,
-    },
+    BadKey { bucket: String, raw_key: String, error: KeyError },
 }
 
 pub fn parse_record(record: &S3EventRecord) -> ParsedRecord {
@@ -49,27 +39,12 @@ pub fn parse_record(record: &S3EventRecord) -> ParsedRecord {
     let event_name = record.event_name.clone().unwrap_or_default();
     // Notification configurations say `s3:ObjectCreated:*`, the records
     // themselves say `ObjectCreated:Put`; accept either spelling.
-    let created = event_name
-        .strip_prefix("s3:")
-        .unwrap_or(&event_name)
-        .starts_with("ObjectCreated:");
-    let decoded = if raw_key.is_empty() {
-        Err(KeyError::Missing)
-    } else {
-        decode_key(&raw_key)
-    };
+    let created = event_name.strip_prefix("s3:").unwrap_or(&event_name).starts_with("ObjectCreated:");
+    let decoded = if raw_key.is_empty() { Err(KeyError::Missing) } else { decode_key(&raw_key) };
     match (created, decoded) {
         (true, Ok(key)) => ParsedRecord::Created { bucket, key },
-        (true, Err(error)) => ParsedRecord::BadKey {
-            bucket,
-            raw_key,
-            error,
-        },
-        (false, decoded) => ParsedRecord::NotCreated {
-            bucket,
-            key: decoded.unwrap_or(raw_key),
-            event_name,
-        },
+        (true, Err(error)) => ParsedRecord::BadKey { bucket, raw_key, error },
+        (false, decoded) => ParsedRecord::NotCreated { bucket, key: decoded.unwrap_or(raw_key), event_name },
     }
 }
 
@@ -95,22 +70,14 @@ mod tests {
 
     #[test]
     fn utf8_escapes_decode() {
-        assert_eq!(
-            decode_key("artwork/my+caf%C3%A9+photo.jpg").unwrap(),
-            "artwork/my café photo.jpg"
-        );
+        assert_eq!(decode_key("artwork/my+caf%C3%A9+photo.jpg").unwrap(), "artwork/my café photo.jpg");
         assert_eq!(decode_key("%E6%97%A5%E6%9C%AC.png").unwrap(), "日本.png");
         assert_eq!(decode_key("plain/key.png").unwrap(), "plain/key.png");
     }
 
     #[test]
     fn invalid_utf8_is_an_error_not_a_panic() {
-        assert_eq!(
-            decode_key("bad%C3.jpg"),
-            Err(KeyError::InvalidUtf8 {
-                raw: "bad%C3.jpg".into()
-            })
-        );
+        assert_eq!(decode_key("bad%C3.jpg"), Err(KeyError::InvalidUtf8 { raw: "bad%C3.jpg".into() }));
         assert!(decode_key("%FF%FE").is_err());
         // A stray `%` without hex digits is kept literally, as S3 would never
         // send it but a person might.
@@ -137,27 +104,13 @@ mod tests {
 
     #[test]
     fn created_records_are_decoded() {
-        let e = event(
-            "ObjectCreated:Put",
-            "originals",
-            "artwork/my+caf%C3%A9+photo.jpg",
-        );
+        let e = event("ObjectCreated:Put", "originals", "artwork/my+caf%C3%A9+photo.jpg");
         assert_eq!(
             parse_record(&e.records[0]),
-            ParsedRecord::Created {
-                bucket: "originals".into(),
-                key: "artwork/my café photo.jpg".into()
-            }
+            ParsedRecord::Created { bucket: "originals".into(), key: "artwork/my café photo.jpg".into() }
         );
-        let e = event(
-            "s3:ObjectCreated:CompleteMultipartUpload",
-            "originals",
-            "a.png",
-        );
-        assert!(matches!(
-            parse_record(&e.records[0]),
-            ParsedRecord::Created { .. }
-        ));
+        let e = event("s3:ObjectCreated:CompleteMultipartUpload", "originals", "a.png");
+        assert!(matches!(parse_record(&e.records[0]), ParsedRecord::Created { .. }));
     }
 
     #[test]
@@ -178,18 +131,9 @@ mod tests {
         let e = event("ObjectCreated:Put", "originals", "bad%C3.jpg");
         assert!(matches!(
             parse_record(&e.records[0]),
-            ParsedRecord::BadKey {
-                error: KeyError::InvalidUtf8 { .. },
-                ..
-            }
+            ParsedRecord::BadKey { error: KeyError::InvalidUtf8 { .. }, .. }
         ));
         let e = event("ObjectCreated:Put", "originals", "");
-        assert!(matches!(
-            parse_record(&e.records[0]),
-            ParsedRecord::BadKey {
-                error: KeyError::Missing,
-                ..
-            }
-        ));
+        assert!(matches!(parse_record(&e.records[0]), ParsedRecord::BadKey { error: KeyError::Missing, .. }));
     }
 }

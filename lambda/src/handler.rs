@@ -38,38 +38,17 @@ impl InvocationOutcome {
     /// Whether Lambda should deliver the event again. Safe, since a record
     /// that already succeeded is a no-op the second time.
     pub fn has_retryable_failure(&self) -> bool {
-        self.records.iter().any(|r| {
-            matches!(
-                r,
-                RecordOutcome::Failed {
-                    retryable: true,
-                    ..
-                }
-            )
-        })
+        self.records.iter().any(|r| matches!(r, RecordOutcome::Failed { retryable: true, .. }))
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum RecordOutcome {
-    Resized {
-        key: String,
-        renditions: Vec<ManifestEntry>,
-    },
-    AlreadyDone {
-        key: String,
-    },
-    Skipped {
-        key: String,
-        bucket: String,
-        reason: String,
-    },
-    Failed {
-        key: String,
-        reason: String,
-        retryable: bool,
-    },
+    Resized { key: String, renditions: Vec<ManifestEntry> },
+    AlreadyDone { key: String },
+    Skipped { key: String, bucket: String, reason: String },
+    Failed { key: String, reason: String, retryable: bool },
 }
 
 /// Field order is the order a person reads a log line in.
@@ -119,11 +98,7 @@ impl RecordOutcome {
                 retryable: None,
                 renditions: None,
             },
-            RecordOutcome::Skipped {
-                key,
-                bucket,
-                reason,
-            } => LogLine {
+            RecordOutcome::Skipped { key, bucket, reason } => LogLine {
                 level: "WARN",
                 event: "skipped",
                 bucket: Some(bucket),
@@ -132,11 +107,7 @@ impl RecordOutcome {
                 retryable: None,
                 renditions: None,
             },
-            RecordOutcome::Failed {
-                key,
-                reason,
-                retryable,
-            } => LogLine {
+            RecordOutcome::Failed { key, reason, retryable } => LogLine {
                 level: "ERROR",
                 event: "failed",
                 bucket: None,
@@ -159,12 +130,7 @@ enum RecordError {
     #[error("the original no longer exists")]
     OriginalGone,
     #[error("S3 {op} s3://{bucket}/{key} failed: {message}")]
-    S3 {
-        op: &'static str,
-        bucket: String,
-        key: String,
-        message: String,
-    },
+    S3 { op: &'static str, bucket: String, key: String, message: String },
     #[error("the image could not be processed: {0}")]
     Worker(String),
 }
@@ -200,8 +166,7 @@ where
 }
 
 fn is_not_found<E>(err: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> bool {
-    err.raw_response()
-        .is_some_and(|r| r.status().as_u16() == 404)
+    err.raw_response().is_some_and(|r| r.status().as_u16() == 404)
 }
 
 /// S3 quotes ETags; the manifest stores them bare so callers can compare
@@ -212,10 +177,7 @@ fn bare_etag(etag: Option<&str>) -> String {
 
 impl Resizer {
     pub fn new(s3: aws_sdk_s3::Client, config: ResizerConfig) -> Self {
-        Resizer {
-            s3,
-            config: Arc::new(config),
-        }
+        Resizer { s3, config: Arc::new(config) }
     }
 
     pub fn config(&self) -> &ResizerConfig {
@@ -235,43 +197,24 @@ impl Resizer {
     async fn handle_record(&self, record: &S3EventRecord) -> RecordOutcome {
         let originals = &self.config.originals_bucket;
         match parse_record(record) {
-            ParsedRecord::NotCreated {
-                bucket,
-                key,
-                event_name,
-            } => RecordOutcome::Skipped {
-                key,
-                bucket,
-                reason: format!("`{event_name}` is not an object-created event"),
-            },
-            ParsedRecord::Created { bucket, key }
-            | ParsedRecord::BadKey {
-                bucket,
-                raw_key: key,
-                ..
-            } if bucket != *originals => {
+            ParsedRecord::NotCreated { bucket, key, event_name } => {
+                RecordOutcome::Skipped { key, bucket, reason: format!("`{event_name}` is not an object-created event") }
+            }
+            ParsedRecord::Created { bucket, key } | ParsedRecord::BadKey { bucket, raw_key: key, .. }
+                if bucket != *originals =>
+            {
                 // Anything but the originals bucket could be our own output;
                 // processing it would loop.
                 let reason = format!("bucket `{bucket}` is not the originals bucket `{originals}`");
-                RecordOutcome::Skipped {
-                    key,
-                    bucket,
-                    reason,
-                }
+                RecordOutcome::Skipped { key, bucket, reason }
             }
-            ParsedRecord::BadKey { raw_key, error, .. } => RecordOutcome::Failed {
-                key: raw_key,
-                reason: error.to_string(),
-                retryable: false,
-            },
+            ParsedRecord::BadKey { raw_key, error, .. } => {
+                RecordOutcome::Failed { key: raw_key, reason: error.to_string(), retryable: false }
+            }
             ParsedRecord::Created { key, .. } => match self.resize(&key).await {
                 Ok(Done::Resized(renditions)) => RecordOutcome::Resized { key, renditions },
                 Ok(Done::AlreadyDone) => RecordOutcome::AlreadyDone { key },
-                Err(e) => RecordOutcome::Failed {
-                    retryable: e.retryable(),
-                    reason: e.to_string(),
-                    key,
-                },
+                Err(e) => RecordOutcome::Failed { retryable: e.retryable(), reason: e.to_string(), key },
             },
         }
     }
@@ -280,27 +223,12 @@ impl Resizer {
         let cfg = &self.config;
         let bucket = &cfg.originals_bucket;
 
-        let head = self
-            .s3
-            .head_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| {
-                if is_not_found(&e) {
-                    RecordError::OriginalGone
-                } else {
-                    s3_error("HeadObject", bucket, key, e)
-                }
-            })?;
+        let head = self.s3.head_object().bucket(bucket).key(key).send().await.map_err(|e| {
+            if is_not_found(&e) { RecordError::OriginalGone } else { s3_error("HeadObject", bucket, key, e) }
+        })?;
         let size = u64::try_from(head.content_length().unwrap_or(0)).unwrap_or(0);
         if size > cfg.limits.max_bytes {
-            return Err(ImageError::TooLarge {
-                bytes: size,
-                limit: cfg.limits.max_bytes,
-            }
-            .into());
+            return Err(ImageError::TooLarge { bytes: size, limit: cfg.limits.max_bytes }.into());
         }
         if self.already_done(key, &bare_etag(head.e_tag())).await? {
             return Ok(Done::AlreadyDone);
@@ -313,10 +241,9 @@ impl Resizer {
         let (limits, encode) = (cfg.limits, cfg.encode);
         // Decoding and resizing are CPU-bound; off the async workers they
         // cannot stall the runtime's polling.
-        let renditions =
-            tokio::task::spawn_blocking(move || render(&original, &specs, &limits, &encode))
-                .await
-                .map_err(|e| RecordError::Worker(e.to_string()))??;
+        let renditions = tokio::task::spawn_blocking(move || render(&original, &specs, &limits, &encode))
+            .await
+            .map_err(|e| RecordError::Worker(e.to_string()))??;
 
         let mut entries = Vec::with_capacity(renditions.len());
         for r in renditions {
@@ -332,14 +259,7 @@ impl Resizer {
                     RENDITION_CACHE_CONTROL,
                     &etag
                 ),
-                self.put(
-                    &cfg.backup_bucket,
-                    &rkey,
-                    body,
-                    r.format.content_type(),
-                    RENDITION_CACHE_CONTROL,
-                    &etag
-                ),
+                self.put(&cfg.backup_bucket, &rkey, body, r.format.content_type(), RENDITION_CACHE_CONTROL, &etag),
             )?;
             entries.push(ManifestEntry {
                 name: r.name,
@@ -352,30 +272,12 @@ impl Resizer {
         }
 
         // Last, so that a manifest's presence means every rendition exists.
-        let manifest = Manifest {
-            source_key: key.to_owned(),
-            source_etag: etag.clone(),
-            renditions: entries,
-        };
+        let manifest = Manifest { source_key: key.to_owned(), source_etag: etag.clone(), renditions: entries };
         let mkey = manifest_key(key);
         let body = Bytes::from(manifest.to_json());
         tokio::try_join!(
-            self.put(
-                &cfg.resized_bucket,
-                &mkey,
-                body.clone(),
-                "application/json",
-                MANIFEST_CACHE_CONTROL,
-                &etag
-            ),
-            self.put(
-                &cfg.backup_bucket,
-                &mkey,
-                body,
-                "application/json",
-                MANIFEST_CACHE_CONTROL,
-                &etag
-            ),
+            self.put(&cfg.resized_bucket, &mkey, body.clone(), "application/json", MANIFEST_CACHE_CONTROL, &etag),
+            self.put(&cfg.backup_bucket, &mkey, body, "application/json", MANIFEST_CACHE_CONTROL, &etag),
         )?;
         Ok(Done::Resized(manifest.renditions))
     }
@@ -389,18 +291,12 @@ impl Resizer {
             self.read_manifest(&self.config.resized_bucket, &mkey),
             self.read_manifest(&self.config.backup_bucket, &mkey),
         )?;
-        Ok([resized, backup]
-            .iter()
-            .all(|m| m.as_ref().is_some_and(|m| m.source_etag == etag)))
+        Ok([resized, backup].iter().all(|m| m.as_ref().is_some_and(|m| m.source_etag == etag)))
     }
 
     /// `None` when there is no usable manifest: absent, oversized or not
     /// ours. Any of those just means the work is redone.
-    async fn read_manifest(
-        &self,
-        bucket: &str,
-        key: &str,
-    ) -> Result<Option<Manifest>, RecordError> {
+    async fn read_manifest(&self, bucket: &str, key: &str) -> Result<Option<Manifest>, RecordError> {
         let out = match self.s3.get_object().bucket(bucket).key(key).send().await {
             Ok(out) => out,
             Err(e) if is_not_found(&e) => return Ok(None),
@@ -423,27 +319,12 @@ impl Resizer {
     async fn fetch_original(&self, key: &str) -> Result<(Vec<u8>, String), RecordError> {
         let bucket = &self.config.originals_bucket;
         let limit = self.config.limits.max_bytes;
-        let out = self
-            .s3
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| {
-                if is_not_found(&e) {
-                    RecordError::OriginalGone
-                } else {
-                    s3_error("GetObject", bucket, key, e)
-                }
-            })?;
+        let out = self.s3.get_object().bucket(bucket).key(key).send().await.map_err(|e| {
+            if is_not_found(&e) { RecordError::OriginalGone } else { s3_error("GetObject", bucket, key, e) }
+        })?;
         let claimed = u64::try_from(out.content_length().unwrap_or(0)).unwrap_or(0);
         if claimed > limit {
-            return Err(ImageError::TooLarge {
-                bytes: claimed,
-                limit,
-            }
-            .into());
+            return Err(ImageError::TooLarge { bytes: claimed, limit }.into());
         }
         let etag = bare_etag(out.e_tag());
         let mut body = out.body;
@@ -458,11 +339,7 @@ impl Resizer {
             let Some(chunk) = chunk else { break };
             let total = (buf.len() + chunk.len()) as u64;
             if total > limit {
-                return Err(ImageError::TooLarge {
-                    bytes: total,
-                    limit,
-                }
-                .into());
+                return Err(ImageError::TooLarge { bytes: total, limit }.into());
             }
             buf.extend_from_slice(&chunk);
         }
@@ -555,12 +432,8 @@ mod tests {
         assert!(
             matches!(&out.records[0], RecordOutcome::Skipped { bucket, key, .. } if bucket == "resized" && key == "artwork/a/thumb.jpg")
         );
-        assert!(
-            matches!(&out.records[1], RecordOutcome::Skipped { bucket, .. } if bucket == "backup")
-        );
-        assert!(
-            matches!(&out.records[2], RecordOutcome::Skipped { reason, .. } if reason.contains("ObjectRemoved"))
-        );
+        assert!(matches!(&out.records[1], RecordOutcome::Skipped { bucket, .. } if bucket == "backup"));
+        assert!(matches!(&out.records[2], RecordOutcome::Skipped { reason, .. } if reason.contains("ObjectRemoved")));
         assert!(!out.has_retryable_failure());
     }
 
@@ -583,19 +456,9 @@ mod tests {
     #[tokio::test]
     async fn s3_network_errors_are_retryable() {
         let resizer = Resizer::new(unreachable_s3(), config());
-        let out = resizer
-            .handle_event(event(&[(
-                "ObjectCreated:Put",
-                "originals",
-                "artwork/a.jpg",
-            )]))
-            .await;
+        let out = resizer.handle_event(event(&[("ObjectCreated:Put", "originals", "artwork/a.jpg")])).await;
         match &out.records[0] {
-            RecordOutcome::Failed {
-                retryable,
-                reason,
-                key,
-            } => {
+            RecordOutcome::Failed { retryable, reason, key } => {
                 assert!(*retryable);
                 assert_eq!(key, "artwork/a.jpg");
                 assert!(reason.contains("HeadObject"), "{reason}");
@@ -616,27 +479,10 @@ mod tests {
             bytes: 1000,
         };
         let cases = [
+            (RecordOutcome::Resized { key: "artwork/a.jpg".into(), renditions: vec![entry] }, "INFO", "resized"),
+            (RecordOutcome::AlreadyDone { key: "artwork/a.jpg".into() }, "INFO", "already_done"),
             (
-                RecordOutcome::Resized {
-                    key: "artwork/a.jpg".into(),
-                    renditions: vec![entry],
-                },
-                "INFO",
-                "resized",
-            ),
-            (
-                RecordOutcome::AlreadyDone {
-                    key: "artwork/a.jpg".into(),
-                },
-                "INFO",
-                "already_done",
-            ),
-            (
-                RecordOutcome::Skipped {
-                    key: "k".into(),
-                    bucket: "resized".into(),
-                    reason: "not originals".into(),
-                },
+                RecordOutcome::Skipped { key: "k".into(), bucket: "resized".into(), reason: "not originals".into() },
                 "WARN",
                 "skipped",
             ),
@@ -653,28 +499,14 @@ mod tests {
         for (outcome, level, event) in cases {
             let line = outcome.log_line();
             assert!(!line.contains('\n'), "{line}");
-            assert!(
-                line.starts_with(&format!("{{\"level\":\"{level}\",\"event\":\"{event}\"")),
-                "{line}"
-            );
+            assert!(line.starts_with(&format!("{{\"level\":\"{level}\",\"event\":\"{event}\"")), "{line}");
             let v: serde_json::Value = serde_json::from_str(&line).unwrap();
             assert_eq!(v["key"], outcome.key());
         }
-        let skipped = RecordOutcome::Skipped {
-            key: "k".into(),
-            bucket: "resized".into(),
-            reason: "r".into(),
-        };
+        let skipped = RecordOutcome::Skipped { key: "k".into(), bucket: "resized".into(), reason: "r".into() };
         let v: serde_json::Value = serde_json::from_str(&skipped.log_line()).unwrap();
-        assert_eq!(
-            (v["bucket"].as_str(), v["reason"].as_str()),
-            (Some("resized"), Some("r"))
-        );
-        let failed = RecordOutcome::Failed {
-            key: "k".into(),
-            reason: "r".into(),
-            retryable: true,
-        };
+        assert_eq!((v["bucket"].as_str(), v["reason"].as_str()), (Some("resized"), Some("r")));
+        let failed = RecordOutcome::Failed { key: "k".into(), reason: "r".into(), retryable: true };
         let v: serde_json::Value = serde_json::from_str(&failed.log_line()).unwrap();
         assert_eq!(v["retryable"], true);
     }

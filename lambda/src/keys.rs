@@ -24,9 +24,7 @@ impl ArtworkId {
     }
 
     pub fn parse(s: &str) -> Result<Self, InvalidArtworkId> {
-        uuid::Uuid::try_parse(s)
-            .map(ArtworkId)
-            .map_err(|_| InvalidArtworkId(s.chars().take(64).collect()))
+        uuid::Uuid::try_parse(s).map(ArtworkId).map_err(|_| InvalidArtworkId(s.chars().take(64).collect()))
     }
 
     pub fn as_uuid(&self) -> uuid::Uuid {
@@ -113,45 +111,21 @@ mod tests {
             rendition_key(&key, "thumb", ImageFormat::Png),
             "artwork/0190f2a4-7b3c-7d41-9a2e-5f6b7c8d9e0f/thumb.png"
         );
-        assert_eq!(
-            manifest_key(&key),
-            "artwork/0190f2a4-7b3c-7d41-9a2e-5f6b7c8d9e0f/manifest.json"
-        );
-        assert_eq!(
-            original_key(id, ImageFormat::Png),
-            "artwork/0190f2a4-7b3c-7d41-9a2e-5f6b7c8d9e0f.png"
-        );
+        assert_eq!(manifest_key(&key), "artwork/0190f2a4-7b3c-7d41-9a2e-5f6b7c8d9e0f/manifest.json");
+        assert_eq!(original_key(id, ImageFormat::Png), "artwork/0190f2a4-7b3c-7d41-9a2e-5f6b7c8d9e0f.png");
     }
 
     #[test]
     fn key_scheme_for_any_key() {
-        assert_eq!(
-            rendition_key("uploads/my photo.jpeg", "thumb", ImageFormat::Jpeg),
-            "uploads/my photo/thumb.jpg"
-        );
+        assert_eq!(rendition_key("uploads/my photo.jpeg", "thumb", ImageFormat::Jpeg), "uploads/my photo/thumb.jpg");
         assert_eq!(
             rendition_key("artwork/my café photo.jpg", "display", ImageFormat::Jpeg),
             "artwork/my café photo/display.jpg"
         );
-        assert_eq!(
-            rendition_key("noext", "thumb", ImageFormat::Png),
-            "noext/thumb.png"
-        );
-        assert_eq!(
-            rendition_key("a.b/c", "thumb", ImageFormat::Png),
-            "a.b/c/thumb.png"
-        );
-        assert_eq!(
-            rendition_key("x/.hidden", "thumb", ImageFormat::Png),
-            "x/.hidden/thumb.png"
-        );
-        assert_eq!(
-            rendition_key("x/archive.tar.gz", "thumb", ImageFormat::Png),
-            "x/archive.tar/thumb.png"
-        );
-        assert_eq!(
-            manifest_key("uploads/my photo.jpeg"),
-            "uploads/my photo/manifest.json"
-        );
+        assert_eq!(rendition_key("noext", "thumb", ImageFormat::Png), "noext/thumb.png");
+        assert_eq!(rendition_key("a.b/c", "thumb", ImageFormat::Png), "a.b/c/thumb.png");
+        assert_eq!(rendition_key("x/.hidden", "thumb", ImageFormat::Png), "x/.hidden/thumb.png");
+        assert_eq!(rendition_key("x/archive.tar.gz", "thumb", ImageFormat::Png), "x/archive.tar/thumb.png");
+        assert_eq!(manifest_key("uploads/my photo.jpeg"), "uploads/my photo/manifest.json");
     }
 }

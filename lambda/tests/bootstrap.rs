@@ -59,25 +59,13 @@ async fn next(State(api): State<RuntimeApi>) -> impl IntoResponse {
     loop {
         let notified = api.queued.notified();
         if let Some((id, event)) = api.queue.lock().unwrap().pop_front() {
-            let deadline = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_millis()
-                + 300_000;
+            let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() + 300_000;
             let mut headers = HeaderMap::new();
-            headers.insert(
-                "Lambda-Runtime-Aws-Request-Id",
-                HeaderValue::from_str(&id).unwrap(),
-            );
-            headers.insert(
-                "Lambda-Runtime-Deadline-Ms",
-                HeaderValue::from_str(&deadline.to_string()).unwrap(),
-            );
+            headers.insert("Lambda-Runtime-Aws-Request-Id", HeaderValue::from_str(&id).unwrap());
+            headers.insert("Lambda-Runtime-Deadline-Ms", HeaderValue::from_str(&deadline.to_string()).unwrap());
             headers.insert(
                 "Lambda-Runtime-Invoked-Function-Arn",
-                HeaderValue::from_static(
-                    "arn:aws:lambda:eu-west-1:123456789012:function:easel-resizer",
-                ),
+                HeaderValue::from_static("arn:aws:lambda:eu-west-1:123456789012:function:easel-resizer"),
             );
             headers.insert(
                 "Lambda-Runtime-Trace-Id",
@@ -90,29 +78,19 @@ async fn next(State(api): State<RuntimeApi>) -> impl IntoResponse {
     }
 }
 
-async fn response(
-    State(api): State<RuntimeApi>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> StatusCode {
+async fn response(State(api): State<RuntimeApi>, Path(id): Path<String>, body: Bytes) -> StatusCode {
     let value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let _ = api.replies.send((id, Reply::Response(value)));
     StatusCode::ACCEPTED
 }
 
 async fn error(State(api): State<RuntimeApi>, Path(id): Path<String>, body: Bytes) -> StatusCode {
-    let _ = api.replies.send((
-        id,
-        Reply::Error(String::from_utf8_lossy(&body).into_owned()),
-    ));
+    let _ = api.replies.send((id, Reply::Error(String::from_utf8_lossy(&body).into_owned())));
     StatusCode::ACCEPTED
 }
 
 async fn init_error(State(api): State<RuntimeApi>, body: Bytes) -> StatusCode {
-    let _ = api.replies.send((
-        String::new(),
-        Reply::InitError(String::from_utf8_lossy(&body).into_owned()),
-    ));
+    let _ = api.replies.send((String::new(), Reply::InitError(String::from_utf8_lossy(&body).into_owned())));
     StatusCode::ACCEPTED
 }
 
@@ -129,17 +107,10 @@ struct Lambda {
 impl Lambda {
     async fn start(buckets: &Buckets, backup_bucket: &str) -> Lambda {
         let (tx, replies) = mpsc::unbounded_channel();
-        let api = RuntimeApi {
-            queue: Default::default(),
-            queued: Default::default(),
-            replies: tx,
-        };
+        let api = RuntimeApi { queue: Default::default(), queued: Default::default(), replies: tx };
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route(
-                "/2018-06-01/runtime/invocation/{id}/response",
-                post(response),
-            )
+            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(api.clone());
@@ -175,13 +146,7 @@ impl Lambda {
                 let _ = line_tx.send(line);
             }
         });
-        Lambda {
-            api,
-            replies,
-            lines,
-            child,
-            invocations: 0,
-        }
+        Lambda { api, replies, lines, child, invocations: 0 }
     }
 
     /// Delivers one event and returns the runtime's reply plus the log line
@@ -189,11 +154,7 @@ impl Lambda {
     async fn invoke(&mut self, event: &Value) -> (Reply, Vec<Value>) {
         self.invocations += 1;
         let id = format!("req-{}", self.invocations);
-        self.api
-            .queue
-            .lock()
-            .unwrap()
-            .push_back((id.clone(), event.clone()));
+        self.api.queue.lock().unwrap().push_back((id.clone(), event.clone()));
         self.api.queued.notify_waiters();
         let (reply_id, reply) = tokio::time::timeout(WAIT, self.replies.recv())
             .await
@@ -206,18 +167,13 @@ impl Lambda {
         let records = event["Records"].as_array().map_or(0, Vec::len);
         let mut logged = Vec::new();
         while logged.len() < records {
-            let line = tokio::time::timeout(WAIT, self.lines.recv())
-                .await
-                .expect("log line in time")
-                .expect("stdout open");
-            let value: Value = serde_json::from_str(&line)
-                .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
+            let line =
+                tokio::time::timeout(WAIT, self.lines.recv()).await.expect("log line in time").expect("stdout open");
+            let value: Value =
+                serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
             logged.push(value);
         }
-        assert!(
-            self.child.try_wait().unwrap().is_none(),
-            "bootstrap must keep running after every invocation"
-        );
+        assert!(self.child.try_wait().unwrap().is_none(), "bootstrap must keep running after every invocation");
         (reply, logged)
     }
 }
@@ -255,58 +211,31 @@ async fn make_buckets(s3: &Client) -> Buckets {
             .send()
             .await
             .unwrap_or_else(|e| {
-                panic!(
-                    "create bucket {name} at {}: {}",
-                    endpoint(),
-                    aws_sdk_s3::error::DisplayErrorContext(&e)
-                )
+                panic!("create bucket {name} at {}: {}", endpoint(), aws_sdk_s3::error::DisplayErrorContext(&e))
             });
     }
     buckets
 }
 
 async fn upload(s3: &Client, bucket: &str, key: &str, bytes: Vec<u8>) -> String {
-    let out = s3
-        .put_object()
-        .bucket(bucket)
-        .key(key)
-        .body(ByteStream::from(bytes))
-        .send()
-        .await
-        .unwrap();
+    let out = s3.put_object().bucket(bucket).key(key).body(ByteStream::from(bytes)).send().await.unwrap();
     out.e_tag().unwrap().trim_matches('"').to_owned()
 }
 
-async fn get_object(
-    s3: &Client,
-    bucket: &str,
-    key: &str,
-) -> aws_sdk_s3::operation::get_object::GetObjectOutput {
+async fn get_object(s3: &Client, bucket: &str, key: &str) -> aws_sdk_s3::operation::get_object::GetObjectOutput {
     s3.get_object()
         .bucket(bucket)
         .key(key)
         .send()
         .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "get s3://{bucket}/{key}: {}",
-                aws_sdk_s3::error::DisplayErrorContext(&e)
-            )
-        })
+        .unwrap_or_else(|e| panic!("get s3://{bucket}/{key}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)))
 }
 
 /// Keys in S3 event notifications are form-encoded: space as `+`, other
 /// reserved and non-ASCII bytes as `%XX`, `/` left alone.
 fn s3_event_key(key: &str) -> String {
-    const KEEP: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'/')
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'*');
-    utf8_percent_encode(key, KEEP)
-        .to_string()
-        .replace("%20", "+")
+    const KEEP: &AsciiSet = &NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'*');
+    utf8_percent_encode(key, KEEP).to_string().replace("%20", "+")
 }
 
 fn record(event_name: &str, bucket: &str, key: &str, size: usize) -> Value {
@@ -338,34 +267,23 @@ fn rotated_photo() -> Vec<u8> {
     let data: Vec<u8> = (0..u32::from(w) * u32::from(h))
         .flat_map(|i| {
             let (x, y) = (i % u32::from(w), i / u32::from(w));
-            [
-                (x * 255 / 2000) as u8,
-                (y * 255 / 1000) as u8,
-                ((x + y) % 256) as u8,
-            ]
+            [(x * 255 / 2000) as u8, (y * 255 / 1000) as u8, ((x + y) % 256) as u8]
         })
         .collect();
     // TIFF, big-endian, one IFD entry: Orientation = 6.
-    let exif = [
-        b"MM\0\x2A\0\0\0\x08".as_slice(),
-        &[0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0],
-        &[0, 0, 0, 0],
-    ]
-    .concat();
+    let exif =
+        [b"MM\0\x2A\0\0\0\x08".as_slice(), &[0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0], &[0, 0, 0, 0]].concat();
     let mut out = Vec::new();
     let mut enc = jpeg_encoder::Encoder::new(&mut out, 90);
     enc.add_exif_metadata(&exif).unwrap();
-    enc.encode(&data, w, h, jpeg_encoder::ColorType::Rgb)
-        .unwrap();
+    enc.encode(&data, w, h, jpeg_encoder::ColorType::Rgb).unwrap();
     out
 }
 
 /// 500×300 RGBA with a transparent band.
 fn transparent_logo() -> Vec<u8> {
     let (w, h) = (500u32, 300u32);
-    let data: Vec<u8> = (0..w * h)
-        .flat_map(|i| [200, 30, 90, if i % w < 100 { 0 } else { 255 }])
-        .collect();
+    let data: Vec<u8> = (0..w * h).flat_map(|i| [200, 30, 90, if i % w < 100 { 0 } else { 255 }]).collect();
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, w, h);
@@ -390,39 +308,18 @@ async fn assert_renditions(s3: &Client, buckets: &Buckets, e: &Expected) {
     for bucket in [&buckets.resized, &buckets.backup] {
         let out = get_object(s3, bucket, &manifest_key(e.key)).await;
         assert_eq!(out.content_type(), Some("application/json"));
-        let manifest =
-            Manifest::from_json(&out.body.collect().await.unwrap().into_bytes()).unwrap();
+        let manifest = Manifest::from_json(&out.body.collect().await.unwrap().into_bytes()).unwrap();
         assert_eq!(manifest.source_key, e.key);
         assert_eq!(manifest.source_etag, e.etag);
-        assert_eq!(
-            manifest
-                .renditions
-                .iter()
-                .map(|r| r.name.as_str())
-                .collect::<Vec<_>>(),
-            ["thumb", "display"]
-        );
+        assert_eq!(manifest.renditions.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["thumb", "display"]);
         for (entry, dims) in manifest.renditions.iter().zip([e.thumb, e.display]) {
             assert_eq!(entry.key, rendition_key(e.key, &entry.name, e.format));
-            assert_eq!(
-                (entry.width, entry.height),
-                dims,
-                "{} in {bucket}",
-                entry.key
-            );
+            assert_eq!((entry.width, entry.height), dims, "{} in {bucket}", entry.key);
             assert_eq!(entry.content_type, e.format.content_type());
             let obj = get_object(s3, bucket, &entry.key).await;
             assert_eq!(obj.content_type(), Some(e.format.content_type()));
-            assert_eq!(
-                obj.cache_control(),
-                Some("public, max-age=31536000, immutable")
-            );
-            assert_eq!(
-                obj.metadata()
-                    .and_then(|m| m.get("source-etag"))
-                    .map(String::as_str),
-                Some(e.etag.as_str())
-            );
+            assert_eq!(obj.cache_control(), Some("public, max-age=31536000, immutable"));
+            assert_eq!(obj.metadata().and_then(|m| m.get("source-etag")).map(String::as_str), Some(e.etag.as_str()));
             let bytes = obj.body.collect().await.unwrap().into_bytes();
             assert_eq!(bytes.len() as u64, entry.bytes);
             assert_eq!(ImageFormat::sniff(&bytes), Some(e.format));
@@ -433,10 +330,7 @@ async fn assert_renditions(s3: &Client, buckets: &Buckets, e: &Expected) {
 }
 
 fn events(logged: &[Value]) -> Vec<(&str, &str)> {
-    logged
-        .iter()
-        .map(|v| (v["event"].as_str().unwrap(), v["key"].as_str().unwrap()))
-        .collect()
+    logged.iter().map(|v| (v["event"].as_str().unwrap(), v["key"].as_str().unwrap())).collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -465,26 +359,14 @@ async fn resizes_uploads_into_both_buckets_and_redelivery_is_a_no_op() {
         record("ObjectCreated:Put", &buckets.resized, "artwork/my café photo/thumb.jpg", 10),
         record("ObjectRemoved:Delete", &buckets.originals, photo_key, 0),
     ]});
-    assert!(
-        event["Records"][0]["s3"]["object"]["key"]
-            .as_str()
-            .unwrap()
-            .contains("my+caf%C3%A9+photo.jpg")
-    );
-    assert!(
-        event["Records"][2]["s3"]["object"]["key"]
-            .as_str()
-            .unwrap()
-            .contains("logo%2Bmark+%28final%29.png")
-    );
+    assert!(event["Records"][0]["s3"]["object"]["key"].as_str().unwrap().contains("my+caf%C3%A9+photo.jpg"));
+    assert!(event["Records"][2]["s3"]["object"]["key"].as_str().unwrap().contains("logo%2Bmark+%28final%29.png"));
 
     let mut lambda = Lambda::start(&buckets, &buckets.backup).await;
     let (reply, logged) = lambda.invoke(&event).await;
 
     // A corrupt image is not worth a retry, so the invocation succeeds.
-    let Reply::Response(body) = reply else {
-        panic!("expected a response, got {reply:?}")
-    };
+    let Reply::Response(body) = reply else { panic!("expected a response, got {reply:?}") };
     assert_eq!(body["records"].as_array().unwrap().len(), 5);
     assert_eq!(
         events(&logged),
@@ -513,21 +395,11 @@ async fn resizes_uploads_into_both_buckets_and_redelivery_is_a_no_op() {
         thumb: (200, 400),
         display: (800, 1600),
     };
-    let logo = Expected {
-        key: logo_key,
-        etag: logo_etag,
-        format: ImageFormat::Png,
-        thumb: (400, 240),
-        display: (500, 300),
-    };
+    let logo =
+        Expected { key: logo_key, etag: logo_etag, format: ImageFormat::Png, thumb: (400, 240), display: (500, 300) };
     assert_renditions(&s3, &buckets, &photo).await;
     assert_renditions(&s3, &buckets, &logo).await;
-    let listed = s3
-        .list_objects_v2()
-        .bucket(&buckets.resized)
-        .send()
-        .await
-        .unwrap();
+    let listed = s3.list_objects_v2().bucket(&buckets.resized).send().await.unwrap();
     assert_eq!(
         listed.key_count(),
         Some(6),
@@ -541,42 +413,17 @@ async fn resizes_uploads_into_both_buckets_and_redelivery_is_a_no_op() {
 
     let (reply, logged) = lambda.invoke(&event).await;
     assert!(matches!(reply, Reply::Response(_)), "{reply:?}");
-    assert_eq!(
-        events(&logged)[..3],
-        [
-            ("already_done", photo_key),
-            ("failed", broken_key),
-            ("already_done", logo_key)
-        ]
-    );
-    let marker = get_object(&s3, &buckets.resized, &thumb_key)
-        .await
-        .body
-        .collect()
-        .await
-        .unwrap()
-        .into_bytes();
-    assert_eq!(
-        &marker[..],
-        b"marker",
-        "a re-delivered event must not write anything"
-    );
+    assert_eq!(events(&logged)[..3], [("already_done", photo_key), ("failed", broken_key), ("already_done", logo_key)]);
+    let marker = get_object(&s3, &buckets.resized, &thumb_key).await.body.collect().await.unwrap().into_bytes();
+    assert_eq!(&marker[..], b"marker", "a re-delivered event must not write anything");
 
     // An original replaced in place has a new ETag, so it is resized again;
     // this time it is transparent, so the renditions become PNGs.
     let new_etag = upload(&s3, &buckets.originals, photo_key, transparent_logo()).await;
-    let replaced = Expected {
-        etag: new_etag,
-        format: ImageFormat::Png,
-        thumb: (400, 240),
-        display: (500, 300),
-        ..photo
-    };
-    let (_, logged) = lambda
-        .invoke(
-            &json!({"Records": [record("ObjectCreated:Put", &buckets.originals, photo_key, 1)]}),
-        )
-        .await;
+    let replaced =
+        Expected { etag: new_etag, format: ImageFormat::Png, thumb: (400, 240), display: (500, 300), ..photo };
+    let (_, logged) =
+        lambda.invoke(&json!({"Records": [record("ObjectCreated:Put", &buckets.originals, photo_key, 1)]})).await;
     assert_eq!(events(&logged), [("resized", photo_key)]);
     assert_renditions(&s3, &buckets, &replaced).await;
 }
@@ -594,32 +441,15 @@ async fn s3_failure_makes_the_invocation_fail_so_lambda_retries() {
 
     let event = json!({"Records": [record("ObjectCreated:Put", &buckets.originals, key, size)]});
     let (reply, logged) = lambda.invoke(&event).await;
-    let Reply::Error(body) = reply else {
-        panic!("expected an invocation error, got {reply:?}")
-    };
+    let Reply::Error(body) = reply else { panic!("expected an invocation error, got {reply:?}") };
     assert!(body.contains("retry"), "{body}");
     assert_eq!(events(&logged), [("failed", key)]);
     assert_eq!(logged[0]["level"], "ERROR");
     assert_eq!(logged[0]["retryable"], true);
-    assert!(
-        logged[0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains(&missing_backup),
-        "{}",
-        logged[0]
-    );
+    assert!(logged[0]["reason"].as_str().unwrap().contains(&missing_backup), "{}", logged[0]);
     // Nothing claims completion while the backup copy is missing.
-    let manifest = s3
-        .get_object()
-        .bucket(&buckets.resized)
-        .key(manifest_key(key))
-        .send()
-        .await;
-    assert!(
-        manifest.is_err(),
-        "no manifest may exist after a failed run"
-    );
+    let manifest = s3.get_object().bucket(&buckets.resized).key(manifest_key(key)).send().await;
+    assert!(manifest.is_err(), "no manifest may exist after a failed run");
 
     // The function survived the failed invocation and serves the next one:
     // an original that vanished is a permanent failure, not a retry.
@@ -646,8 +476,5 @@ async fn missing_configuration_stops_start_up_naming_the_variable() {
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("EASEL_BACKUP_BUCKET is not set"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("EASEL_BACKUP_BUCKET is not set"), "{stderr}");
 }

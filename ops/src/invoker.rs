@@ -51,21 +51,8 @@ impl LocalInvoker {
             .log_stream_name(&log_stream)
             .send()
             .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "creating log stream {log_stream}: {}",
-                    DisplayErrorContext(e)
-                )
-            })?;
-        Ok(Self {
-            sqs: aws_sdk_sqs::Client::new(sdk),
-            logs,
-            queue_url,
-            log_group,
-            log_stream,
-            memory_mb,
-            resizer,
-        })
+            .map_err(|e| anyhow::anyhow!("creating log stream {log_stream}: {}", DisplayErrorContext(e)))?;
+        Ok(Self { sqs: aws_sdk_sqs::Client::new(sdk), logs, queue_url, log_group, log_stream, memory_mb, resizer })
     }
 
     /// Receives one batch and invokes the handler for each S3 event in it.
@@ -80,15 +67,11 @@ impl LocalInvoker {
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             .send()
             .await
-            .map_err(|e| {
-                anyhow::anyhow!("receiving from the event queue: {}", DisplayErrorContext(e))
-            })?;
+            .map_err(|e| anyhow::anyhow!("receiving from the event queue: {}", DisplayErrorContext(e)))?;
         let mut handled = 0;
         for msg in out.messages() {
             let body = msg.body().unwrap_or_default();
-            let receipt = msg
-                .receipt_handle()
-                .context("an SQS message without a receipt handle")?;
+            let receipt = msg.receipt_handle().context("an SQS message without a receipt handle")?;
             let receives: u32 = msg
                 .attributes()
                 .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
@@ -117,9 +100,7 @@ impl LocalInvoker {
                     .receipt_handle(receipt)
                     .send()
                     .await
-                    .map_err(|e| {
-                        anyhow::anyhow!("deleting a handled message: {}", DisplayErrorContext(e))
-                    })?;
+                    .map_err(|e| anyhow::anyhow!("deleting a handled message: {}", DisplayErrorContext(e)))?;
             }
         }
         Ok(handled)
@@ -153,13 +134,7 @@ impl LocalInvoker {
         let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
         let events: Vec<InputLogEvent> = lines
             .into_iter()
-            .filter_map(|m| {
-                InputLogEvent::builder()
-                    .timestamp(now as i64)
-                    .message(m)
-                    .build()
-                    .ok()
-            })
+            .filter_map(|m| InputLogEvent::builder().timestamp(now as i64).message(m).build().ok())
             .collect();
         if let Err(e) = self
             .logs
@@ -224,15 +199,9 @@ fn fill_fields_moto_leaves_out(event: &mut serde_json::Value) {
         return;
     };
     for record in records.iter_mut().filter_map(|r| r.as_object_mut()) {
-        record
-            .entry("userIdentity")
-            .or_insert_with(|| serde_json::json!({ "principalId": "" }));
-        record
-            .entry("requestParameters")
-            .or_insert_with(|| serde_json::json!({ "sourceIPAddress": "" }));
-        record
-            .entry("responseElements")
-            .or_insert_with(|| serde_json::json!({}));
+        record.entry("userIdentity").or_insert_with(|| serde_json::json!({ "principalId": "" }));
+        record.entry("requestParameters").or_insert_with(|| serde_json::json!({ "sourceIPAddress": "" }));
+        record.entry("responseElements").or_insert_with(|| serde_json::json!({}));
     }
 }
 
@@ -241,9 +210,7 @@ fn max_rss_mb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
         })
         .map(|kb| kb / 1024)
         .unwrap_or(0)
@@ -260,10 +227,7 @@ mod tests {
             Delivery::TestEvent
         ));
         assert!(matches!(parse_event("not json"), Delivery::Unreadable(_)));
-        assert!(matches!(
-            parse_event(r#"{"Records":[]}"#),
-            Delivery::Unreadable(_)
-        ));
+        assert!(matches!(parse_event(r#"{"Records":[]}"#), Delivery::Unreadable(_)));
         // As moto sends it: no userIdentity, requestParameters or responseElements.
         let real = r#"{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"eu-west-1","eventTime":"2026-11-25T00:00:00.000Z","eventName":"ObjectCreated:Put","s3":{"s3SchemaVersion":"1.0","configurationId":"x","bucket":{"name":"easel-originals","arn":"arn:aws:s3:::easel-originals"},"object":{"key":"artwork/a+b.jpg","size":3,"eTag":"abc","sequencer":"1"}}}]}"#;
         assert!(matches!(parse_event(real), Delivery::Event(_)));

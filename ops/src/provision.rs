@@ -10,10 +10,9 @@ use aws_sdk_s3::{
     Client as S3,
     error::DisplayErrorContext,
     types::{
-        BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Event,
-        NotificationConfiguration, PublicAccessBlockConfiguration, QueueConfiguration,
-        ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
-        ServerSideEncryptionRule, VersioningConfiguration,
+        BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Event, NotificationConfiguration,
+        PublicAccessBlockConfiguration, QueueConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+        ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
     },
 };
 use aws_sdk_sqs::types::QueueAttributeName;
@@ -53,10 +52,7 @@ pub async fn apply_local(sdk: &SdkConfig, spec: &StackSpec) -> anyhow::Result<Pr
     log_group(sdk, spec, &mut changes).await?;
     function(sdk, spec, &mut changes).await?;
     let event_queue_url = event_queue(sdk, &s3, spec, &mut changes).await?;
-    Ok(Provisioned {
-        changes,
-        event_queue_url,
-    })
+    Ok(Provisioned { changes, event_queue_url })
 }
 
 fn err(what: &str, e: impl std::error::Error) -> anyhow::Error {
@@ -68,30 +64,27 @@ async fn role(sdk: &SdkConfig, spec: &StackSpec, changes: &mut Vec<Change>) -> a
     let name = &spec.resizer.role_name;
     match iam.get_role().role_name(name).send().await {
         Ok(_) => {}
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_no_such_entity_exception()) =>
-        {
-            iam.create_role()
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => {
+            let created = iam
+                .create_role()
                 .role_name(name)
                 .assume_role_policy_document(spec.resizer_trust_policy().to_string())
                 .description("Easel's resizer Lambda")
                 .send()
-                .await
-                .map_err(|e| err("creating the resizer's IAM role", e))?;
-            changes.push(Change::Created(format!("IAM role {name}")));
+                .await;
+            match created {
+                Ok(_) => changes.push(Change::Created(format!("IAM role {name}"))),
+                // Another run (a parallel test) made it in between: fine.
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_entity_already_exists_exception()) => {}
+                Err(e) => return Err(err("creating the resizer's IAM role", e)),
+            }
         }
         Err(e) => return Err(err("reading the resizer's IAM role", e)),
     }
     Ok(())
 }
 
-async fn apply_bucket(
-    s3: &S3,
-    spec: &StackSpec,
-    b: &BucketSpec,
-    changes: &mut Vec<Change>,
-) -> anyhow::Result<()> {
+async fn apply_bucket(s3: &S3, spec: &StackSpec, b: &BucketSpec, changes: &mut Vec<Change>) -> anyhow::Result<()> {
     let name = b.name.as_str();
     let what = |s: &str| format!("{s} of bucket {name} ({})", b.role);
     if s3.head_bucket().bucket(name).send().await.is_err() {
@@ -103,21 +96,11 @@ async fn apply_bucket(
                     .build(),
             );
         }
-        create
-            .send()
-            .await
-            .map_err(|e| err(&format!("creating bucket {name}"), e))?;
-        changes.push(Change::Created(format!(
-            "bucket {name} ({}) in {}",
-            b.role, spec.region
-        )));
+        create.send().await.map_err(|e| err(&format!("creating bucket {name}"), e))?;
+        changes.push(Change::Created(format!("bucket {name} ({}) in {}", b.role, spec.region)));
     }
-    let location = s3
-        .get_bucket_location()
-        .bucket(name)
-        .send()
-        .await
-        .map_err(|e| err("reading the bucket region", e))?;
+    let location =
+        s3.get_bucket_location().bucket(name).send().await.map_err(|e| err("reading the bucket region", e))?;
     let region = location
         .location_constraint()
         .map(|l| l.as_str().to_owned())
@@ -134,8 +117,7 @@ async fn apply_bucket(
     let encrypted = match s3.get_bucket_encryption().bucket(name).send().await {
         Ok(out) => out.server_side_encryption_configuration().is_some_and(|c| {
             c.rules().iter().any(|r| {
-                r.apply_server_side_encryption_by_default()
-                    .is_some_and(|d| d.sse_algorithm().as_str() == b.encryption)
+                r.apply_server_side_encryption_by_default().is_some_and(|d| d.sse_algorithm().as_str() == b.encryption)
             })
         }),
         Err(_) => false,
@@ -150,11 +132,7 @@ async fn apply_bucket(
             .build();
         s3.put_bucket_encryption()
             .bucket(name)
-            .server_side_encryption_configuration(
-                ServerSideEncryptionConfiguration::builder()
-                    .rules(rule)
-                    .build()?,
-            )
+            .server_side_encryption_configuration(ServerSideEncryptionConfiguration::builder().rules(rule).build()?)
             .send()
             .await
             .map_err(|e| err("setting default encryption", e))?;
@@ -190,20 +168,12 @@ async fn apply_bucket(
     if b.versioned {
         // moto answers a never-versioned bucket with a body the SDK cannot
         // parse; either way, versioning is not on.
-        let status = s3
-            .get_bucket_versioning()
-            .bucket(name)
-            .send()
-            .await
-            .ok()
-            .and_then(|o| o.status().cloned());
+        let status = s3.get_bucket_versioning().bucket(name).send().await.ok().and_then(|o| o.status().cloned());
         if status != Some(BucketVersioningStatus::Enabled) {
             s3.put_bucket_versioning()
                 .bucket(name)
                 .versioning_configuration(
-                    VersioningConfiguration::builder()
-                        .status(BucketVersioningStatus::Enabled)
-                        .build(),
+                    VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build(),
                 )
                 .send()
                 .await
@@ -212,8 +182,7 @@ async fn apply_bucket(
         }
     }
 
-    let current: Option<serde_json::Value> = match s3.get_bucket_policy().bucket(name).send().await
-    {
+    let current: Option<serde_json::Value> = match s3.get_bucket_policy().bucket(name).send().await {
         Ok(out) => out.policy().and_then(|p| serde_json::from_str(p).ok()),
         Err(_) => None,
     };
@@ -229,11 +198,7 @@ async fn apply_bucket(
     Ok(())
 }
 
-async fn log_group(
-    sdk: &SdkConfig,
-    spec: &StackSpec,
-    changes: &mut Vec<Change>,
-) -> anyhow::Result<()> {
+async fn log_group(sdk: &SdkConfig, spec: &StackSpec, changes: &mut Vec<Change>) -> anyhow::Result<()> {
     let logs = aws_sdk_cloudwatchlogs::Client::new(sdk);
     let group = spec.log_group();
     let found = logs
@@ -249,12 +214,11 @@ async fn log_group(
     let retention = match found {
         Some(r) => r,
         None => {
-            logs.create_log_group()
-                .log_group_name(&group)
-                .send()
-                .await
-                .map_err(|e| err("creating the log group", e))?;
-            changes.push(Change::Created(format!("log group {group}")));
+            match logs.create_log_group().log_group_name(&group).send().await {
+                Ok(_) => changes.push(Change::Created(format!("log group {group}"))),
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_already_exists_exception()) => {}
+                Err(e) => return Err(err("creating the log group", e)),
+            }
             None
         }
     };
@@ -265,10 +229,7 @@ async fn log_group(
             .send()
             .await
             .map_err(|e| err("setting log retention", e))?;
-        changes.push(Change::Updated(format!(
-            "retention of {group} to {} days",
-            spec.resizer.log_retention_days
-        )));
+        changes.push(Change::Updated(format!("retention of {group} to {} days", spec.resizer.log_retention_days)));
     }
     Ok(())
 }
@@ -277,11 +238,7 @@ async fn log_group(
 /// configuration can be inspected like the real one. Locally the code is
 /// never run by the emulator (it cannot without Docker): `cargo ops up`'s
 /// invoker runs the same handler in-process instead.
-async fn function(
-    sdk: &SdkConfig,
-    spec: &StackSpec,
-    changes: &mut Vec<Change>,
-) -> anyhow::Result<()> {
+async fn function(sdk: &SdkConfig, spec: &StackSpec, changes: &mut Vec<Change>) -> anyhow::Result<()> {
     use aws_sdk_lambda::{
         primitives::Blob,
         types::{Architecture, FunctionCode, Runtime},
@@ -290,12 +247,10 @@ async fn function(
     let name = &spec.resizer.function_name;
     match lambda.get_function().function_name(name).send().await {
         Ok(_) => return Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) => {}
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {}
         Err(e) => return Err(err("reading the resizer function", e)),
     }
-    lambda
+    let created = lambda
         .create_function()
         .function_name(name)
         .runtime(Runtime::Providedal2023)
@@ -304,18 +259,14 @@ async fn function(
         .role(spec.role_arn())
         .memory_size(spec.resizer.memory_mb)
         .timeout(spec.resizer.timeout_seconds)
-        .code(
-            FunctionCode::builder()
-                .zip_file(Blob::new(local_placeholder_package()?))
-                .build(),
-        )
+        .code(FunctionCode::builder().zip_file(Blob::new(local_placeholder_package()?)).build())
         .send()
-        .await
-        .map_err(|e| err("registering the resizer function", e))?;
-    changes.push(Change::Created(format!(
-        "function {name} in {}",
-        spec.region
-    )));
+        .await;
+    match created {
+        Ok(_) => changes.push(Change::Created(format!("function {name} in {}", spec.region))),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_conflict_exception()) => {}
+        Err(e) => return Err(err("registering the resizer function", e)),
+    }
     Ok(())
 }
 
@@ -324,8 +275,7 @@ fn local_placeholder_package() -> anyhow::Result<Vec<u8>> {
     use std::io::Write;
     let mut buf = std::io::Cursor::new(Vec::new());
     let mut zip = zip::ZipWriter::new(&mut buf);
-    let opts =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     zip.start_file("README.txt", opts)?;
     zip.write_all(b"Local registration only. `cargo ops up` runs Easel's resizer handler in-process; `cargo ops package` builds the real bootstrap.\n")?;
     zip.finish()?;
@@ -333,19 +283,11 @@ fn local_placeholder_package() -> anyhow::Result<Vec<u8>> {
 }
 
 /// Locally the originals bucket notifies an SQS queue that the invoker drains.
-async fn event_queue(
-    sdk: &SdkConfig,
-    s3: &S3,
-    spec: &StackSpec,
-    changes: &mut Vec<Change>,
-) -> anyhow::Result<String> {
+async fn event_queue(sdk: &SdkConfig, s3: &S3, spec: &StackSpec, changes: &mut Vec<Change>) -> anyhow::Result<String> {
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let name = spec.event_queue_name();
     let url = match sqs.get_queue_url().queue_name(&name).send().await {
-        Ok(out) => out
-            .queue_url()
-            .context("the emulator returned no queue URL")?
-            .to_owned(),
+        Ok(out) => out.queue_url().context("the emulator returned no queue URL")?.to_owned(),
         Err(_) => {
             let out = sqs
                 .create_queue()
@@ -356,9 +298,7 @@ async fn event_queue(
                 .await
                 .map_err(|e| err("creating the event queue", e))?;
             changes.push(Change::Created(format!("event queue {name}")));
-            out.queue_url()
-                .context("the emulator returned no queue URL")?
-                .to_owned()
+            out.queue_url().context("the emulator returned no queue URL")?.to_owned()
         }
     };
     let attrs = sqs
@@ -394,16 +334,9 @@ async fn event_queue(
     // As with versioning, moto's answer for "no notifications" does not parse;
     // an unreadable answer means "not wired", and the put below says more
     // if something is really wrong.
-    let current = s3
-        .get_bucket_notification_configuration()
-        .bucket(bucket)
-        .send()
-        .await
-        .ok();
+    let current = s3.get_bucket_notification_configuration().bucket(bucket).send().await.ok();
     let wired = current.is_some_and(|c| {
-        c.queue_configurations()
-            .iter()
-            .any(|q| q.queue_arn() == arn && q.events().contains(&Event::S3ObjectCreated))
+        c.queue_configurations().iter().any(|q| q.queue_arn() == arn && q.events().contains(&Event::S3ObjectCreated))
     });
     if !wired {
         let config = NotificationConfiguration::builder()
@@ -421,9 +354,7 @@ async fn event_queue(
             .send()
             .await
             .map_err(|e| err("wiring the originals bucket's ObjectCreated events", e))?;
-        changes.push(Change::Updated(format!(
-            "ObjectCreated notification of {bucket} → {name}"
-        )));
+        changes.push(Change::Updated(format!("ObjectCreated notification of {bucket} → {name}")));
     }
     Ok(url)
 }

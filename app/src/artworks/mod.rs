@@ -4,7 +4,5 @@
 pub mod reconcile;
 mod repo;
 
-pub use repo::{
-    Artwork, ArtworkStatus, GalleryPage, NewArtwork, PageCursor, Rendition, Renditions,
-};
+pub use repo::{Artwork, ArtworkStatus, GalleryPage, NewArtwork, PageCursor, Rendition, Renditions};
 pub use repo::{find, gallery_page, insert, mark_ready, processing_since};

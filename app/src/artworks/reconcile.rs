@@ -30,8 +30,7 @@ pub async fn refresh(
     if let ArtworkStatus::Ready { .. } = artwork.status {
         return Ok(artwork.status.clone());
     }
-    let Some(manifest) = objects::read_manifest(s3, resized_bucket, &artwork.original_key).await?
-    else {
+    let Some(manifest) = objects::read_manifest(s3, resized_bucket, &artwork.original_key).await? else {
         return Ok(ArtworkStatus::Processing);
     };
     // A manifest for another object under the same stem is not ours.
@@ -40,19 +39,12 @@ pub async fn refresh(
     }
     let renditions = Renditions(manifest.renditions);
     repo::mark_ready(pool, artwork.id, &renditions).await?;
-    Ok(repo::find(pool, artwork.id)
-        .await?
-        .map(|a| a.status)
-        .unwrap_or(ArtworkStatus::Processing))
+    Ok(repo::find(pool, artwork.id).await?.map(|a| a.status).unwrap_or(ArtworkStatus::Processing))
 }
 
 /// Looks at every unfinished artwork of the last day once. Returns how many
 /// became ready.
-pub async fn sweep(
-    pool: &PgPool,
-    s3: &Client,
-    resized_bucket: &str,
-) -> Result<usize, ReconcileError> {
+pub async fn sweep(pool: &PgPool, s3: &Client, resized_bucket: &str) -> Result<usize, ReconcileError> {
     let since = OffsetDateTime::now_utc() - time::Duration::days(1);
     let mut finished = 0;
     for artwork in repo::processing_since(pool, since, 200).await? {
@@ -65,12 +57,7 @@ pub async fn sweep(
 
 /// Runs `sweep` every `every` until the task is dropped, so the gallery
 /// fills even when nobody watches the confirmation page.
-pub fn spawn(
-    pool: PgPool,
-    s3: Client,
-    resized_bucket: String,
-    every: Duration,
-) -> tokio::task::JoinHandle<()> {
+pub fn spawn(pool: PgPool, s3: Client, resized_bucket: String, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

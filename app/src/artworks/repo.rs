@@ -85,16 +85,11 @@ impl TryFrom<Row> for Artwork {
             "png" => ImageFormat::Png,
             "jpeg" => ImageFormat::Jpeg,
             other => {
-                return Err(sqlx::Error::Decode(
-                    format!("unknown artwork format {other:?}").into(),
-                ));
+                return Err(sqlx::Error::Decode(format!("unknown artwork format {other:?}").into()));
             }
         };
         let status = match (r.resized_at, r.renditions) {
-            (Some(resized_at), Some(Json(renditions))) => ArtworkStatus::Ready {
-                resized_at,
-                renditions,
-            },
+            (Some(resized_at), Some(Json(renditions))) => ArtworkStatus::Ready { resized_at, renditions },
             _ => ArtworkStatus::Processing,
         };
         Ok(Artwork {
@@ -136,34 +131,25 @@ pub async fn insert(db: impl PgExecutor<'_>, a: &NewArtwork<'_>) -> Result<(), s
 }
 
 pub async fn find(pool: &PgPool, id: ArtworkId) -> Result<Option<Artwork>, sqlx::Error> {
-    let row: Option<Row> = sqlx::query_as(select_artworks!("WHERE id = $1"))
-        .bind(id.as_uuid())
-        .fetch_optional(pool)
-        .await?;
+    let row: Option<Row> =
+        sqlx::query_as(select_artworks!("WHERE id = $1")).bind(id.as_uuid()).fetch_optional(pool).await?;
     row.map(Artwork::try_from).transpose()
 }
 
 /// Records the resizer's result. Only a processing row changes, so a late
 /// duplicate manifest never rewrites a finished one.
-pub async fn mark_ready(
-    pool: &PgPool,
-    id: ArtworkId,
-    renditions: &Renditions,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE artworks SET resized_at = now(), renditions = $2 WHERE id = $1 AND resized_at IS NULL")
-        .bind(id.as_uuid())
-        .bind(Json(renditions))
-        .execute(pool)
-        .await?;
+pub async fn mark_ready(pool: &PgPool, id: ArtworkId, renditions: &Renditions) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE artworks SET resized_at = now(), renditions = $2 WHERE id = $1 AND resized_at IS NULL")
+            .bind(id.as_uuid())
+            .bind(Json(renditions))
+            .execute(pool)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Unfinished artworks uploaded after `since`, oldest first.
-pub async fn processing_since(
-    pool: &PgPool,
-    since: OffsetDateTime,
-    limit: i64,
-) -> Result<Vec<Artwork>, sqlx::Error> {
+pub async fn processing_since(pool: &PgPool, since: OffsetDateTime, limit: i64) -> Result<Vec<Artwork>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(select_artworks!(
         "WHERE resized_at IS NULL AND uploaded_at >= $1 ORDER BY uploaded_at LIMIT $2"
     ))
@@ -193,37 +179,27 @@ pub struct GalleryPage {
 
 /// One page of finished artworks, newest first. Keyset paging on the
 /// time-ordered id: each page is one index range scan however deep it is.
-pub async fn gallery_page(
-    pool: &PgPool,
-    cursor: PageCursor,
-    per_page: i64,
-) -> Result<GalleryPage, sqlx::Error> {
+pub async fn gallery_page(pool: &PgPool, cursor: PageCursor, per_page: i64) -> Result<GalleryPage, sqlx::Error> {
     let mut rows: Vec<Row> = match cursor {
         PageCursor::Newest => {
-            sqlx::query_as(select_artworks!(
-                "WHERE resized_at IS NOT NULL ORDER BY id DESC LIMIT $1"
-            ))
-            .bind(per_page)
-            .fetch_all(pool)
-            .await?
+            sqlx::query_as(select_artworks!("WHERE resized_at IS NOT NULL ORDER BY id DESC LIMIT $1"))
+                .bind(per_page)
+                .fetch_all(pool)
+                .await?
         }
         PageCursor::Before(id) => {
-            sqlx::query_as(select_artworks!(
-                "WHERE resized_at IS NOT NULL AND id < $1 ORDER BY id DESC LIMIT $2"
-            ))
-            .bind(id.as_uuid())
-            .bind(per_page)
-            .fetch_all(pool)
-            .await?
+            sqlx::query_as(select_artworks!("WHERE resized_at IS NOT NULL AND id < $1 ORDER BY id DESC LIMIT $2"))
+                .bind(id.as_uuid())
+                .bind(per_page)
+                .fetch_all(pool)
+                .await?
         }
         PageCursor::After(id) => {
-            sqlx::query_as(select_artworks!(
-                "WHERE resized_at IS NOT NULL AND id > $1 ORDER BY id ASC LIMIT $2"
-            ))
-            .bind(id.as_uuid())
-            .bind(per_page)
-            .fetch_all(pool)
-            .await?
+            sqlx::query_as(select_artworks!("WHERE resized_at IS NOT NULL AND id > $1 ORDER BY id ASC LIMIT $2"))
+                .bind(id.as_uuid())
+                .bind(per_page)
+                .fetch_all(pool)
+                .await?
         }
     };
     if matches!(cursor, PageCursor::After(_)) {
@@ -232,29 +208,18 @@ pub async fn gallery_page(
     let (has_newer, has_older) = match (rows.first(), rows.last()) {
         (Some(first), Some(last)) => {
             let exists = |sql: &'static str, id: uuid::Uuid| async move {
-                sqlx::query_scalar::<_, bool>(sql)
-                    .bind(id)
-                    .fetch_one(pool)
-                    .await
+                sqlx::query_scalar::<_, bool>(sql).bind(id).fetch_one(pool).await
             };
             (
-                exists("SELECT EXISTS (SELECT 1 FROM artworks WHERE resized_at IS NOT NULL AND id > $1)", first.id).await?,
-                exists("SELECT EXISTS (SELECT 1 FROM artworks WHERE resized_at IS NOT NULL AND id < $1)", last.id).await?,
+                exists("SELECT EXISTS (SELECT 1 FROM artworks WHERE resized_at IS NOT NULL AND id > $1)", first.id)
+                    .await?,
+                exists("SELECT EXISTS (SELECT 1 FROM artworks WHERE resized_at IS NOT NULL AND id < $1)", last.id)
+                    .await?,
             )
         }
         // An empty page past either end still offers the way back.
-        _ => (
-            matches!(cursor, PageCursor::Before(_)),
-            matches!(cursor, PageCursor::After(_)),
-        ),
+        _ => (matches!(cursor, PageCursor::Before(_)), matches!(cursor, PageCursor::After(_))),
     };
-    let items = rows
-        .into_iter()
-        .map(Artwork::try_from)
-        .collect::<Result<_, _>>()?;
-    Ok(GalleryPage {
-        items,
-        has_newer,
-        has_older,
-    })
+    let items = rows.into_iter().map(Artwork::try_from).collect::<Result<_, _>>()?;
+    Ok(GalleryPage { items, has_newer, has_older })
 }

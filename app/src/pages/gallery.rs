@@ -15,24 +15,12 @@ pub struct GalleryModel {
 
 impl From<Page> for GalleryModel {
     fn from(p: Page) -> Self {
-        let newer = p
-            .has_newer
-            .then(|| p.items.first().map(|a| format!("/gallery?after={}", a.id)))
-            .flatten();
-        let older = p
-            .has_older
-            .then(|| p.items.last().map(|a| format!("/gallery?before={}", a.id)))
-            .flatten();
+        let newer = p.has_newer.then(|| p.items.first().map(|a| format!("/gallery?after={}", a.id))).flatten();
+        let older = p.has_older.then(|| p.items.last().map(|a| format!("/gallery?before={}", a.id))).flatten();
         // An empty page past the end still links back to the start.
-        let newer =
-            newer.or_else(|| (p.items.is_empty() && p.has_newer).then(|| "/gallery".to_string()));
-        let older =
-            older.or_else(|| (p.items.is_empty() && p.has_older).then(|| "/gallery".to_string()));
-        GalleryModel {
-            items: p.items,
-            newer,
-            older,
-        }
+        let newer = newer.or_else(|| (p.items.is_empty() && p.has_newer).then(|| "/gallery".to_string()));
+        let older = older.or_else(|| (p.items.is_empty() && p.has_older).then(|| "/gallery".to_string()));
+        GalleryModel { items: p.items, newer, older }
     }
 }
 
@@ -50,10 +38,7 @@ fn Tile(artwork: Artwork) -> impl IntoView {
         .map(|r| format!("{} {}w", media_path(artwork.id, &r.name), r.width))
         .collect::<Vec<_>>()
         .join(", ");
-    let largest = sizes
-        .last()
-        .map(|r| r.name.clone())
-        .unwrap_or_else(|| thumb.name.clone());
+    let largest = sizes.last().map(|r| r.name.clone()).unwrap_or_else(|| thumb.name.clone());
     view! {
         <figure class="tile">
             <a href=media_path(artwork.id, &largest)>

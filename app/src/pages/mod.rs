@@ -35,21 +35,13 @@ where
         page()
     };
     let render = leptos_axum::render_app_async_with_context(|| {}, app);
-    let req = Request::get(path)
-        .body(Body::empty())
-        .expect("a path taken from a routed request is a valid URI");
+    let req = Request::get(path).body(Body::empty()).expect("a path taken from a routed request is a valid URI");
     let mut res = render(req).await;
     *res.status_mut() = status;
     let nonce = nonce.lock().expect("nonce slot").take();
-    if let Some(csp) =
-        nonce.and_then(|n| HeaderValue::from_str(&crate::headers::csp_with_nonce(&n)).ok())
-    {
-        res.headers_mut()
-            .insert(http::header::CONTENT_SECURITY_POLICY, csp);
+    if let Some(csp) = nonce.and_then(|n| HeaderValue::from_str(&crate::headers::csp_with_nonce(&n)).ok()) {
+        res.headers_mut().insert(http::header::CONTENT_SECURITY_POLICY, csp);
     }
-    res.headers_mut().insert(
-        http::header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
+    res.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }

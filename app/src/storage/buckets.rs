@@ -12,11 +12,7 @@ pub enum BucketRole {
 }
 
 impl BucketRole {
-    pub const ALL: [BucketRole; 3] = [
-        BucketRole::Originals,
-        BucketRole::Resized,
-        BucketRole::Backup,
-    ];
+    pub const ALL: [BucketRole; 3] = [BucketRole::Originals, BucketRole::Resized, BucketRole::Backup];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -8,18 +8,9 @@ use easel_resizer::{image::ImageFormat, keys::ArtworkId, manifest::Manifest};
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("S3 {op} on {bucket}/{key} failed: {detail}")]
-    S3 {
-        op: &'static str,
-        bucket: String,
-        key: String,
-        detail: String,
-    },
+    S3 { op: &'static str, bucket: String, key: String, detail: String },
     #[error("the manifest at {bucket}/{key} is not valid JSON: {detail}")]
-    BadManifest {
-        bucket: String,
-        key: String,
-        detail: String,
-    },
+    BadManifest { bucket: String, key: String, detail: String },
 }
 
 fn s3_err(op: &'static str, bucket: &str, key: &str, e: impl std::error::Error) -> StorageError {
@@ -55,41 +46,25 @@ pub async fn put_original(
 }
 
 pub async fn delete_object(s3: &Client, bucket: &str, key: &str) -> Result<(), StorageError> {
-    s3.delete_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .map_err(|e| s3_err("DeleteObject", bucket, key, e))?;
+    s3.delete_object().bucket(bucket).key(key).send().await.map_err(|e| s3_err("DeleteObject", bucket, key, e))?;
     Ok(())
 }
 
 /// The resizer writes the manifest last, so its presence means every
 /// rendition is in place. `None` while the resizer has not finished.
-pub async fn read_manifest(
-    s3: &Client,
-    bucket: &str,
-    original_key: &str,
-) -> Result<Option<Manifest>, StorageError> {
+pub async fn read_manifest(s3: &Client, bucket: &str, original_key: &str) -> Result<Option<Manifest>, StorageError> {
     let key = easel_resizer::keys::manifest_key(original_key);
     let out = match s3.get_object().bucket(bucket).key(&key).send().await {
         Ok(out) => out,
         Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => return Ok(None),
         Err(e) => return Err(s3_err("GetObject", bucket, &key, e)),
     };
-    let body = out
-        .body
-        .collect()
-        .await
-        .map_err(|e| s3_err("GetObject", bucket, &key, e))?
-        .into_bytes();
-    serde_json::from_slice(&body)
-        .map(Some)
-        .map_err(|e| StorageError::BadManifest {
-            bucket: bucket.to_owned(),
-            key,
-            detail: e.to_string(),
-        })
+    let body = out.body.collect().await.map_err(|e| s3_err("GetObject", bucket, &key, e))?.into_bytes();
+    serde_json::from_slice(&body).map(Some).map_err(|e| StorageError::BadManifest {
+        bucket: bucket.to_owned(),
+        key,
+        detail: e.to_string(),
+    })
 }
 
 /// A stored object on its way to a browser.
@@ -102,19 +77,11 @@ pub struct ObjectBody {
 /// Fetches `key` from the first bucket that has it. The gallery reads from
 /// `resized` and falls back to `backup`, so a lost rendition never shows as
 /// a broken image while support restores it.
-pub async fn get_first(
-    s3: &Client,
-    buckets: &[&str],
-    key: &str,
-) -> Result<Option<ObjectBody>, StorageError> {
+pub async fn get_first(s3: &Client, buckets: &[&str], key: &str) -> Result<Option<ObjectBody>, StorageError> {
     for bucket in buckets {
         match s3.get_object().bucket(*bucket).key(key).send().await {
             Ok(out) => {
-                return Ok(Some(ObjectBody {
-                    content_type: out.content_type,
-                    etag: out.e_tag,
-                    body: out.body,
-                }));
+                return Ok(Some(ObjectBody { content_type: out.content_type, etag: out.e_tag, body: out.body }));
             }
             Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => continue,
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => continue,

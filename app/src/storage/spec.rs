@@ -55,11 +55,7 @@ pub struct BucketSpec {
 }
 
 impl StackSpec {
-    pub fn new(
-        region: impl Into<String>,
-        account_id: impl Into<String>,
-        buckets: BucketNames,
-    ) -> Self {
+    pub fn new(region: impl Into<String>, account_id: impl Into<String>, buckets: BucketNames) -> Self {
         Self {
             region: region.into(),
             account_id: account_id.into(),
@@ -71,24 +67,15 @@ impl StackSpec {
 
     /// The spec as applied to the local emulator (moto's account, no TLS).
     pub fn local(region: impl Into<String>, buckets: BucketNames) -> Self {
-        Self {
-            tls_only: false,
-            ..Self::new(region, LOCAL_ACCOUNT_ID, buckets)
-        }
+        Self { tls_only: false, ..Self::new(region, LOCAL_ACCOUNT_ID, buckets) }
     }
 
     pub fn role_arn(&self) -> String {
-        format!(
-            "arn:aws:iam::{}:role/{}",
-            self.account_id, self.resizer.role_name
-        )
+        format!("arn:aws:iam::{}:role/{}", self.account_id, self.resizer.role_name)
     }
 
     pub fn function_arn(&self) -> String {
-        format!(
-            "arn:aws:lambda:{}:{}:function:{}",
-            self.region, self.account_id, self.resizer.function_name
-        )
+        format!("arn:aws:lambda:{}:{}:function:{}", self.region, self.account_id, self.resizer.function_name)
     }
 
     pub fn log_group(&self) -> String {
@@ -102,10 +89,7 @@ impl StackSpec {
     }
 
     pub fn buckets(&self) -> Vec<BucketSpec> {
-        BucketRole::ALL
-            .iter()
-            .map(|&role| self.bucket(role))
-            .collect()
+        BucketRole::ALL.iter().map(|&role| self.bucket(role)).collect()
     }
 
     pub fn bucket(&self, role: BucketRole) -> BucketSpec {
@@ -168,11 +152,7 @@ mod tests {
     use super::*;
 
     fn spec() -> StackSpec {
-        StackSpec::new(
-            "eu-west-1",
-            LOCAL_ACCOUNT_ID,
-            BucketNames::with_prefix("easel"),
-        )
+        StackSpec::new("eu-west-1", LOCAL_ACCOUNT_ID, BucketNames::with_prefix("easel"))
     }
 
     #[test]
@@ -189,21 +169,12 @@ mod tests {
         let s = spec();
         let originals = s.bucket(BucketRole::Originals).policy;
         assert_eq!(originals["Statement"][0]["Effect"], "Deny");
-        assert_eq!(
-            originals["Statement"][0]["Condition"]["Bool"]["aws:SecureTransport"],
-            "false"
-        );
+        assert_eq!(originals["Statement"][0]["Condition"]["Bool"]["aws:SecureTransport"], "false");
         assert_eq!(originals["Statement"][1]["Action"], json!(["s3:GetObject"]));
         assert_eq!(originals["Statement"][1]["Principal"]["AWS"], s.role_arn());
         let resized = s.bucket(BucketRole::Resized).policy;
-        assert_eq!(
-            resized["Statement"][1]["Action"],
-            json!(["s3:GetObject", "s3:PutObject"])
-        );
-        assert_eq!(
-            resized["Statement"][1]["Resource"],
-            "arn:aws:s3:::easel-resized/*"
-        );
+        assert_eq!(resized["Statement"][1]["Action"], json!(["s3:GetObject", "s3:PutObject"]));
+        assert_eq!(resized["Statement"][1]["Resource"], "arn:aws:s3:::easel-resized/*");
     }
 
     #[test]
@@ -214,23 +185,14 @@ mod tests {
             assert_eq!(statements.len(), 1, "{}", b.name);
             assert_eq!(statements[0]["Effect"], "Allow");
         }
-        assert_eq!(
-            spec().bucket(BucketRole::Backup).policy["Statement"]
-                .as_array()
-                .unwrap()
-                .len(),
-            2
-        );
+        assert_eq!(spec().bucket(BucketRole::Backup).policy["Statement"].as_array().unwrap().len(), 2);
     }
 
     #[test]
     fn names_follow_the_function() {
         let s = spec();
         assert_eq!(s.log_group(), "/aws/lambda/easel-resizer");
-        assert_eq!(
-            s.function_arn(),
-            "arn:aws:lambda:eu-west-1:123456789012:function:easel-resizer"
-        );
+        assert_eq!(s.function_arn(), "arn:aws:lambda:eu-west-1:123456789012:function:easel-resizer");
         assert_eq!(s.event_queue_name(), "easel-originals-events");
     }
 }

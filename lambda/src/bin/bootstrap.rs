@@ -26,12 +26,10 @@ async fn main() -> Result<(), Error> {
     let resizer = Resizer::new(s3_client(&sdk, endpoint.is_some()), config);
     let resizer = &resizer;
 
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<aws_lambda_events::s3::S3Event>| async move {
-            let outcome = resizer.handle_event(event.payload).await;
-            respond(outcome)
-        },
-    ))
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<aws_lambda_events::s3::S3Event>| async move {
+        let outcome = resizer.handle_event(event.payload).await;
+        respond(outcome)
+    }))
     .await
 }
 
@@ -45,20 +43,9 @@ fn respond(outcome: InvocationOutcome) -> Result<InvocationOutcome, Error> {
         let failed = outcome
             .records
             .iter()
-            .filter(|r| {
-                matches!(
-                    r,
-                    easel_resizer::RecordOutcome::Failed {
-                        retryable: true,
-                        ..
-                    }
-                )
-            })
+            .filter(|r| matches!(r, easel_resizer::RecordOutcome::Failed { retryable: true, .. }))
             .count();
-        return Err(format!(
-            "{failed} record(s) failed with a retryable error; asking Lambda to retry"
-        )
-        .into());
+        return Err(format!("{failed} record(s) failed with a retryable error; asking Lambda to retry").into());
     }
     Ok(outcome)
 }

@@ -41,10 +41,7 @@ enum FileError {
     #[error("{}", .0.log_reason())]
     Image(#[from] ImageError),
     #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Write { path: PathBuf, source: std::io::Error },
     #[error("{path} was already written from another input with the same name")]
     Duplicate { path: PathBuf },
     #[error("the file name has no usable stem")]
@@ -59,48 +56,25 @@ struct Written {
 }
 
 fn process(file: &Path, args: &Args, written: &mut HashSet<PathBuf>) -> Result<Written, FileError> {
-    let limits = Limits {
-        max_pixels: args.max_pixels,
-        max_bytes: args.max_bytes,
-        ..Limits::default()
-    };
+    let limits = Limits { max_pixels: args.max_pixels, max_bytes: args.max_bytes, ..Limits::default() };
     // Refuse before reading a huge file into memory.
     let len = std::fs::metadata(file).map_err(FileError::Read)?.len();
     if len > limits.max_bytes {
-        return Err(ImageError::TooLarge {
-            bytes: len,
-            limit: limits.max_bytes,
-        }
-        .into());
+        return Err(ImageError::TooLarge { bytes: len, limit: limits.max_bytes }.into());
     }
     let bytes = std::fs::read(file).map_err(FileError::Read)?;
     let spec = RenditionSpec::new("fit", args.size, args.size);
-    let rendition = render(
-        &bytes,
-        &[spec],
-        &limits,
-        &EncodeOptions {
-            jpeg_quality: args.quality,
-        },
-    )?
-    .pop()
-    .ok_or_else(|| ImageError::Encode("render returned no rendition".to_owned()))?;
+    let rendition = render(&bytes, &[spec], &limits, &EncodeOptions { jpeg_quality: args.quality })?
+        .pop()
+        .ok_or_else(|| ImageError::Encode("render returned no rendition".to_owned()))?;
     let stem = file.file_stem().ok_or(FileError::NoStem)?;
     let mut path = args.out.join(stem);
     path.set_extension(rendition.format.extension());
     if !written.insert(path.clone()) {
         return Err(FileError::Duplicate { path });
     }
-    std::fs::write(&path, &rendition.bytes).map_err(|source| FileError::Write {
-        path: path.clone(),
-        source,
-    })?;
-    Ok(Written {
-        path,
-        width: rendition.width,
-        height: rendition.height,
-        bytes: rendition.bytes.len(),
-    })
+    std::fs::write(&path, &rendition.bytes).map_err(|source| FileError::Write { path: path.clone(), source })?;
+    Ok(Written { path, width: rendition.width, height: rendition.height, bytes: rendition.bytes.len() })
 }
 
 fn main() -> ExitCode {
@@ -130,17 +104,8 @@ fn main() -> ExitCode {
             }
         }
     }
-    eprintln!(
-        "{} file(s), {} failed, {:.1} ms",
-        args.files.len(),
-        failed,
-        started.elapsed().as_secs_f64() * 1000.0
-    );
-    if failed > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    eprintln!("{} file(s), {} failed, {:.1} ms", args.files.len(), failed, started.elapsed().as_secs_f64() * 1000.0);
+    if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
 #[cfg(test)]
@@ -148,13 +113,8 @@ mod tests {
     use super::*;
 
     fn args(out: &Path, files: &[&Path]) -> Args {
-        let mut argv = vec![
-            "easel-resize".to_owned(),
-            "--size".into(),
-            "64".into(),
-            "--out".into(),
-            out.display().to_string(),
-        ];
+        let mut argv =
+            vec!["easel-resize".to_owned(), "--size".into(), "64".into(), "--out".into(), out.display().to_string()];
         argv.extend(files.iter().map(|f| f.display().to_string()));
         Args::try_parse_from(argv).unwrap()
     }
@@ -168,9 +128,7 @@ mod tests {
     fn jpeg(w: u16, h: u16) -> Vec<u8> {
         let data = vec![120u8; usize::from(w) * usize::from(h) * 3];
         let mut out = Vec::new();
-        jpeg_encoder::Encoder::new(&mut out, 90)
-            .encode(&data, w, h, jpeg_encoder::ColorType::Rgb)
-            .unwrap();
+        jpeg_encoder::Encoder::new(&mut out, 90).encode(&data, w, h, jpeg_encoder::ColorType::Rgb).unwrap();
         out
     }
 
@@ -206,13 +164,8 @@ mod tests {
         let err = process(&text, &args, &mut written).err().unwrap();
         assert_eq!(err.to_string(), "The file is not a PNG or JPEG image.");
         process(&a, &args, &mut written).unwrap();
-        assert!(matches!(
-            process(&b, &args, &mut written),
-            Err(FileError::Duplicate { .. })
-        ));
-        let missing = process(&dir.join("missing.png"), &args, &mut written)
-            .err()
-            .unwrap();
+        assert!(matches!(process(&b, &args, &mut written), Err(FileError::Duplicate { .. })));
+        let missing = process(&dir.join("missing.png"), &args, &mut written).err().unwrap();
         assert!(matches!(missing, FileError::Read(_)));
         std::fs::remove_dir_all(&dir).unwrap();
     }

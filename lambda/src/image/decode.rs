@@ -24,15 +24,12 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, ImageErro
     let err = |e| from_image_error(e, format, limits);
     match format {
         ImageFormat::Png => {
-            let decoder =
-                PngDecoder::with_limits(Cursor::new(bytes), image_limits.clone()).map_err(err)?;
+            let decoder = PngDecoder::with_limits(Cursor::new(bytes), image_limits.clone()).map_err(err)?;
             finish(decoder, format, limits, image_limits, || Ok(()))
         }
         ImageFormat::Jpeg => {
             let decoder = JpegDecoder::new(Cursor::new(bytes)).map_err(err)?;
-            finish(decoder, format, limits, image_limits, || {
-                check_jpeg_complete(bytes)
-            })
+            finish(decoder, format, limits, image_limits, || check_jpeg_complete(bytes))
         }
     }
 }
@@ -44,10 +41,7 @@ fn check_container(bytes: &[u8], limits: &Limits) -> Result<ImageFormat, ImageEr
     }
     let len = bytes.len() as u64;
     if len > limits.max_bytes {
-        return Err(ImageError::TooLarge {
-            bytes: len,
-            limit: limits.max_bytes,
-        });
+        return Err(ImageError::TooLarge { bytes: len, limit: limits.max_bytes });
     }
     ImageFormat::sniff(bytes).ok_or(ImageError::UnsupportedFormat)
 }
@@ -65,17 +59,11 @@ fn finish<D: ImageDecoder>(
     let err = |e| from_image_error(e, format, limits);
     let (width, height) = decoder.dimensions();
     if width == 0 || height == 0 {
-        return Err(ImageError::Corrupt(format!(
-            "the header claims {width}×{height} pixels"
-        )));
+        return Err(ImageError::Corrupt(format!("the header claims {width}×{height} pixels")));
     }
     let pixels = u64::from(width) * u64::from(height);
     if pixels > limits.max_pixels {
-        return Err(ImageError::TooManyPixels {
-            width,
-            height,
-            limit: limits.max_pixels,
-        });
+        return Err(ImageError::TooManyPixels { width, height, limit: limits.max_pixels });
     }
     check_complete()?;
 
@@ -85,20 +73,13 @@ fn finish<D: ImageDecoder>(
     let converts = !matches!(decoder.color_type(), ColorType::Rgb8 | ColorType::Rgba8);
     let rotates = matches!(
         orientation,
-        Orientation::Rotate90
-            | Orientation::Rotate270
-            | Orientation::Rotate90FlipH
-            | Orientation::Rotate270FlipH
+        Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
     );
     // Peak memory: the decoded buffer, plus an 8-bit RGBA copy when the
     // colour type must change, plus another when rotating by 90°.
-    let needed = decoder.total_bytes()
-        + if converts { pixels * 4 } else { 0 }
-        + if rotates { pixels * 4 } else { 0 };
+    let needed = decoder.total_bytes() + if converts { pixels * 4 } else { 0 } + if rotates { pixels * 4 } else { 0 };
     if needed > limits.max_alloc {
-        return Err(ImageError::TooMuchMemory {
-            limit: limits.max_alloc,
-        });
+        return Err(ImageError::TooMuchMemory { limit: limits.max_alloc });
     }
     decoder.set_limits(image_limits).map_err(err)?;
 
@@ -106,15 +87,7 @@ fn finish<D: ImageDecoder>(
     let (mut image, opaque) = to_rgb8_or_rgba8(decoded);
     image.apply_orientation(orientation);
     let (width, height) = image.dimensions();
-    Ok(Decoded {
-        info: ImageInfo {
-            format,
-            width,
-            height,
-        },
-        image,
-        opaque,
-    })
+    Ok(Decoded { info: ImageInfo { format, width, height }, image, opaque })
 }
 
 /// Grey, grey+alpha, 16-bit and float images become 8-bit RGB or RGBA (the
@@ -141,13 +114,8 @@ fn is_opaque(buf: &image::RgbaImage) -> bool {
 
 fn from_image_error(e: image::ImageError, format: ImageFormat, limits: &Limits) -> ImageError {
     match e {
-        image::ImageError::Limits(_) => ImageError::TooMuchMemory {
-            limit: limits.max_alloc,
-        },
-        image::ImageError::Unsupported(u) => ImageError::UnsupportedVariant {
-            format,
-            detail: u.to_string(),
-        },
+        image::ImageError::Limits(_) => ImageError::TooMuchMemory { limit: limits.max_alloc },
+        image::ImageError::Unsupported(u) => ImageError::UnsupportedVariant { format, detail: u.to_string() },
         image::ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
             ImageError::Corrupt("the file ends too early".to_owned())
         }
@@ -189,9 +157,7 @@ fn check_jpeg_complete(bytes: &[u8]) -> Result<(), ImageError> {
                 }
                 let len = usize::from(u16::from_be_bytes([bytes[j + 1], bytes[j + 2]]));
                 if len < 2 {
-                    return Err(ImageError::Corrupt(format!(
-                        "JPEG segment {marker:#04X} has length {len}"
-                    )));
+                    return Err(ImageError::Corrupt(format!("JPEG segment {marker:#04X} has length {len}")));
                 }
                 if marker == 0xDA {
                     seen_scan = true;
@@ -200,9 +166,7 @@ fn check_jpeg_complete(bytes: &[u8]) -> Result<(), ImageError> {
             }
         }
     }
-    Err(ImageError::Corrupt(
-        "the JPEG data ends before its end-of-image marker".to_owned(),
-    ))
+    Err(ImageError::Corrupt("the JPEG data ends before its end-of-image marker".to_owned()))
 }
 
 #[cfg(test)]
@@ -220,11 +184,7 @@ mod tests {
     fn every_truncation_of_a_jpeg_is_caught() {
         let jpeg = testutil::rgb_jpeg(40, 30);
         for cut in 3..jpeg.len() {
-            assert!(
-                check_jpeg_complete(&jpeg[..cut]).is_err(),
-                "cut at {cut} of {}",
-                jpeg.len()
-            );
+            assert!(check_jpeg_complete(&jpeg[..cut]).is_err(), "cut at {cut} of {}", jpeg.len());
         }
     }
 

@@ -13,29 +13,14 @@ pub(crate) fn encode(
 ) -> Result<(ImageFormat, Vec<u8>), ImageError> {
     let (width, height) = image.dimensions();
     match image {
-        DynamicImage::ImageRgb8(buf) => jpeg(
-            buf.as_raw(),
-            width,
-            height,
-            jpeg_encoder::ColorType::Rgb,
-            options,
-        )
-        .map(|b| (ImageFormat::Jpeg, b)),
-        DynamicImage::ImageRgba8(buf) if opaque => jpeg(
-            buf.as_raw(),
-            width,
-            height,
-            jpeg_encoder::ColorType::Rgba,
-            options,
-        )
-        .map(|b| (ImageFormat::Jpeg, b)),
-        DynamicImage::ImageRgba8(buf) => {
-            png(buf.as_raw(), width, height).map(|b| (ImageFormat::Png, b))
+        DynamicImage::ImageRgb8(buf) => {
+            jpeg(buf.as_raw(), width, height, jpeg_encoder::ColorType::Rgb, options).map(|b| (ImageFormat::Jpeg, b))
         }
-        other => Err(ImageError::Encode(format!(
-            "unexpected pixel layout {:?}",
-            other.color()
-        ))),
+        DynamicImage::ImageRgba8(buf) if opaque => {
+            jpeg(buf.as_raw(), width, height, jpeg_encoder::ColorType::Rgba, options).map(|b| (ImageFormat::Jpeg, b))
+        }
+        DynamicImage::ImageRgba8(buf) => png(buf.as_raw(), width, height).map(|b| (ImageFormat::Png, b)),
+        other => Err(ImageError::Encode(format!("unexpected pixel layout {:?}", other.color()))),
     }
 }
 
@@ -46,15 +31,12 @@ fn jpeg(
     color: jpeg_encoder::ColorType,
     options: &EncodeOptions,
 ) -> Result<Vec<u8>, ImageError> {
-    let too_wide =
-        || ImageError::Encode(format!("{width}×{height} exceeds JPEG's 65535-pixel side"));
+    let too_wide = || ImageError::Encode(format!("{width}×{height} exceeds JPEG's 65535-pixel side"));
     let w = u16::try_from(width).map_err(|_| too_wide())?;
     let h = u16::try_from(height).map_err(|_| too_wide())?;
     let mut out = Vec::with_capacity(data.len() / 8);
     let encoder = jpeg_encoder::Encoder::new(&mut out, options.jpeg_quality.clamp(1, 100));
-    encoder
-        .encode(data, w, h, color)
-        .map_err(|e| ImageError::Encode(format!("jpeg: {e}")))?;
+    encoder.encode(data, w, h, color).map_err(|e| ImageError::Encode(format!("jpeg: {e}")))?;
     Ok(out)
 }
 

@@ -28,11 +28,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_bytes: 25 * 1024 * 1024,
-            max_pixels: 50_000_000,
-            max_alloc: 512 * 1024 * 1024,
-        }
+        Limits { max_bytes: 25 * 1024 * 1024, max_pixels: 50_000_000, max_alloc: 512 * 1024 * 1024 }
     }
 }
 
@@ -47,19 +43,12 @@ pub struct RenditionSpec {
 
 impl RenditionSpec {
     pub fn new(name: impl Into<String>, max_width: u32, max_height: u32) -> Self {
-        RenditionSpec {
-            name: name.into(),
-            max_width,
-            max_height,
-        }
+        RenditionSpec { name: name.into(), max_width, max_height }
     }
 
     /// `thumb` 400×400 and `display` 1600×1600.
     pub fn defaults() -> Vec<RenditionSpec> {
-        vec![
-            RenditionSpec::new("thumb", 400, 400),
-            RenditionSpec::new("display", 1600, 1600),
-        ]
+        vec![RenditionSpec::new("thumb", 400, 400), RenditionSpec::new("display", 1600, 1600)]
     }
 }
 
@@ -74,31 +63,23 @@ pub fn parse_renditions(s: &str) -> Result<Vec<RenditionSpec>, ConfigError> {
     let mut specs: Vec<RenditionSpec> = Vec::new();
     for item in s.split(',').map(str::trim) {
         if item.is_empty() {
-            return Err(bad(format!(
-                "empty entry in `{s}`; write entries like thumb=400,display=1600"
-            )));
+            return Err(bad(format!("empty entry in `{s}`; write entries like thumb=400,display=1600")));
         }
         let Some((name, size)) = item.split_once('=') else {
-            return Err(bad(format!(
-                "`{item}` has no size; write it as name=400 or name=400x300"
-            )));
+            return Err(bad(format!("`{item}` has no size; write it as name=400 or name=400x300")));
         };
         let name = name.trim();
         // The name becomes part of an S3 key, so keep it to a safe alphabet.
         if name.is_empty()
             || name.len() > MAX_RENDITION_NAME
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+            || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
         {
             return Err(bad(format!(
                 "rendition name `{name}` must be 1 to {MAX_RENDITION_NAME} characters of a-z, 0-9, - or _"
             )));
         }
         if name == "manifest" {
-            return Err(bad(
-                "`manifest` is reserved for the manifest file".to_owned()
-            ));
+            return Err(bad("`manifest` is reserved for the manifest file".to_owned()));
         }
         if specs.iter().any(|s| s.name == name) {
             return Err(bad(format!("rendition `{name}` is listed twice")));
@@ -172,9 +153,7 @@ pub enum ImageError {
     TooMuchMemory { limit: u64 },
     #[error("The image file is damaged or incomplete.")]
     Corrupt(String),
-    #[error(
-        "The image uses a kind of {format} we cannot read. Please save it again as a standard PNG or JPEG."
-    )]
+    #[error("The image uses a kind of {format} we cannot read. Please save it again as a standard PNG or JPEG.")]
     UnsupportedVariant { format: ImageFormat, detail: String },
     #[error("The image could not be converted.")]
     Encode(String),
@@ -229,21 +208,10 @@ pub fn render(
     let mut resizer = resize::Resizer::new();
     let mut out = Vec::with_capacity(specs.len());
     for spec in specs {
-        let (width, height) = resize::fit(
-            decoded.info.width,
-            decoded.info.height,
-            spec.max_width,
-            spec.max_height,
-        );
+        let (width, height) = resize::fit(decoded.info.width, decoded.info.height, spec.max_width, spec.max_height);
         let resized = resizer.resize(&decoded.image, width, height, decoded.opaque)?;
         let (format, bytes) = encode::encode(&resized, decoded.opaque, enc)?;
-        out.push(Rendition {
-            name: spec.name.clone(),
-            width,
-            height,
-            format,
-            bytes,
-        });
+        out.push(Rendition { name: spec.name.clone(), width, height, format, bytes });
     }
     Ok(out)
 }

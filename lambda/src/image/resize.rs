@@ -14,12 +14,7 @@ pub(crate) fn fit(src_w: u32, src_h: u32, max_w: u32, max_h: u32) -> (u32, u32) 
     if src_w <= max_w && src_h <= max_h {
         return (src_w, src_h);
     }
-    let (sw, sh, mw, mh) = (
-        u64::from(src_w),
-        u64::from(src_h),
-        u64::from(max_w),
-        u64::from(max_h),
-    );
+    let (sw, sh, mw, mh) = (u64::from(src_w), u64::from(src_h), u64::from(max_w), u64::from(max_h));
     // Integer cross-multiplication avoids float rounding deciding which side
     // binds; the other side is rounded to nearest.
     if sw * mh >= sh * mw {
@@ -39,9 +34,7 @@ pub(crate) struct Resizer {
 
 impl Resizer {
     pub(crate) fn new() -> Self {
-        Resizer {
-            inner: fir::Resizer::new(),
-        }
+        Resizer { inner: fir::Resizer::new() }
     }
 
     /// `src` is 8-bit RGB or RGBA. With `opaque` the alpha channel (if any)
@@ -59,12 +52,8 @@ impl Resizer {
         let mut dst = DynamicImage::new(width, height, src.color());
         // Premultiplied alpha keeps transparent pixels' (often garbage)
         // colours from bleeding into visible edges.
-        let options = ResizeOptions::new()
-            .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
-            .use_alpha(!opaque);
-        self.inner
-            .resize(src, &mut dst, &options)
-            .map_err(|e| ImageError::Encode(format!("resize: {e}")))?;
+        let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)).use_alpha(!opaque);
+        self.inner.resize(src, &mut dst, &options).map_err(|e| ImageError::Encode(format!("resize: {e}")))?;
         Ok(Cow::Owned(dst))
     }
 }
@@ -102,18 +91,10 @@ mod tests {
         // saturated red colour that must not leak into the blend.
         let mut img = image::RgbaImage::new(64, 8);
         for (x, _, p) in img.enumerate_pixels_mut() {
-            *p = if x < 32 {
-                image::Rgba([255, 255, 255, 255])
-            } else {
-                image::Rgba([255, 0, 0, 0])
-            };
+            *p = if x < 32 { image::Rgba([255, 255, 255, 255]) } else { image::Rgba([255, 0, 0, 0]) };
         }
         let src = DynamicImage::ImageRgba8(img);
-        let out = Resizer::new()
-            .resize(&src, 16, 2, false)
-            .unwrap()
-            .into_owned()
-            .to_rgba8();
+        let out = Resizer::new().resize(&src, 16, 2, false).unwrap().into_owned().to_rgba8();
         for (_, _, p) in out.enumerate_pixels() {
             if p[3] > 16 {
                 // Any visible pixel must stay white, not pink.

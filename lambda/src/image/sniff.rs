@@ -60,14 +60,8 @@ mod tests {
 
     #[test]
     fn recognises_png_and_jpeg_by_content() {
-        assert_eq!(
-            ImageFormat::sniff(&testutil::rgb_png(4, 4)),
-            Some(ImageFormat::Png)
-        );
-        assert_eq!(
-            ImageFormat::sniff(&testutil::rgb_jpeg(16, 16)),
-            Some(ImageFormat::Jpeg)
-        );
+        assert_eq!(ImageFormat::sniff(&testutil::rgb_png(4, 4)), Some(ImageFormat::Png));
+        assert_eq!(ImageFormat::sniff(&testutil::rgb_jpeg(16, 16)), Some(ImageFormat::Jpeg));
     }
 
     #[test]
@@ -77,22 +71,8 @@ mod tests {
         let svg = br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>"#;
         let html = b"<html><body>not an image</body></html>";
         let text = b"hello, this is plain text";
-        for bytes in [
-            &gif[..],
-            &webp[..],
-            &svg[..],
-            &html[..],
-            &text[..],
-            b"",
-            b"\xff\xd8",
-            b"\x89PNG",
-        ] {
-            assert_eq!(
-                ImageFormat::sniff(bytes),
-                None,
-                "{:?}",
-                String::from_utf8_lossy(bytes)
-            );
+        for bytes in [&gif[..], &webp[..], &svg[..], &html[..], &text[..], b"", b"\xff\xd8", b"\x89PNG"] {
+            assert_eq!(ImageFormat::sniff(bytes), None, "{:?}", String::from_utf8_lossy(bytes));
         }
     }
 
@@ -106,13 +86,7 @@ mod tests {
 
     #[test]
     fn serialises_lowercase() {
-        assert_eq!(
-            serde_json::to_string(&ImageFormat::Jpeg).unwrap(),
-            "\"jpeg\""
-        );
-        assert_eq!(
-            serde_json::from_str::<ImageFormat>("\"png\"").unwrap(),
-            ImageFormat::Png
-        );
+        assert_eq!(serde_json::to_string(&ImageFormat::Jpeg).unwrap(), "\"jpeg\"");
+        assert_eq!(serde_json::from_str::<ImageFormat>("\"png\"").unwrap(), ImageFormat::Png);
     }
 }

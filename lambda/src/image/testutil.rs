@@ -2,13 +2,7 @@
 
 use image::{Rgb, RgbImage};
 
-pub(crate) fn png_bytes(
-    width: u32,
-    height: u32,
-    color: png::ColorType,
-    depth: png::BitDepth,
-    data: &[u8],
-) -> Vec<u8> {
+pub(crate) fn png_bytes(width: u32, height: u32, color: png::ColorType, depth: png::BitDepth, data: &[u8]) -> Vec<u8> {
     png_with(width, height, color, depth, data, |_| {})
 }
 
@@ -50,24 +44,12 @@ pub(crate) fn png_with_chunks(
 }
 
 pub(crate) fn gradient(width: u32, height: u32) -> RgbImage {
-    RgbImage::from_fn(width, height, |x, y| {
-        Rgb([
-            (x * 255 / width.max(1)) as u8,
-            (y * 255 / height.max(1)) as u8,
-            128,
-        ])
-    })
+    RgbImage::from_fn(width, height, |x, y| Rgb([(x * 255 / width.max(1)) as u8, (y * 255 / height.max(1)) as u8, 128]))
 }
 
 pub(crate) fn rgb_png(width: u32, height: u32) -> Vec<u8> {
     let img = gradient(width, height);
-    png_bytes(
-        width,
-        height,
-        png::ColorType::Rgb,
-        png::BitDepth::Eight,
-        img.as_raw(),
-    )
+    png_bytes(width, height, png::ColorType::Rgb, png::BitDepth::Eight, img.as_raw())
 }
 
 pub(crate) fn jpeg_of(img: &RgbImage, exif: Option<Vec<u8>>) -> Vec<u8> {
@@ -76,13 +58,7 @@ pub(crate) fn jpeg_of(img: &RgbImage, exif: Option<Vec<u8>>) -> Vec<u8> {
     if let Some(tiff) = exif {
         enc.add_exif_metadata(&tiff).unwrap();
     }
-    enc.encode(
-        img.as_raw(),
-        img.width() as u16,
-        img.height() as u16,
-        jpeg_encoder::ColorType::Rgb,
-    )
-    .unwrap();
+    enc.encode(img.as_raw(), img.width() as u16, img.height() as u16, jpeg_encoder::ColorType::Rgb).unwrap();
     out
 }
 
@@ -179,11 +155,7 @@ pub(crate) fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
         }
     }
     !crc
@@ -207,18 +179,11 @@ pub(crate) fn png_bomb(width: u32, height: u32) -> Vec<u8> {
     ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
     push_chunk(&mut out, b"IHDR", &ihdr);
     // An empty zlib stream: the decoder must give up long before reading it.
-    push_chunk(
-        &mut out,
-        b"IDAT",
-        &[0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
-    );
+    push_chunk(&mut out, b"IDAT", &[0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
     push_chunk(&mut out, b"IEND", &[]);
     out
 }
 
 pub(crate) fn close(actual: &[u8], expected: &[u8], tolerance: u8) -> bool {
-    actual
-        .iter()
-        .zip(expected)
-        .all(|(a, e)| a.abs_diff(*e) <= tolerance)
+    actual.iter().zip(expected).all(|(a, e)| a.abs_diff(*e) <= tolerance)
 }

@@ -12,9 +12,7 @@ use tokio::{
     process::Command,
 };
 
-use crate::stack::{
-    External, LocalStack, Ports, console, install, paths::StackDir, paths::workspace_root,
-};
+use crate::stack::{External, LocalStack, Ports, console, install, paths::StackDir, paths::workspace_root};
 
 #[derive(Debug, clap::Args)]
 pub struct Opts {
@@ -34,26 +32,12 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     let root = workspace_root();
     println!("Preparing the test stack…");
     let chromium = install::chromium().await?;
-    install::npm_packages(
-        &root.join("end2end"),
-        "the browser-test driver (playwright-core)",
-    )
-    .await?;
-    let mut stack = LocalStack::start(
-        StackDir::test(),
-        Ports::free()?,
-        External::default(),
-        "easel_e2e",
-        true,
-    )
-    .await?;
+    install::npm_packages(&root.join("end2end"), "the browser-test driver (playwright-core)").await?;
+    let mut stack = LocalStack::start(StackDir::test(), Ports::free()?, External::default(), "easel_e2e", true).await?;
     let result = run_suites(&stack, &opts, &chromium).await;
     stack.stop().await;
     let (tally, ok) = result?;
-    println!(
-        "\ncargo ops test: {} passed, {} failed",
-        tally.passed, tally.failed
-    );
+    println!("\ntotal: {} passed, {} failed", tally.passed, tally.failed);
     if !ok || tally.failed > 0 {
         bail!("some tests failed (see above)");
     }
@@ -63,16 +47,9 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run_suites(
-    stack: &LocalStack,
-    opts: &Opts,
-    chromium: &Path,
-) -> anyhow::Result<(Tally, bool)> {
+async fn run_suites(stack: &LocalStack, opts: &Opts, chromium: &Path) -> anyhow::Result<(Tally, bool)> {
     let root = workspace_root();
-    let maintenance = stack
-        .maintenance_url
-        .clone()
-        .context("the test stack runs its own Postgres")?;
+    let maintenance = stack.maintenance_url.clone().context("the test stack runs its own Postgres")?;
     let mut env: Vec<(&str, String)> = vec![
         ("EASEL_TEST_DATABASE_URL", maintenance),
         ("EASEL_AWS_ENDPOINT", stack.aws_endpoint.clone()),
@@ -85,10 +62,7 @@ async fn run_suites(
     println!("\n== Rust tests (cargo test --workspace)");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(["test", "--workspace"])
-        .args(&opts.cargo_args)
-        .current_dir(&root)
-        .envs(env.iter().cloned());
+    cmd.args(["test", "--workspace"]).args(&opts.cargo_args).current_dir(&root).envs(env.iter().cloned());
     let (rust, rust_ok) = run_counting(cmd, parse_cargo_line).await?;
 
     println!("\n== Browser tests (end2end/, headless Chromium)");
@@ -107,42 +81,26 @@ async fn run_suites(
     let shots = root.join("end2end/screenshots");
     std::fs::create_dir_all(&shots)?;
     let mut cmd = Command::new("node");
-    cmd.args([
-        "--test",
-        "--test-reporter=spec",
-        "--test-reporter-destination=stdout",
-        "--test-concurrency=1",
-    ])
-    .arg("tests/")
-    .current_dir(root.join("end2end"))
-    .env("EASEL_BASE_URL", format!("http://{}", running.addr))
-    .env("EASEL_CHROMIUM", chromium)
-    .env("EASEL_SCREENSHOTS", &shots)
-    .envs(env.iter().cloned());
+    cmd.args(["--test", "--test-reporter=spec", "--test-reporter-destination=stdout", "--test-concurrency=1"])
+        .arg("tests/")
+        .current_dir(root.join("end2end"))
+        .env("EASEL_BASE_URL", format!("http://{}", running.addr))
+        .env("EASEL_CHROMIUM", chromium)
+        .env("EASEL_SCREENSHOTS", &shots)
+        .envs(env.iter().cloned());
     let browser = run_counting(cmd, parse_node_line).await;
     running.stop().await;
     let (browser, browser_ok) = browser?;
-    println!(
-        "Screenshots of each page from this run: {}",
-        shots.display()
-    );
+    println!("Screenshots of each page from this run: {}", shots.display());
 
-    let tally = Tally {
-        passed: rust.passed + browser.passed,
-        failed: rust.failed + browser.failed,
-    };
+    let tally = Tally { passed: rust.passed + browser.passed, failed: rust.failed + browser.failed };
     Ok((tally, rust_ok && browser_ok))
 }
 
 /// Runs `cmd`, echoing its standard output line by line and counting
 /// results with `parse`.
-async fn run_counting(
-    mut cmd: Command,
-    parse: fn(&str) -> Option<Tally>,
-) -> anyhow::Result<(Tally, bool)> {
-    cmd.stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .stdin(Stdio::null());
+async fn run_counting(mut cmd: Command, parse: fn(&str) -> Option<Tally>) -> anyhow::Result<(Tally, bool)> {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).stdin(Stdio::null());
     let mut child = cmd.spawn().context("starting the test runner")?;
     let mut lines = BufReader::new(child.stdout.take().context("no stdout")?).lines();
     let mut tally = Tally::default();
@@ -171,26 +129,17 @@ fn parse_cargo_line(line: &str) -> Option<Tally> {
                 .ok()
         })
     };
-    Some(Tally {
-        passed: num("passed")?,
-        failed: num("failed")?,
-    })
+    Some(Tally { passed: num("passed")?, failed: num("failed")? })
 }
 
 /// node's spec reporter ends with `ℹ pass 3` and `ℹ fail 0`.
 fn parse_node_line(line: &str) -> Option<Tally> {
     let rest = line.trim().strip_prefix("ℹ ")?;
     if let Some(n) = rest.strip_prefix("pass ") {
-        return Some(Tally {
-            passed: n.trim().parse().ok()?,
-            failed: 0,
-        });
+        return Some(Tally { passed: n.trim().parse().ok()?, failed: 0 });
     }
     if let Some(n) = rest.strip_prefix("fail ") {
-        return Some(Tally {
-            passed: 0,
-            failed: n.trim().parse().ok()?,
-        });
+        return Some(Tally { passed: 0, failed: n.trim().parse().ok()? });
     }
     None
 }
@@ -205,39 +154,19 @@ mod tests {
             parse_cargo_line(
                 "test result: ok. 12 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s"
             ),
-            Some(Tally {
-                passed: 12,
-                failed: 0
-            })
+            Some(Tally { passed: 12, failed: 0 })
         );
         assert_eq!(
-            parse_cargo_line(
-                "test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out"
-            ),
-            Some(Tally {
-                passed: 3,
-                failed: 2
-            })
+            parse_cargo_line("test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out"),
+            Some(Tally { passed: 3, failed: 2 })
         );
         assert_eq!(parse_cargo_line("running 3 tests"), None);
     }
 
     #[test]
     fn node_summaries_are_counted() {
-        assert_eq!(
-            parse_node_line("ℹ pass 4"),
-            Some(Tally {
-                passed: 4,
-                failed: 0
-            })
-        );
-        assert_eq!(
-            parse_node_line("ℹ fail 1"),
-            Some(Tally {
-                passed: 0,
-                failed: 1
-            })
-        );
+        assert_eq!(parse_node_line("ℹ pass 4"), Some(Tally { passed: 4, failed: 0 }));
+        assert_eq!(parse_node_line("ℹ fail 1"), Some(Tally { passed: 0, failed: 1 }));
         assert_eq!(parse_node_line("ℹ tests 5"), None);
     }
 }

@@ -74,22 +74,14 @@ async fn serve(stack: &LocalStack) -> anyhow::Result<()> {
     println!("Easel is running. Ctrl-C stops everything.");
     println!("  console        http://{}", console.addr);
     println!("  database       {}", settings.database_url.redacted());
-    println!(
-        "  AWS endpoint   {} (region {})",
-        stack.aws_endpoint, settings.aws.region
-    );
+    println!("  AWS endpoint   {} (region {})", stack.aws_endpoint, settings.aws.region);
     println!("  mail (SMTP)    {}", stack.smtp_url);
     if let Some(inbox) = &stack.inbox_url {
         println!("  mail inbox     {inbox}");
     }
-    println!(
-        "  all of these   {} (with the database password)",
-        stack.dir.stack_env().display()
-    );
+    println!("  all of these   {} (with the database password)", stack.dir.stack_env().display());
 
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     console.stop().await;
     Ok(())
 }
@@ -97,24 +89,13 @@ async fn serve(stack: &LocalStack) -> anyhow::Result<()> {
 /// Deletes artwork rows whose original is not in the bucket. Only ever
 /// needed locally, where the emulator forgets objects on restart while
 /// Postgres keeps its rows.
-async fn forget_missing_originals(
-    pool: &PgPool,
-    s3: &aws_sdk_s3::Client,
-    bucket: &str,
-) -> anyhow::Result<u64> {
+async fn forget_missing_originals(pool: &PgPool, s3: &aws_sdk_s3::Client, bucket: &str) -> anyhow::Result<u64> {
     let mut keys = Vec::new();
     let mut pages = s3.list_objects_v2().bucket(bucket).into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.context("listing the originals bucket")?;
-        keys.extend(
-            page.contents()
-                .iter()
-                .filter_map(|o| o.key().map(str::to_owned)),
-        );
+        keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
     }
-    let gone = sqlx::query("DELETE FROM artworks WHERE original_key <> ALL($1)")
-        .bind(&keys)
-        .execute(pool)
-        .await?;
+    let gone = sqlx::query("DELETE FROM artworks WHERE original_key <> ALL($1)").bind(&keys).execute(pool).await?;
     Ok(gone.rows_affected())
 }

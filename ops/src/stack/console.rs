@@ -27,16 +27,10 @@ pub fn settings(overrides: HashMap<&'static str, String>) -> anyhow::Result<Sett
 
 /// Provisions the spec, then starts the console and the invoker.
 pub async fn start(settings: &Settings) -> anyhow::Result<RunningConsole> {
-    let endpoint = settings
-        .aws
-        .endpoint
-        .as_deref()
-        .context("the local stack needs EASEL_AWS_ENDPOINT")?;
+    let endpoint = settings.aws.endpoint.as_deref().context("the local stack needs EASEL_AWS_ENDPOINT")?;
     let sdk = easel_resizer::aws::sdk_config(Some(endpoint), &settings.aws.region).await;
     let spec = StackSpec::local(&settings.aws.region, settings.buckets.clone());
-    let provisioned = provision::apply_local(&sdk, &spec)
-        .await
-        .context("provisioning the local AWS resources")?;
+    let provisioned = provision::apply_local(&sdk, &spec).await.context("provisioning the local AWS resources")?;
 
     let app = Application::build(settings).await?;
     let addr = app.local_addr();
@@ -51,14 +45,9 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningConsole> {
             encode: settings.encode.clone(),
         },
     );
-    let invoker = LocalInvoker::new(
-        &sdk,
-        provisioned.event_queue_url.clone(),
-        spec.log_group(),
-        spec.resizer.memory_mb,
-        resizer,
-    )
-    .await?;
+    let invoker =
+        LocalInvoker::new(&sdk, provisioned.event_queue_url.clone(), spec.log_group(), spec.resizer.memory_mb, resizer)
+            .await?;
 
     let (stop, rx) = watch::channel(false);
     let mut server_rx = rx.clone();
@@ -66,13 +55,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningConsole> {
         let _ = server_rx.wait_for(|s| *s).await;
     }));
     let invoker = tokio::spawn(invoker.run(rx));
-    Ok(RunningConsole {
-        addr,
-        provisioned,
-        stop,
-        server,
-        invoker,
-    })
+    Ok(RunningConsole { addr, provisioned, stop, server, invoker })
 }
 
 impl RunningConsole {

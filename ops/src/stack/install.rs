@@ -12,11 +12,8 @@ use tokio::process::Command;
 use super::{paths, process::is_root};
 
 async fn run(cmd: &mut Command, what: &str) -> anyhow::Result<()> {
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .with_context(|| format!("{what}: could not start the command"))?;
+    let out =
+        cmd.stdin(Stdio::null()).output().await.with_context(|| format!("{what}: could not start the command"))?;
     if !out.status.success() {
         bail!(
             "{what} failed ({}):\n{}\n{}",
@@ -32,8 +29,8 @@ async fn run(cmd: &mut Command, what: &str) -> anyhow::Result<()> {
 pub async fn moto_venv() -> anyhow::Result<PathBuf> {
     let venv = paths::venv();
     let requirements = paths::workspace_root().join("ops/local-aws/requirements.txt");
-    let wanted = std::fs::read_to_string(&requirements)
-        .with_context(|| format!("reading {}", requirements.display()))?;
+    let wanted =
+        std::fs::read_to_string(&requirements).with_context(|| format!("reading {}", requirements.display()))?;
     let marker = venv.join(".easel-installed");
     if std::fs::read_to_string(&marker).is_ok_and(|have| have == wanted) {
         return Ok(venv);
@@ -73,9 +70,7 @@ pub async fn npm_packages(dir: &Path, what: &str) -> anyhow::Result<()> {
     }
     println!("• Installing {what} with npm in {}…", dir.display());
     run(
-        Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(dir),
+        Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(dir),
         &format!("npm ci for {what}"),
     )
     .await
@@ -85,9 +80,7 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Debian's Chromium for the browser tests; a browser download would fail here.
 pub async fn chromium() -> anyhow::Result<PathBuf> {
-    let path = std::env::var("EASEL_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(CHROMIUM));
+    let path = std::env::var("EASEL_CHROMIUM").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from(CHROMIUM));
     if path.exists() {
         return Ok(path);
     }
@@ -104,7 +97,8 @@ pub async fn postgres_bindir() -> anyhow::Result<PathBuf> {
         return Ok(dir);
     }
     apt_install("postgresql", "the PostgreSQL server").await?;
-    find_pg_bindir().context("PostgreSQL was installed but no initdb was found under /usr/lib/postgresql/*/bin; set EASEL_PG_BIN")
+    find_pg_bindir()
+        .context("PostgreSQL was installed but no initdb was found under /usr/lib/postgresql/*/bin; set EASEL_PG_BIN")
 }
 
 fn find_pg_bindir() -> Option<PathBuf> {
@@ -114,11 +108,7 @@ fn find_pg_bindir() -> Option<PathBuf> {
         .filter(|p| p.join("initdb").exists())
         .collect();
     // The newest major version wins.
-    dirs.sort_by_key(|p| {
-        p.parent()
-            .and_then(|v| v.file_name()?.to_str()?.parse::<u32>().ok())
-            .unwrap_or(0)
-    });
+    dirs.sort_by_key(|p| p.parent().and_then(|v| v.file_name()?.to_str()?.parse::<u32>().ok()).unwrap_or(0));
     dirs.pop()
 }
 
@@ -129,11 +119,7 @@ async fn apt_install(package: &str, what: &str) -> anyhow::Result<()> {
         );
     }
     println!("• Installing {what} (`apt-get install -y {package}`)…");
-    run(
-        Command::new("apt-get").args(["update", "-qq"]),
-        "apt-get update",
-    )
-    .await?;
+    run(Command::new("apt-get").args(["update", "-qq"]), "apt-get update").await?;
     run(
         Command::new("apt-get")
             .args(["install", "-y", "-qq", "--no-install-recommends", package])

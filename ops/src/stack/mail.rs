@@ -29,32 +29,14 @@ pub async fn start(dir: &StackDir, smtp_port: u16, web_port: u16) -> anyhow::Res
     let mut cmd = Command::new("node");
     cmd.arg(pkg.join("node_modules/.bin/maildev"))
         .args(["--ip", "127.0.0.1", "--web-ip", "127.0.0.1"])
-        .args([
-            "--smtp",
-            &smtp_port.to_string(),
-            "--web",
-            &web_port.to_string(),
-        ])
+        .args(["--smtp", &smtp_port.to_string(), "--web", &web_port.to_string()])
         .arg("--mail-directory")
         .arg(dir.mail());
     let log = dir.log("maildev");
     let mut service = Service::spawn("maildev", cmd, &log, dir.pid_file("maildev"))?;
-    process::wait_for_port(
-        web_port,
-        "the mail sink",
-        Some(service.child_mut()),
-        &log,
-        Duration::from_secs(30),
-    )
-    .await?;
-    process::wait_for_port(
-        smtp_port,
-        "the mail sink's SMTP",
-        Some(service.child_mut()),
-        &log,
-        Duration::from_secs(10),
-    )
-    .await?;
+    process::wait_for_port(web_port, "the mail sink", Some(service.child_mut()), &log, Duration::from_secs(30)).await?;
+    process::wait_for_port(smtp_port, "the mail sink's SMTP", Some(service.child_mut()), &log, Duration::from_secs(10))
+        .await?;
     Ok(MailSink {
         service,
         smtp_url: format!("smtp://127.0.0.1:{smtp_port}"),

@@ -28,9 +28,9 @@ impl Ports {
     pub fn for_up() -> anyhow::Result<Self> {
         let port = |var: &str, default: u16| -> anyhow::Result<u16> {
             match std::env::var(var) {
-                Ok(v) if !v.is_empty() => v
-                    .parse()
-                    .map_err(|_| anyhow::anyhow!("{var} must be a port number, got {v:?}")),
+                Ok(v) if !v.is_empty() => {
+                    v.parse().map_err(|_| anyhow::anyhow!("{var} must be a port number, got {v:?}"))
+                }
                 _ => Ok(default),
             }
         };

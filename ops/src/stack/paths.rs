@@ -2,10 +2,7 @@ use std::path::{Path, PathBuf};
 
 /// The checkout `cargo ops` runs in.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("ops/ sits inside the workspace")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("ops/ sits inside the workspace").to_path_buf()
 }
 
 /// Where one local stack keeps its state: `.easel/` for `cargo ops up`,
@@ -17,15 +14,11 @@ pub struct StackDir {
 
 impl StackDir {
     pub fn up() -> Self {
-        Self {
-            root: workspace_root().join(".easel"),
-        }
+        Self { root: workspace_root().join(".easel") }
     }
 
     pub fn test() -> Self {
-        Self {
-            root: workspace_root().join(".easel").join("test"),
-        }
+        Self { root: workspace_root().join(".easel").join("test") }
     }
 
     pub fn create(&self) -> std::io::Result<()> {

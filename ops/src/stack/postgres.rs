@@ -37,10 +37,7 @@ impl LocalPostgres {
 
     /// A URL for `database` on this cluster.
     pub fn url(&self, database: &str) -> String {
-        format!(
-            "postgres://easel:{}@127.0.0.1:{}/{database}",
-            self.password, self.port
-        )
+        format!("postgres://easel:{}@127.0.0.1:{}/{database}", self.password, self.port)
     }
 
     pub fn port(&self) -> u16 {
@@ -99,18 +96,9 @@ impl LocalPostgres {
                 chown(p, Some(user.uid.as_raw()), Some(user.gid.as_raw()))?;
             }
         }
-        let pg = Self {
-            bindir,
-            base,
-            port,
-            password,
-            run_as,
-        };
+        let pg = Self { bindir, base, port, password, run_as };
         if !pg.data().join("PG_VERSION").exists() {
-            println!(
-                "• Creating a private Postgres cluster in {}…",
-                pg.data().display()
-            );
+            println!("• Creating a private Postgres cluster in {}…", pg.data().display());
             let data = pg.data();
             let pwfile = format!("--pwfile={}", password_file.display());
             pg.run(
@@ -133,25 +121,11 @@ impl LocalPostgres {
             println!("• Stopped a Postgres left running by an earlier run.");
         }
         process::ensure_port_free(port, "Postgres", "EASEL_LOCAL_PG_PORT")?;
-        let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1",
-            pg.base.join("sock").display()
-        );
+        let opts = format!("-p {port} -k {} -c listen_addresses=127.0.0.1", pg.base.join("sock").display());
         let (data, log) = (pg.data(), pg.log());
         pg.run(
             "pg_ctl",
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-l",
-                log.to_str().unwrap(),
-                "-w",
-                "-t",
-                "60",
-                "-o",
-                &opts,
-                "start",
-            ],
+            &["-D", data.to_str().unwrap(), "-l", log.to_str().unwrap(), "-w", "-t", "60", "-o", &opts, "start"],
             "starting Postgres",
         )
         .await?;
@@ -167,10 +141,7 @@ impl LocalPostgres {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        bail!(
-            "Postgres started but does not accept connections; see {}",
-            self.log().display()
-        )
+        bail!("Postgres started but does not accept connections; see {}", self.log().display())
     }
 
     /// Creates `name` unless it exists. Returns its URL.
@@ -181,38 +152,24 @@ impl LocalPostgres {
 
     pub async fn stop(&self) {
         let data = self.data();
-        let _ = self
-            .run(
-                "pg_ctl",
-                &["-D", data.to_str().unwrap(), "-m", "fast", "-w", "stop"],
-                "stopping Postgres",
-            )
-            .await;
+        let _ =
+            self.run("pg_ctl", &["-D", data.to_str().unwrap(), "-m", "fast", "-w", "stop"], "stopping Postgres").await;
     }
 }
 
 /// Creates database `name` through the maintenance URL unless it exists.
 pub async fn create_database(maintenance_url: &str, name: &str) -> anyhow::Result<()> {
     // Identifiers cannot be bound as parameters, so only plain names pass.
-    if name.is_empty()
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-    {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
         bail!("database name {name:?} must be lowercase letters, digits and underscores");
     }
-    let mut conn = PgConnection::connect(maintenance_url)
-        .await
-        .context("connecting to Postgres")?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(name)
-            .fetch_one(&mut conn)
-            .await?;
+    let mut conn = PgConnection::connect(maintenance_url).await.context("connecting to Postgres")?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(name)
+        .fetch_one(&mut conn)
+        .await?;
     if !exists {
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .execute(&mut conn)
-            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut conn).await?;
     }
     Ok(())
 }
@@ -256,16 +213,12 @@ fn cluster_dir(state_dir: &Path, as_postgres: bool) -> PathBuf {
     if !as_postgres || others_can_traverse(state_dir) {
         return inside;
     }
-    let tag: String = state_dir
-        .to_string_lossy()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
+    let tag: String =
+        state_dir.to_string_lossy().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
     PathBuf::from("/var/tmp").join(format!("easel-pg{tag}"))
 }
 
 fn others_can_traverse(dir: &Path) -> bool {
     let _ = std::fs::create_dir_all(dir);
-    dir.ancestors()
-        .all(|p| std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o001 != 0))
+    dir.ancestors().all(|p| std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o001 != 0))
 }

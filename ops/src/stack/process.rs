@@ -54,11 +54,7 @@ pub async fn wait_for_port(
         if let Some(c) = child.as_deref_mut()
             && let Some(status) = c.try_wait()?
         {
-            bail!(
-                "{what} exited ({status}) before it was ready; its log is {}:\n{}",
-                log.display(),
-                tail(log, 15)
-            );
+            bail!("{what} exited ({status}) before it was ready; its log is {}:\n{}", log.display(), tail(log, 15));
         }
         if start.elapsed() > timeout {
             bail!(
@@ -89,29 +85,15 @@ impl Service {
     /// Spawns `cmd` with stdout and stderr going to `log`, in its own process
     /// group so a Ctrl-C in the terminal reaches us first and we stop it in
     /// order.
-    pub fn spawn(
-        name: &'static str,
-        mut cmd: Command,
-        log: &Path,
-        pid_file: PathBuf,
-    ) -> anyhow::Result<Self> {
-        let out =
-            std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+    pub fn spawn(name: &'static str, mut cmd: Command, log: &Path, pid_file: PathBuf) -> anyhow::Result<Self> {
+        let out = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
         let err = out.try_clone()?;
-        cmd.stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .process_group(0)
-            .kill_on_drop(true);
+        cmd.stdin(Stdio::null()).stdout(out).stderr(err).process_group(0).kill_on_drop(true);
         let child = cmd.spawn().with_context(|| format!("starting {name}"))?;
         if let Some(pid) = child.id() {
             std::fs::write(&pid_file, pid.to_string())?;
         }
-        Ok(Self {
-            name,
-            child,
-            pid_file,
-        })
+        Ok(Self { name, child, pid_file })
     }
 
     pub fn child_mut(&mut self) -> &mut Child {
@@ -122,10 +104,7 @@ impl Service {
     pub async fn stop(mut self) {
         if let Some(pid) = self.child.id() {
             let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
-            if tokio::time::timeout(Duration::from_secs(5), self.child.wait())
-                .await
-                .is_err()
-            {
+            if tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await.is_err() {
                 let _ = self.child.kill().await;
             }
         }
@@ -154,14 +133,10 @@ pub fn stop_stale(pid_file: &Path, looks_like: &str) -> anyhow::Result<Option<St
     let _ = kill(pid, Signal::SIGTERM);
     for _ in 0..50 {
         if kill(pid, None).is_err() {
-            return Ok(Some(format!(
-                "stopped a leftover {looks_like} (pid {pid}) from an earlier run"
-            )));
+            return Ok(Some(format!("stopped a leftover {looks_like} (pid {pid}) from an earlier run")));
         }
         std::thread::sleep(Duration::from_millis(100));
     }
     let _ = kill(pid, Signal::SIGKILL);
-    Ok(Some(format!(
-        "killed a leftover {looks_like} (pid {pid}) that ignored SIGTERM"
-    )))
+    Ok(Some(format!("killed a leftover {looks_like} (pid {pid}) that ignored SIGTERM")))
 }

@@ -26,12 +26,8 @@ pub async fn spawn_app() -> TestApp {
     let endpoint = required("EASEL_AWS_ENDPOINT");
     let tag = uuid::Uuid::new_v4().simple().to_string();
     let db_name = format!("easel_test_{tag}");
-    create_database(&maintenance, &db_name)
-        .await
-        .expect("creating the test database");
-    let (server, _) = maintenance
-        .rsplit_once('/')
-        .expect("a database URL ends in /<database>");
+    create_database(&maintenance, &db_name).await.expect("creating the test database");
+    let (server, _) = maintenance.rsplit_once('/').expect("a database URL ends in /<database>");
     let database_url = format!("{server}/{db_name}");
     let buckets = BucketNames::with_prefix(&format!("t-{}", &tag[..12]));
     let settings = console::settings(HashMap::from([
@@ -43,16 +39,11 @@ pub async fn spawn_app() -> TestApp {
         ("EASEL_BACKUP_BUCKET", buckets.backup.clone()),
     ]))
     .expect("test settings");
-    let running = console::start(&settings)
-        .await
-        .expect("starting the console");
+    let running = console::start(&settings).await.expect("starting the console");
     let sdk = easel_resizer::aws::sdk_config(Some(&endpoint), &settings.aws.region).await;
     TestApp {
         base: format!("http://{}", running.addr),
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
+        http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
         pool: PgPool::connect(&database_url).await.unwrap(),
         s3: easel_resizer::aws::s3_client(&sdk, true),
         buckets,
@@ -68,12 +59,7 @@ pub struct Reply {
 
 impl TestApp {
     pub async fn get(&self, path: &str) -> Reply {
-        let res = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .expect("GET");
+        let res = self.http.get(format!("{}{path}", self.base)).send().await.expect("GET");
         reply(res).await
     }
 
@@ -81,24 +67,16 @@ impl TestApp {
     /// artwork field (`None`: no file chosen).
     pub async fn upload(&self, file: Option<(&str, Vec<u8>)>) -> Reply {
         let part = match file {
-            Some((name, bytes)) => reqwest::multipart::Part::bytes(bytes)
-                .file_name(name.to_owned())
-                .mime_str("image/png")
-                .unwrap(),
+            Some((name, bytes)) => {
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()).mime_str("image/png").unwrap()
+            }
             // What browsers send for an empty file input.
-            None => reqwest::multipart::Part::bytes(Vec::new())
-                .file_name("")
-                .mime_str("application/octet-stream")
-                .unwrap(),
+            None => {
+                reqwest::multipart::Part::bytes(Vec::new()).file_name("").mime_str("application/octet-stream").unwrap()
+            }
         };
         let form = reqwest::multipart::Form::new().part("artwork", part);
-        let res = self
-            .http
-            .post(format!("{}/upload", self.base))
-            .multipart(form)
-            .send()
-            .await
-            .expect("POST /upload");
+        let res = self.http.post(format!("{}/upload", self.base)).multipart(form).send().await.expect("POST /upload");
         reply(res).await
     }
 
@@ -107,11 +85,7 @@ impl TestApp {
         let r = self.upload(Some((name, bytes))).await;
         assert_eq!(r.status, 303, "upload of {name} refused: {}", r.body);
         let loc = r.location.expect("a redirect has a Location");
-        ArtworkId::parse(
-            loc.strip_prefix("/uploaded/")
-                .expect("redirects to the confirmation"),
-        )
-        .unwrap()
+        ArtworkId::parse(loc.strip_prefix("/uploaded/").expect("redirects to the confirmation")).unwrap()
     }
 
     /// Polls the confirmation page until the resizer has finished.
@@ -128,24 +102,12 @@ impl TestApp {
     }
 
     pub async fn artwork_count(&self) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM artworks")
-            .fetch_one(&self.pool)
-            .await
-            .unwrap()
+        sqlx::query_scalar("SELECT count(*) FROM artworks").fetch_one(&self.pool).await.unwrap()
     }
 
     pub async fn keys(&self, bucket: &str) -> Vec<String> {
-        let out = self
-            .s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .send()
-            .await
-            .expect("listing a bucket");
-        out.contents()
-            .iter()
-            .filter_map(|o| o.key().map(str::to_owned))
-            .collect()
+        let out = self.s3.list_objects_v2().bucket(bucket).send().await.expect("listing a bucket");
+        out.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect()
     }
 
     pub async fn object(&self, bucket: &str, key: &str) -> (Option<String>, Vec<u8>) {
@@ -164,22 +126,13 @@ impl TestApp {
 
 async fn reply(res: reqwest::Response) -> Reply {
     let status = res.status().as_u16();
-    let location = res
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned());
-    Reply {
-        status,
-        location,
-        body: res.text().await.unwrap_or_default(),
-    }
+    let location = res.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+    Reply { status, location, body: res.text().await.unwrap_or_default() }
 }
 
 /// A real photo-like image: a gradient, `w`×`h`, encoded as `format`.
 pub fn image_bytes(w: u32, h: u32, format: image::ImageFormat) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([(x * 255 / w) as u8, (y * 255 / h) as u8, 128])
-    });
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 255 / w) as u8, (y * 255 / h) as u8, 128]));
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, format).unwrap();
     out.into_inner()

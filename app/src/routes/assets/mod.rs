@@ -11,10 +11,7 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=3600"),
-            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
         ],
         body,
     )

@@ -33,10 +33,7 @@ impl PageQuery {
     }
 }
 
-pub async fn gallery(
-    State(state): State<AppState>,
-    query: Result<Query<PageQuery>, QueryRejection>,
-) -> Response {
+pub async fn gallery(State(state): State<AppState>, query: Result<Query<PageQuery>, QueryRejection>) -> Response {
     let result = async {
         let Ok(Query(q)) = query else {
             return Err(PageError::NotFound);

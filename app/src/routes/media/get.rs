@@ -25,26 +25,16 @@ pub async fn rendition(
     }
 }
 
-async fn serve(
-    state: &AppState,
-    id: &str,
-    name: &str,
-    headers: &HeaderMap,
-) -> Result<Response, PageError> {
+async fn serve(state: &AppState, id: &str, name: &str, headers: &HeaderMap) -> Result<Response, PageError> {
     let id = ArtworkId::parse(id).map_err(|_| PageError::NotFound)?;
-    let artwork = artworks::find(&state.pool, id)
-        .await?
-        .ok_or(PageError::NotFound)?;
+    let artwork = artworks::find(&state.pool, id).await?.ok_or(PageError::NotFound)?;
     let ArtworkStatus::Ready { renditions, .. } = &artwork.status else {
         return Err(PageError::NotFound);
     };
     // Only keys the resizer reported are ever read: the name picks one, it
     // never builds a key.
     let rendition = renditions.get(name).ok_or(PageError::NotFound)?;
-    let buckets = [
-        state.buckets.resized.as_str(),
-        state.buckets.backup.as_str(),
-    ];
+    let buckets = [state.buckets.resized.as_str(), state.buckets.backup.as_str()];
     let Some(object) = objects::get_first(&state.s3, &buckets, &rendition.key).await? else {
         return Err(PageError::Unexpected(anyhow::anyhow!(
             "rendition {} is missing from both {buckets:?}",
@@ -66,9 +56,7 @@ async fn serve(
         .into_bytes();
     let mut res = Response::new(Body::from(bytes));
     let h = res.headers_mut();
-    let content_type = object
-        .content_type
-        .unwrap_or_else(|| rendition.content_type.clone());
+    let content_type = object.content_type.unwrap_or_else(|| rendition.content_type.clone());
     if let Ok(v) = HeaderValue::from_str(&content_type) {
         h.insert(header::CONTENT_TYPE, v);
     }
@@ -76,9 +64,6 @@ async fn serve(
         h.insert(header::ETAG, etag);
     }
     // Renditions never change under a key; a new upload gets a new id.
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
     Ok(res)
 }

@@ -51,9 +51,7 @@ async fn store(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<ArtworkId, UploadError> {
     let limit = state.limits.max_bytes;
-    if let Some(len) = headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+    if let Some(len) = headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
         && len > drain_cap(limit)
     {
         return Err(UploadError::TooLarge { limit });
@@ -87,19 +85,9 @@ async fn store(
     .await?;
     // The row waits, uncommitted, for the object: if the put fails the row
     // rolls back, and if the commit fails the object is removed again.
-    objects::put_original(
-        &state.s3,
-        &state.buckets.originals,
-        &key,
-        id,
-        info.format,
-        received.bytes,
-    )
-    .await?;
+    objects::put_original(&state.s3, &state.buckets.originals, &key, id, info.format, received.bytes).await?;
     if let Err(e) = tx.commit().await {
-        if let Err(cleanup) =
-            objects::delete_object(&state.s3, &state.buckets.originals, &key).await
-        {
+        if let Err(cleanup) = objects::delete_object(&state.s3, &state.buckets.originals, &key).await {
             tracing::error!(error = %cleanup, key, "could not remove an original after its row failed to commit");
         }
         return Err(e.into());
@@ -109,8 +97,7 @@ async fn store(
 }
 
 async fn receive(mut multipart: Multipart, limit: u64) -> Result<Received, UploadError> {
-    let malformed =
-        |e: axum::extract::multipart::MultipartError| UploadError::Malformed(e.body_text());
+    let malformed = |e: axum::extract::multipart::MultipartError| UploadError::Malformed(e.body_text());
     let mut found: Option<Received> = None;
     let mut over_limit = false;
     let mut total: u64 = 0;
@@ -138,10 +125,7 @@ async fn receive(mut multipart: Multipart, limit: u64) -> Result<Received, Uploa
             if buf.is_empty() && filename.is_none() {
                 continue;
             }
-            found = Some(Received {
-                filename: filename.unwrap_or_else(|| "artwork".into()),
-                bytes: buf.freeze(),
-            });
+            found = Some(Received { filename: filename.unwrap_or_else(|| "artwork".into()), bytes: buf.freeze() });
         }
     }
     if over_limit {
@@ -160,11 +144,7 @@ async fn receive(mut multipart: Multipart, limit: u64) -> Result<Received, Uploa
 pub fn sanitize_filename(raw: &str) -> Option<String> {
     const MAX_CHARS: usize = 200;
     let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String = base
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_CHARS)
-        .collect();
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).take(MAX_CHARS).collect();
     let cleaned = cleaned.trim();
     (!cleaned.is_empty()).then(|| cleaned.to_owned())
 }
@@ -187,9 +167,6 @@ mod tests {
         ] {
             assert_eq!(sanitize_filename(raw).as_deref(), want, "{raw:?}");
         }
-        assert_eq!(
-            sanitize_filename(&"x".repeat(500)).unwrap().chars().count(),
-            200
-        );
+        assert_eq!(sanitize_filename(&"x".repeat(500)).unwrap().chars().count(), 200);
     }
 }

@@ -22,15 +22,12 @@ pub async fn uploaded(State(state): State<AppState>, Path(id): Path<String>) -> 
 
 async fn load(state: &AppState, id: &str) -> Result<artworks::Artwork, PageError> {
     let id = ArtworkId::parse(id).map_err(|_| PageError::NotFound)?;
-    let mut artwork = artworks::find(&state.pool, id)
-        .await?
-        .ok_or(PageError::NotFound)?;
+    let mut artwork = artworks::find(&state.pool, id).await?.ok_or(PageError::NotFound)?;
     if artwork.status == ArtworkStatus::Processing {
         // The merchant is watching: look now rather than wait for the sweep.
-        artwork.status =
-            reconcile::refresh(&state.pool, &state.s3, &state.buckets.resized, &artwork)
-                .await
-                .map_err(|e| PageError::Unexpected(e.into()))?;
+        artwork.status = reconcile::refresh(&state.pool, &state.s3, &state.buckets.resized, &artwork)
+            .await
+            .map_err(|e| PageError::Unexpected(e.into()))?;
     }
     Ok(artwork)
 }
