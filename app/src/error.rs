@@ -57,6 +57,14 @@ impl UploadError {
 pub enum PageError {
     #[error("not found")]
     NotFound,
+    /// Signed in, but the role does not allow this.
+    #[error("forbidden")]
+    Forbidden,
+    /// A form without this session's CSRF token: forged, or from an old page.
+    #[error("the form's CSRF token is missing or wrong")]
+    CsrfRejected,
+    #[error("{0}")]
+    BadRequest(String),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -77,6 +85,20 @@ impl PageError {
     pub async fn into_page(self, path: &str) -> Response {
         match self {
             PageError::NotFound => pages::render(path, StatusCode::NOT_FOUND, pages::not_found::page()).await,
+            PageError::Forbidden => {
+                let msg = "Only admins may do this. Ask an admin if you need it done.".to_string();
+                pages::render(path, StatusCode::FORBIDDEN, pages::admin::notice::page("Not allowed", msg)).await
+            }
+            PageError::CsrfRejected => {
+                let msg =
+                    "This form is out of date or did not come from Easel. Go back, reload the page and try again."
+                        .to_string();
+                pages::render(path, StatusCode::FORBIDDEN, pages::admin::notice::page("Form expired", msg)).await
+            }
+            PageError::BadRequest(msg) => {
+                pages::render(path, StatusCode::BAD_REQUEST, pages::admin::notice::page("Please check your input", msg))
+                    .await
+            }
             PageError::Unexpected(e) => {
                 tracing::error!(error = ?e, path, "page failed");
                 pages::render(path, StatusCode::INTERNAL_SERVER_ERROR, pages::server_error::page()).await

@@ -3,6 +3,8 @@
 //! access behind them.
 
 pub mod artworks;
+pub mod audit;
+pub mod auth;
 pub mod db;
 pub mod error;
 pub mod headers;

@@ -6,7 +6,12 @@ use std::{fmt, net::SocketAddr, str::FromStr};
 
 use easel_resizer::image::{EncodeOptions, Limits, RenditionSpec, parse_renditions};
 
-use crate::storage::BucketNames;
+use std::time::Duration;
+
+use crate::{
+    auth::{sessions::SessionPolicy, throttle::ThrottlePolicy},
+    storage::BucketNames,
+};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{var} is not valid: {reason} (got {value:?})")]
@@ -55,6 +60,12 @@ pub struct UploadSettings {
 }
 
 #[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub sessions: SessionPolicy,
+    pub throttle: ThrottlePolicy,
+}
+
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub http_addr: SocketAddr,
     pub database_url: DatabaseUrl,
@@ -63,6 +74,7 @@ pub struct Settings {
     pub upload: UploadSettings,
     pub renditions: Vec<RenditionSpec>,
     pub encode: EncodeOptions,
+    pub auth: AuthSettings,
 }
 
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:3000";
@@ -80,7 +92,7 @@ impl Settings {
         let get = |var: &'static str, default: &str| {
             lookup(var).filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
         };
-        let http_addr = parse(&get("EASEL_HTTP_ADDR", DEFAULT_HTTP_ADDR), "EASEL_HTTP_ADDR")?;
+        let http_addr: SocketAddr = parse(&get("EASEL_HTTP_ADDR", DEFAULT_HTTP_ADDR), "EASEL_HTTP_ADDR")?;
         let database_url = lookup("DATABASE_URL").filter(|v| !v.is_empty()).ok_or_else(|| SettingsError {
             var: "DATABASE_URL",
             value: String::new(),
@@ -140,7 +152,29 @@ impl Settings {
                 reason: "it must be between 1 and 100".into(),
             });
         }
+        let minutes = |var: &'static str, default: &str| -> Result<Duration, SettingsError> {
+            let n: u64 = parse(&get(var, default), var)?;
+            if n == 0 {
+                return Err(SettingsError { var, value: n.to_string(), reason: "it must be at least 1".into() });
+            }
+            Ok(Duration::from_secs(n * 60))
+        };
+        let throttle_secs: u64 = parse(&get("EASEL_LOGIN_THROTTLE_SECONDS", "900"), "EASEL_LOGIN_THROTTLE_SECONDS")?;
+        let auth = AuthSettings {
+            sessions: SessionPolicy {
+                idle: minutes("EASEL_SESSION_IDLE_MINUTES", "30")?,
+                absolute: minutes("EASEL_SESSION_MAX_MINUTES", "720")?,
+                // Browsers drop Secure cookies on plain http; only loopback runs without TLS.
+                secure_cookie: !http_addr.ip().is_loopback(),
+            },
+            throttle: ThrottlePolicy {
+                window: Duration::from_secs(throttle_secs.max(1)),
+                max_per_account: parse(&get("EASEL_LOGIN_MAX_FAILURES", "5"), "EASEL_LOGIN_MAX_FAILURES")?,
+                max_per_address: 20,
+            },
+        };
         Ok(Self {
+            auth,
             http_addr,
             database_url: DatabaseUrl::new(database_url),
             aws: AwsSettings { endpoint, region },

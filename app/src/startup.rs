@@ -32,7 +32,13 @@ impl Application {
         db::migrate(&pool).await?;
         let sdk = easel_resizer::aws::sdk_config(settings.aws.endpoint.as_deref(), &settings.aws.region).await;
         let s3 = easel_resizer::aws::s3_client(&sdk, settings.aws.endpoint.is_some());
-        let state = AppState { pool, s3, buckets: settings.buckets.clone(), limits: settings.upload.limits.clone() };
+        let state = AppState {
+            pool,
+            s3,
+            buckets: settings.buckets.clone(),
+            limits: settings.upload.limits.clone(),
+            auth: settings.auth.clone(),
+        };
         let listener = TcpListener::bind(settings.http_addr)
             .await
             .map_err(|source| StartupError::Bind { addr: settings.http_addr, source })?;
@@ -52,6 +58,8 @@ impl Application {
         let s = &self.state;
         let sweeper = reconcile::spawn(s.pool.clone(), s.s3.clone(), s.buckets.resized.clone(), RECONCILE_EVERY);
         let app = crate::router::router(self.state);
+        // Client addresses go into the audit trail.
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         sweeper.abort();
         result

@@ -2,7 +2,7 @@ use aws_sdk_s3::Client as S3Client;
 use easel_resizer::image::Limits;
 use sqlx::PgPool;
 
-use crate::storage::BucketNames;
+use crate::{settings::AuthSettings, storage::BucketNames};
 
 /// What every handler may need; cheap to clone (each field is a handle).
 #[derive(Clone)]
@@ -11,4 +11,5 @@ pub struct AppState {
     pub s3: S3Client,
     pub buckets: BucketNames,
     pub limits: Limits,
+    pub auth: AuthSettings,
 }

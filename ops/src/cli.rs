@@ -16,6 +16,10 @@ pub enum Command {
     Up(commands::up::Opts),
     /// Run every test (Rust and browser) against a private stack of its own.
     Test(commands::test::Opts),
+    /// Create another admin account and print its one-time password.
+    CreateAdmin(commands::create_admin::Opts),
+    /// Work with the audit trail (`cargo ops audit verify`).
+    Audit(commands::audit::Opts),
 }
 
 impl Cli {
@@ -23,6 +27,8 @@ impl Cli {
         match self.command {
             Command::Up(o) => commands::up::run(o).await,
             Command::Test(o) => commands::test::run(o).await,
+            Command::CreateAdmin(o) => commands::create_admin::run(o).await,
+            Command::Audit(o) => commands::audit::run(o).await,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! so a page never waits on I/O while rendering and every page works
 //! without JavaScript.
 
+pub mod admin;
 pub mod gallery;
 mod layout;
 pub mod not_found;

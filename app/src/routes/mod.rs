@@ -1,5 +1,6 @@
 //! One folder per page, one file per method.
 
+pub mod admin;
 pub mod assets;
 pub mod gallery;
 pub mod health;

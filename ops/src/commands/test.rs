@@ -78,6 +78,17 @@ async fn run_suites(stack: &LocalStack, opts: &Opts, chromium: &Path) -> anyhow:
         ("EASEL_SMTP_URL", stack.smtp_url.clone()),
     ]))?;
     let running = console::start(&settings).await?;
+    // The browser test signs in as this admin with its one-time password.
+    let pool = sqlx::PgPool::connect(settings.database_url.expose()).await?;
+    let admin_email = format!("{prefix}-admin@easel.test");
+    let (_, admin_otp) = easel_app::auth::accounts::create(
+        &pool,
+        &easel_app::auth::Email::parse(&admin_email)?,
+        easel_app::auth::Role::Admin,
+        &crate::stack::env_file::operator(),
+        "local",
+    )
+    .await?;
     let shots = root.join("end2end/screenshots");
     std::fs::create_dir_all(&shots)?;
     let mut cmd = Command::new("node");
@@ -87,6 +98,8 @@ async fn run_suites(stack: &LocalStack, opts: &Opts, chromium: &Path) -> anyhow:
         .env("EASEL_BASE_URL", format!("http://{}", running.addr))
         .env("EASEL_CHROMIUM", chromium)
         .env("EASEL_SCREENSHOTS", &shots)
+        .env("EASEL_E2E_ADMIN_EMAIL", &admin_email)
+        .env("EASEL_E2E_ADMIN_PASSWORD", &admin_otp)
         .envs(env.iter().cloned());
     let browser = run_counting(cmd, parse_node_line).await;
     running.stop().await;

@@ -10,6 +10,9 @@ use crate::stack::{External, LocalStack, Ports, console, paths::StackDir};
 #[derive(Debug, clap::Args)]
 pub struct Opts {}
 
+/// The account the first `cargo ops up` makes.
+pub const FIRST_ADMIN: &str = "admin@easel.local";
+
 pub async fn run(_opts: Opts) -> anyhow::Result<()> {
     let dir = StackDir::up();
     dir.create()?;
@@ -54,6 +57,18 @@ async fn serve(stack: &LocalStack) -> anyhow::Result<()> {
             "• The local AWS emulator keeps objects in memory only, so its buckets started empty; \
              removed {forgotten} artwork row(s) whose originals are gone, so the database and the buckets agree."
         );
+    }
+
+    if easel_app::auth::users::count(&pool).await? == 0 {
+        let email = easel_app::auth::Email::parse(FIRST_ADMIN)?;
+        let actor = crate::stack::env_file::operator();
+        let (_, otp) =
+            easel_app::auth::accounts::create(&pool, &email, easel_app::auth::Role::Admin, &actor, "local").await?;
+        println!();
+        println!("• Created the first admin account. Sign in at http://{}/admin/login with", console.addr);
+        println!("    e-mail     {FIRST_ADMIN}");
+        println!("    password   {otp}   (one-time: shown only now, to be changed at first sign-in)");
+        println!("  More admins: `cargo ops create-admin EMAIL`.");
     }
 
     let mut env = vec![

@@ -3,6 +3,7 @@
 //! console and the resizer's local invoker running in this process.
 
 pub mod console;
+pub mod env_file;
 pub mod install;
 pub mod mail;
 pub mod moto;

@@ -1,9 +1,14 @@
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use aws_sdk_s3::Client as S3;
-use easel_app::storage::BucketNames;
+use easel_app::{
+    audit::Actor,
+    auth::{Email, Role, accounts},
+    storage::BucketNames,
+};
 use easel_ops::stack::{console, console::RunningConsole, postgres::create_database};
 use easel_resizer::keys::ArtworkId;
+use reqwest::cookie::{CookieStore, Jar};
 use sqlx::PgPool;
 
 pub struct TestApp {
@@ -22,6 +27,11 @@ fn required(var: &str) -> String {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// A console with some settings changed (e.g. a short throttle window).
+pub async fn spawn_app_with(extra: &[(&'static str, &str)]) -> TestApp {
     let maintenance = required("EASEL_TEST_DATABASE_URL");
     let endpoint = required("EASEL_AWS_ENDPOINT");
     let tag = uuid::Uuid::new_v4().simple().to_string();
@@ -30,15 +40,16 @@ pub async fn spawn_app() -> TestApp {
     let (server, _) = maintenance.rsplit_once('/').expect("a database URL ends in /<database>");
     let database_url = format!("{server}/{db_name}");
     let buckets = BucketNames::with_prefix(&format!("t-{}", &tag[..12]));
-    let settings = console::settings(HashMap::from([
+    let mut overrides = HashMap::from([
         ("DATABASE_URL", database_url.clone()),
         ("EASEL_AWS_ENDPOINT", endpoint.clone()),
         ("EASEL_HTTP_ADDR", "127.0.0.1:0".to_string()),
         ("EASEL_ORIGINALS_BUCKET", buckets.originals.clone()),
         ("EASEL_RESIZED_BUCKET", buckets.resized.clone()),
         ("EASEL_BACKUP_BUCKET", buckets.backup.clone()),
-    ]))
-    .expect("test settings");
+    ]);
+    overrides.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+    let settings = console::settings(overrides).expect("test settings");
     let running = console::start(&settings).await.expect("starting the console");
     let sdk = easel_resizer::aws::sdk_config(Some(&endpoint), &settings.aws.region).await;
     TestApp {
@@ -49,6 +60,106 @@ pub async fn spawn_app() -> TestApp {
         buckets,
         _console: running,
     }
+}
+
+/// A signed-in staff member's browser: its own cookie jar.
+pub struct Staff {
+    pub email: String,
+    pub password: String,
+    pub http: reqwest::Client,
+    pub jar: Arc<Jar>,
+    pub csrf: String,
+}
+
+impl TestApp {
+    /// Creates a staff account the way `cargo ops create-admin` and the
+    /// accounts page do; returns its one-time password.
+    pub async fn create_staff(&self, role: Role) -> (String, String) {
+        let email = format!("{}-{}@example.org", role.as_str(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let (_, otp) =
+            accounts::create(&self.pool, &Email::parse(&email).unwrap(), role, &Actor::System, "test").await.unwrap();
+        (email, otp)
+    }
+
+    pub fn browser(&self) -> reqwest::Client {
+        self.browser_with_jar().0
+    }
+
+    /// A client with its own cookie jar, and the jar, to look into.
+    pub fn browser_with_jar(&self) -> (reqwest::Client, Arc<Jar>) {
+        let jar = Arc::new(Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        (http, jar)
+    }
+
+    /// Posts the sign-in form as a browser would (fetching its CSRF token first).
+    pub async fn sign_in_with(&self, http: &reqwest::Client, email: &str, password: &str) -> Reply {
+        let form_page = reply(http.get(format!("{}/admin/login", self.base)).send().await.unwrap()).await;
+        let csrf = csrf_in(&form_page.body).expect("the sign-in form has a CSRF field");
+        let res = http
+            .post(format!("{}/admin/login", self.base))
+            .form(&[("email", email), ("password", password), ("csrf", csrf.as_str()), ("next", "/admin")])
+            .send()
+            .await
+            .unwrap();
+        reply(res).await
+    }
+
+    /// A fresh account of `role`, signed in, its one-time password changed.
+    pub async fn signed_in(&self, role: Role) -> Staff {
+        let (email, otp) = self.create_staff(role).await;
+        let (http, jar) = self.browser_with_jar();
+        let r = self.sign_in_with(&http, &email, &otp).await;
+        assert_eq!((r.status, r.location.as_deref()), (303, Some("/admin/password")), "{}", r.body);
+        let page = reply(http.get(format!("{}/admin/password", self.base)).send().await.unwrap()).await;
+        let csrf = csrf_in(&page.body).expect("the password form has a CSRF field");
+        let password = format!("{}-chosen-password", &email[..8]);
+        let r = reply(
+            http.post(format!("{}/admin/password", self.base))
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("current", otp.as_str()),
+                    ("new", password.as_str()),
+                    ("confirm", password.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, 303, "changing the one-time password: {}", r.body);
+        Staff { email, password, http, jar, csrf }
+    }
+}
+
+impl Staff {
+    /// The session token this browser holds, as an attacker who copied the
+    /// cookie would have it.
+    pub fn session_token(&self, app: &TestApp) -> String {
+        let cookies = self.jar.cookies(&app.base.parse().unwrap()).expect("a session cookie");
+        let cookies = cookies.to_str().unwrap();
+        cookies.split("; ").find_map(|c| c.strip_prefix("easel_session=")).expect("an easel_session cookie").to_owned()
+    }
+
+    pub async fn get(&self, app: &TestApp, path: &str) -> Reply {
+        reply(self.http.get(format!("{}{path}", app.base)).send().await.unwrap()).await
+    }
+
+    pub async fn post(&self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> Reply {
+        reply(self.http.post(format!("{}{path}", app.base)).form(form).send().await.unwrap()).await
+    }
+}
+
+/// The value of the first `csrf` hidden field in a page.
+pub fn csrf_in(body: &str) -> Option<String> {
+    let at = body.find(r#"name="csrf""#)?;
+    let rest = &body[at..];
+    let v = rest.split(r#"value=""#).nth(1)?;
+    Some(v.split('"').next()?.to_owned())
 }
 
 pub struct Reply {
@@ -124,7 +235,7 @@ impl TestApp {
     }
 }
 
-async fn reply(res: reqwest::Response) -> Reply {
+pub async fn reply(res: reqwest::Response) -> Reply {
     let status = res.status().as_u16();
     let location = res.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
     Reply { status, location, body: res.text().await.unwrap_or_default() }

@@ -3,6 +3,8 @@
 //! the moto server over HTTP). Each test gets its own database and its own
 //! buckets.
 
+mod admin;
+mod audit;
 mod gallery;
 mod helpers;
 mod upload;

@@ -1,8 +1,10 @@
 //! `POST /upload`: a plain axum multipart handler, so that our own size
 //! limit holds and a cut-off body is an error, never a shorter file.
 
+use std::net::SocketAddr;
+
 use axum::{
-    extract::{Multipart, State, multipart::MultipartRejection},
+    extract::{ConnectInfo, Multipart, State, multipart::MultipartRejection},
     response::{IntoResponse, Redirect, Response},
 };
 use bytes::{Bytes, BytesMut};
@@ -14,6 +16,7 @@ use http::HeaderMap;
 
 use crate::{
     artworks::{self, NewArtwork},
+    audit::{self, Actor, AuditAction, NewEvent},
     error::UploadError,
     state::AppState,
     storage::objects,
@@ -31,10 +34,11 @@ fn drain_cap(limit: u64) -> u64 {
 
 pub async fn upload_artwork(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    match store(&state, &headers, multipart).await {
+    match store(&state, client, &headers, multipart).await {
         Ok(id) => Redirect::to(&format!("/uploaded/{id}")).into_response(),
         Err(e) => e.into_page().await,
     }
@@ -47,6 +51,7 @@ struct Received {
 
 async fn store(
     state: &AppState,
+    client: SocketAddr,
     headers: &HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<ArtworkId, UploadError> {
@@ -80,6 +85,20 @@ async fn store(
             width: info.width,
             height: info.height,
             bytes: received.bytes.len() as u64,
+        },
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        NewEvent {
+            actor: Actor::Anonymous,
+            action: AuditAction::ArtworkUploaded,
+            subject: format!("artwork:{id}"),
+            details: serde_json::json!({
+                "key": key, "filename": received.filename, "format": info.format.extension(),
+                "width": info.width, "height": info.height, "bytes": received.bytes.len(),
+            }),
+            client_addr: client.ip().to_string(),
         },
     )
     .await?;

@@ -1,0 +1,184 @@
+use futures_util::TryStreamExt;
+use sqlx::{PgExecutor, PgPool, Postgres, Transaction, types::Json};
+use time::OffsetDateTime;
+
+use super::{GENESIS, NewEvent, canonical_form, chain_hash};
+
+/// Any fixed number; appenders take this transaction-scoped lock so that
+/// reading the previous hash and inserting the next row is one step, and the
+/// chain never forks however many writers there are.
+const APPEND_LOCK: i64 = 0x0EA5_E1A0_D17;
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct EventRow {
+    pub id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    pub subject: String,
+    pub details: Json<serde_json::Value>,
+    pub client_addr: String,
+    #[serde(serialize_with = "as_hex")]
+    pub prev_hash: Vec<u8>,
+    #[serde(serialize_with = "as_hex")]
+    pub hash: Vec<u8>,
+}
+
+fn as_hex<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode(bytes))
+}
+
+impl EventRow {
+    fn canonical(&self) -> String {
+        canonical_form(
+            self.id,
+            self.at,
+            &self.actor,
+            &self.role,
+            &self.action,
+            &self.subject,
+            &self.details.0,
+            &self.client_addr,
+        )
+    }
+}
+
+/// Appends `event` inside `tx`: it becomes part of the trail exactly when
+/// the change it records commits.
+pub async fn append(tx: &mut Transaction<'_, Postgres>, event: NewEvent) -> Result<EventRow, sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(APPEND_LOCK).execute(&mut **tx).await?;
+    let prev: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1").fetch_optional(&mut **tx).await?;
+    let prev = prev.unwrap_or_else(|| GENESIS.to_vec());
+    // Let Postgres pick the id and time and normalise the details first, so
+    // the hash is computed over exactly what will be read back.
+    let (id, at, details): (i64, OffsetDateTime, Json<serde_json::Value>) = sqlx::query_as(
+        "SELECT nextval('audit_events_id_seq'), date_trunc('microseconds', clock_timestamp()), $1::jsonb",
+    )
+    .bind(Json(&event.details))
+    .fetch_one(&mut **tx)
+    .await?;
+    let row = EventRow {
+        id,
+        at,
+        actor: event.actor.name().to_owned(),
+        role: event.actor.role().to_owned(),
+        action: event.action.as_str().to_owned(),
+        subject: event.subject,
+        details,
+        client_addr: event.client_addr,
+        hash: Vec::new(),
+        prev_hash: prev,
+    };
+    let hash = chain_hash(&row.prev_hash, &row.canonical()).to_vec();
+    sqlx::query(
+        "INSERT INTO audit_events (id, at, actor, role, action, subject, details, client_addr, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(row.id)
+    .bind(row.at)
+    .bind(&row.actor)
+    .bind(&row.role)
+    .bind(&row.action)
+    .bind(&row.subject)
+    .bind(&row.details)
+    .bind(&row.client_addr)
+    .bind(&row.prev_hash)
+    .bind(&hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(EventRow { hash, ..row })
+}
+
+/// What an audit list or export is narrowed to. Empty fields match all.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub from: Option<OffsetDateTime>,
+    pub to: Option<OffsetDateTime>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    /// Matches anywhere in the subject, case-insensitively.
+    pub subject: Option<String>,
+}
+
+const FILTERED: &str =
+    "SELECT id, at, actor, role, action, subject, details, client_addr, prev_hash, hash FROM audit_events
+     WHERE ($1::timestamptz IS NULL OR at >= $1) AND ($2::timestamptz IS NULL OR at < $2)
+       AND ($3::text IS NULL OR actor = $3) AND ($4::text IS NULL OR action = $4)
+       AND ($5::text IS NULL OR strpos(lower(subject), lower($5)) > 0)
+       AND ($6::bigint IS NULL OR id < $6)
+     ORDER BY id DESC LIMIT $7";
+
+/// Newest first; `before` (an id) pages back. Fetches one row more than
+/// `limit` so the caller knows whether there is an older page.
+pub async fn list(
+    pool: &PgPool,
+    f: &AuditFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<EventRow>, sqlx::Error> {
+    sqlx::query_as(FILTERED)
+        .bind(f.from)
+        .bind(f.to)
+        .bind(&f.actor)
+        .bind(&f.action)
+        .bind(&f.subject)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+}
+
+/// Every row matching `f`, oldest first, for CSV / JSON Lines export.
+pub async fn rows_for_export(pool: &PgPool, f: &AuditFilter) -> Result<Vec<EventRow>, sqlx::Error> {
+    let mut rows = list(pool, f, None, i64::MAX).await?;
+    rows.reverse();
+    Ok(rows)
+}
+
+/// The newest row's hash: what a copy of the trail must end in.
+pub async fn head_hash(db: impl PgExecutor<'_>) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1").fetch_optional(db).await
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainVerdict {
+    /// Every row checks out; `head` is the last hash (None: no rows yet).
+    Intact { rows: u64, head: Option<String> },
+    /// The first row that does not check out, and why.
+    Broken { id: i64, reason: String, rows_checked: u64 },
+}
+
+/// Re-walks the whole chain from the first row.
+pub async fn verify(pool: &PgPool) -> Result<ChainVerdict, sqlx::Error> {
+    let mut rows = sqlx::query_as::<_, EventRow>(
+        "SELECT id, at, actor, role, action, subject, details, client_addr, prev_hash, hash FROM audit_events ORDER BY id",
+    )
+    .fetch(pool);
+    let mut expected_prev = GENESIS.to_vec();
+    let mut checked = 0u64;
+    while let Some(row) = rows.try_next().await? {
+        if row.prev_hash != expected_prev {
+            return Ok(ChainVerdict::Broken {
+                id: row.id,
+                reason: "its prev_hash does not match the hash of the row before it (a row was removed, inserted or reordered)"
+                    .into(),
+                rows_checked: checked,
+            });
+        }
+        let recomputed = chain_hash(&row.prev_hash, &row.canonical());
+        if recomputed.as_slice() != row.hash.as_slice() {
+            return Ok(ChainVerdict::Broken {
+                id: row.id,
+                reason: "its contents do not match its hash (the row was altered)".into(),
+                rows_checked: checked,
+            });
+        }
+        expected_prev = row.hash;
+        checked += 1;
+    }
+    let head = (checked > 0).then(|| hex::encode(&expected_prev));
+    Ok(ChainVerdict::Intact { rows: checked, head })
+}

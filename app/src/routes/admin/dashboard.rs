@@ -1,0 +1,48 @@
+use axum::{
+    Extension,
+    extract::{Query, State},
+    response::Response,
+};
+use http::StatusCode;
+
+use crate::{
+    audit,
+    auth::Session,
+    error::PageError,
+    pages::{self, admin::dashboard::DashboardModel},
+    state::AppState,
+};
+
+#[derive(serde::Deserialize)]
+pub struct DashboardQuery {
+    notice: Option<String>,
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Query(q): Query<DashboardQuery>,
+) -> Response {
+    let result: Result<DashboardModel, PageError> = async {
+        let (artworks, processing): (i64, i64) =
+            sqlx::query_as("SELECT count(*), count(*) FILTER (WHERE resized_at IS NULL) FROM artworks")
+                .fetch_one(&state.pool)
+                .await?;
+        let notice = match q.notice.as_deref() {
+            Some("password-changed") => Some("Your password was changed.".to_string()),
+            _ => None,
+        };
+        Ok(DashboardModel {
+            staff: (&session).into(),
+            notice,
+            artworks,
+            processing,
+            chain: audit::verify(&state.pool).await?,
+        })
+    }
+    .await;
+    match result {
+        Ok(m) => pages::render("/admin", StatusCode::OK, pages::admin::dashboard::page(m)).await,
+        Err(e) => e.into_page("/admin").await,
+    }
+}

@@ -1,0 +1,5 @@
+mod get;
+mod post;
+
+pub use get::login_form;
+pub use post::sign_in;

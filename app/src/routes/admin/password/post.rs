@@ -1,0 +1,98 @@
+use std::net::SocketAddr;
+
+use axum::{
+    Extension, Form,
+    extract::{ConnectInfo, State, rejection::FormRejection},
+    response::{IntoResponse, Redirect, Response},
+};
+use http::StatusCode;
+
+use crate::{
+    audit::{self, AuditAction, NewEvent},
+    auth::{Session, password, users},
+    error::PageError,
+    pages::{self, admin::password::PasswordModel},
+    routes::admin::{HasCsrf, checked_form},
+    state::AppState,
+};
+
+#[derive(serde::Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: Option<String>,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+impl HasCsrf for PasswordForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    form: Result<Form<PasswordForm>, FormRejection>,
+) -> Response {
+    match change(&state, &session, client, form).await {
+        Ok(Ok(())) => Redirect::to("/admin?notice=password-changed").into_response(),
+        Ok(Err(message)) => {
+            let model = PasswordModel {
+                staff: (&session).into(),
+                must_change: session.user.must_change_password,
+                error: Some(message),
+            };
+            pages::render("/admin/password", StatusCode::UNPROCESSABLE_ENTITY, pages::admin::password::page(model))
+                .await
+        }
+        Err(e) => e.into_page("/admin/password").await,
+    }
+}
+
+/// `Ok(Err(msg))`: the person must fix their input.
+async fn change(
+    state: &AppState,
+    session: &Session,
+    client: SocketAddr,
+    form: Result<Form<PasswordForm>, FormRejection>,
+) -> Result<Result<(), String>, PageError> {
+    let form = checked_form(session, form)?;
+    let stored = users::password_hash(&state.pool, session.user.id).await?.ok_or(PageError::NotFound)?;
+    let current = form.current.clone();
+    let ok = tokio::task::spawn_blocking(move || password::verify(&current, &stored))
+        .await
+        .map_err(|e| PageError::Unexpected(e.into()))?;
+    if !ok {
+        return Ok(Err("The current password is not right.".into()));
+    }
+    if form.new != form.confirm {
+        return Ok(Err("The two new passwords differ.".into()));
+    }
+    if let Err(rule) = password::check_new(&form.current, &form.new) {
+        return Ok(Err(rule.to_string()));
+    }
+    let new = form.new;
+    let hash =
+        tokio::task::spawn_blocking(move || password::hash(&new)).await.map_err(|e| PageError::Unexpected(e.into()))?;
+    let mut tx = state.pool.begin().await?;
+    users::set_password(&mut tx, session.user.id, &hash, false).await?;
+    audit::append(
+        &mut tx,
+        NewEvent {
+            actor: session.actor(),
+            action: AuditAction::PasswordChanged,
+            subject: format!("user:{}", session.user.email),
+            details: serde_json::json!({ "was_one_time": session.user.must_change_password }),
+            client_addr: client.ip().to_string(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}

@@ -1,0 +1,28 @@
+//! `.easel/stack.env`: the addresses a running `cargo ops up` wrote, so the
+//! other commands find its database without being told.
+
+use anyhow::bail;
+
+use super::paths::StackDir;
+
+/// `DATABASE_URL` from the environment, else from a running `cargo ops up`.
+pub fn database_url() -> anyhow::Result<String> {
+    if let Ok(url) = std::env::var("DATABASE_URL")
+        && !url.is_empty()
+    {
+        return Ok(url);
+    }
+    let path = StackDir::up().stack_env();
+    if let Ok(text) = std::fs::read_to_string(&path)
+        && let Some(url) = text.lines().find_map(|l| l.strip_prefix("DATABASE_URL="))
+    {
+        return Ok(url.to_owned());
+    }
+    bail!("no database to use: start Easel with `cargo ops up` (in another terminal) or set DATABASE_URL")
+}
+
+/// How `cargo ops` names the person running it in the audit trail.
+pub fn operator() -> easel_app::audit::Actor {
+    let who = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    easel_app::audit::Actor::Operator { name: format!("cargo ops ({who})") }
+}

@@ -1,0 +1,80 @@
+//! The `cargo ops` binary itself, run as people run it, against the test
+//! stack's Postgres.
+
+use std::process::Command;
+
+use easel_app::audit::{self, Actor, AuditAction, NewEvent};
+
+async fn fresh_database() -> String {
+    let maintenance = std::env::var("EASEL_TEST_DATABASE_URL")
+        .expect("EASEL_TEST_DATABASE_URL is not set: run these tests through `cargo ops test`");
+    let name = format!("easel_cli_{}", uuid::Uuid::new_v4().simple());
+    easel_ops::stack::postgres::create_database(&maintenance, &name).await.unwrap();
+    let (server, _) = maintenance.rsplit_once('/').unwrap();
+    format!("{server}/{name}")
+}
+
+fn ops(database_url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_easel-ops")).args(args).env("DATABASE_URL", database_url).output().unwrap()
+}
+
+#[tokio::test]
+async fn audit_verify_passes_an_intact_chain_and_names_a_tampered_row() {
+    let url = fresh_database().await;
+    let out = ops(&url, &["create-admin", "first.admin@example.org"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("One-time password"), "{said}");
+
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    for n in 0..3 {
+        let mut tx = pool.begin().await.unwrap();
+        let e = NewEvent {
+            actor: Actor::System,
+            action: AuditAction::UserDisabled,
+            subject: format!("n:{n}"),
+            details: serde_json::json!({}),
+            client_addr: "local".into(),
+        };
+        audit::append(&mut tx, e).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let out = ops(&url, &["audit", "verify"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intact: 4 events"));
+
+    let victim: i64 =
+        sqlx::query_scalar("SELECT id FROM audit_events WHERE subject = 'n:1'").fetch_one(&pool).await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_or_delete")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_events SET actor = 'mallory' WHERE id = $1")
+        .bind(victim)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update_or_delete")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+
+    let out = ops(&url, &["audit", "verify"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("broken at event {victim}")), "{err}");
+}
+
+#[tokio::test]
+async fn create_admin_refuses_a_bad_address_and_a_duplicate() {
+    let url = fresh_database().await;
+    let out = ops(&url, &["create-admin", "not-an-address"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not an e-mail address"));
+    assert!(ops(&url, &["create-admin", "a@example.org"]).status.success());
+    let out = ops(&url, &["create-admin", "A@Example.org"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+}
