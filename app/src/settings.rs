@@ -4,7 +4,7 @@
 
 use std::{fmt, net::SocketAddr, str::FromStr};
 
-use easel_resizer::image::{EncodeOptions, Limits, RenditionSpec, parse_renditions};
+use easel_resizer::config::{self, ConfigError, ResizerConfig};
 
 use std::time::Duration;
 
@@ -55,11 +55,6 @@ pub struct AwsSettings {
 }
 
 #[derive(Debug, Clone)]
-pub struct UploadSettings {
-    pub limits: Limits,
-}
-
-#[derive(Debug, Clone)]
 pub struct AuthSettings {
     pub sessions: SessionPolicy,
     pub throttle: ThrottlePolicy,
@@ -71,9 +66,8 @@ pub struct Settings {
     pub database_url: DatabaseUrl,
     pub aws: AwsSettings,
     pub buckets: BucketNames,
-    pub upload: UploadSettings,
-    pub renditions: Vec<RenditionSpec>,
-    pub encode: EncodeOptions,
+    /// Buckets, renditions, limits and encoding: shared with the resizer.
+    pub resizer: ResizerConfig,
     pub auth: AuthSettings,
 }
 
@@ -116,40 +110,39 @@ impl Settings {
             });
         }
         let region = get("EASEL_AWS_REGION", DEFAULT_REGION);
+        // The image pipeline's settings are the resizer's own, read by the
+        // resizer's parser so the console and the Lambda cannot disagree; the
+        // console only adds default bucket names.
         let d = BucketNames::with_prefix(BucketNames::DEFAULT_PREFIX);
-        let buckets = BucketNames {
-            originals: bucket_name(get("EASEL_ORIGINALS_BUCKET", &d.originals), "EASEL_ORIGINALS_BUCKET")?,
-            resized: bucket_name(get("EASEL_RESIZED_BUCKET", &d.resized), "EASEL_RESIZED_BUCKET")?,
-            backup: bucket_name(get("EASEL_BACKUP_BUCKET", &d.backup), "EASEL_BACKUP_BUCKET")?,
-        };
-        let defaults = Limits::default();
-        let limits = Limits {
-            max_bytes: parse(
-                &get("EASEL_MAX_UPLOAD_BYTES", &defaults.max_bytes.to_string()),
-                "EASEL_MAX_UPLOAD_BYTES",
-            )?,
-            max_pixels: parse(&get("EASEL_MAX_PIXELS", &defaults.max_pixels.to_string()), "EASEL_MAX_PIXELS")?,
-            max_alloc: defaults.max_alloc,
-        };
-        let renditions_raw = get("EASEL_RENDITIONS", "thumb=400,display=1600");
-        let renditions = parse_renditions(&renditions_raw).map_err(|e| SettingsError {
-            var: "EASEL_RENDITIONS",
-            value: renditions_raw.clone(),
-            reason: e.to_string(),
+        let resizer = ResizerConfig::from_lookup(|k| {
+            lookup(k).filter(|v| !v.is_empty()).or_else(|| match k {
+                config::ORIGINALS_BUCKET => Some(d.originals.clone()),
+                config::RESIZED_BUCKET => Some(d.resized.clone()),
+                config::BACKUP_BUCKET => Some(d.backup.clone()),
+                _ => None,
+            })
+        })
+        .map_err(|e| match e {
+            ConfigError::Missing { var } => {
+                SettingsError { var, value: String::new(), reason: "it must be set".into() }
+            }
+            ConfigError::Invalid { var, reason } => {
+                SettingsError { var, value: lookup(var).unwrap_or_default(), reason }
+            }
+            ConfigError::Renditions(reason) => {
+                SettingsError { var: config::RENDITIONS, value: lookup(config::RENDITIONS).unwrap_or_default(), reason }
+            }
         })?;
-        if !renditions.iter().any(|r| r.name == "thumb") {
+        let buckets = BucketNames {
+            originals: bucket_name(resizer.originals_bucket.clone(), config::ORIGINALS_BUCKET)?,
+            resized: bucket_name(resizer.resized_bucket.clone(), config::RESIZED_BUCKET)?,
+            backup: bucket_name(resizer.backup_bucket.clone(), config::BACKUP_BUCKET)?,
+        };
+        if !resizer.renditions.iter().any(|r| r.name == "thumb") {
             return Err(SettingsError {
-                var: "EASEL_RENDITIONS",
-                value: renditions_raw,
+                var: config::RENDITIONS,
+                value: lookup(config::RENDITIONS).unwrap_or_default(),
                 reason: "the gallery needs a rendition named `thumb`".into(),
-            });
-        }
-        let quality: u8 = parse(&get("EASEL_JPEG_QUALITY", "85"), "EASEL_JPEG_QUALITY")?;
-        if !(1..=100).contains(&quality) {
-            return Err(SettingsError {
-                var: "EASEL_JPEG_QUALITY",
-                value: quality.to_string(),
-                reason: "it must be between 1 and 100".into(),
             });
         }
         let minutes = |var: &'static str, default: &str| -> Result<Duration, SettingsError> {
@@ -179,9 +172,7 @@ impl Settings {
             database_url: DatabaseUrl::new(database_url),
             aws: AwsSettings { endpoint, region },
             buckets,
-            upload: UploadSettings { limits },
-            renditions,
-            encode: EncodeOptions { jpeg_quality: quality },
+            resizer,
         })
     }
 }
@@ -233,8 +224,9 @@ mod tests {
     fn defaults_apply_when_only_the_database_is_given() {
         let s = with(&[DB]).unwrap();
         assert_eq!(s.http_addr.to_string(), DEFAULT_HTTP_ADDR);
-        assert_eq!(s.upload.limits.max_bytes, 25 * 1024 * 1024);
-        assert_eq!(s.renditions.len(), 2);
+        assert_eq!(s.resizer.limits.max_bytes, 25 * 1024 * 1024);
+        assert_eq!(s.resizer.renditions.len(), 2);
+        assert_eq!(s.buckets.originals, "easel-originals");
         assert!(s.aws.endpoint.is_none());
     }
 

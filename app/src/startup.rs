@@ -36,7 +36,7 @@ impl Application {
             pool,
             s3,
             buckets: settings.buckets.clone(),
-            limits: settings.upload.limits.clone(),
+            limits: settings.resizer.limits.clone(),
             auth: settings.auth.clone(),
         };
         let listener = TcpListener::bind(settings.http_addr)

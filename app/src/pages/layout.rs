@@ -1,13 +1,16 @@
 use leptos::prelude::*;
 
-/// The frame of every page: document head, site header, main content.
+/// The HTML document every page shares: head, stylesheet, body.
 #[component]
-pub fn Layout(
+pub fn Document(
     title: String,
     /// Seconds after which the browser reloads the page by itself; used
     /// while an artwork is processing, so no script is needed.
     #[prop(default = None)]
     refresh: Option<u32>,
+    /// `admin` for the signed-in console (also keeps it out of search engines).
+    #[prop(default = None)]
+    body_class: Option<&'static str>,
     children: Children,
 ) -> impl IntoView {
     view! {
@@ -16,20 +19,29 @@ pub fn Layout(
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                {body_class.map(|_| view! { <meta name="robots" content="noindex"/> })}
                 {refresh.map(|s| view! { <meta http-equiv="refresh" content=s.to_string()/> })}
-                <title>{format!("{title} · Easel")}</title>
+                <title>{title}</title>
                 <link rel="stylesheet" href="/style/easel.css"/>
             </head>
-            <body>
-                <header class="site">
-                    <a class="brand" href="/">"Easel"</a>
-                    <nav>
-                        <a href="/">"Upload"</a>
-                        <a href="/gallery">"Gallery"</a>
-                    </nav>
-                </header>
-                <main>{children()}</main>
-            </body>
+            <body class=body_class>{children()}</body>
         </html>
+    }
+}
+
+/// The frame of every merchant page: site header, main content.
+#[component]
+pub fn Layout(title: String, #[prop(default = None)] refresh: Option<u32>, children: Children) -> impl IntoView {
+    view! {
+        <Document title=format!("{title} · Easel") refresh=refresh>
+            <header class="site">
+                <a class="brand" href="/">"Easel"</a>
+                <nav>
+                    <a href="/">"Upload"</a>
+                    <a href="/gallery">"Gallery"</a>
+                </nav>
+            </header>
+            <main>{children()}</main>
+        </Document>
     }
 }

@@ -5,7 +5,7 @@
 
 pub mod admin;
 pub mod gallery;
-mod layout;
+pub mod layout;
 pub mod not_found;
 pub mod server_error;
 pub mod try_again;

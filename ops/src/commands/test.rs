@@ -16,7 +16,7 @@ use crate::stack::{External, LocalStack, Ports, console, install, paths::StackDi
 
 #[derive(Debug, clap::Args)]
 pub struct Opts {
-    /// Arguments passed on to `cargo test` after `--workspace`, e.g. a test name filter.
+    /// Arguments passed on to `cargo test` after `--workspace --no-fail-fast`, e.g. `-p easel-app` or a test-name filter.
     #[arg(last = true)]
     cargo_args: Vec<String>,
 }
@@ -62,7 +62,7 @@ async fn run_suites(stack: &LocalStack, opts: &Opts, chromium: &Path) -> anyhow:
     println!("\n== Rust tests (cargo test --workspace)");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(["test", "--workspace"]).args(&opts.cargo_args).current_dir(&root).envs(env.iter().cloned());
+    cmd.args(["test", "--workspace", "--no-fail-fast"]).args(&opts.cargo_args).current_dir(&root).envs(env.iter().cloned());
     let (rust, rust_ok) = run_counting(cmd, parse_cargo_line).await?;
 
     println!("\n== Browser tests (end2end/, headless Chromium)");

@@ -5,7 +5,7 @@ use std::{collections::HashMap, net::SocketAddr};
 
 use anyhow::Context;
 use easel_app::{settings::Settings, startup::Application, storage::spec::StackSpec};
-use easel_resizer::{config::ResizerConfig, handler::Resizer};
+use easel_resizer::handler::Resizer;
 use tokio::{sync::watch, task::JoinHandle};
 
 use crate::{invoker::LocalInvoker, provision};
@@ -34,17 +34,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningConsole> {
 
     let app = Application::build(settings).await?;
     let addr = app.local_addr();
-    let resizer = Resizer::new(
-        easel_resizer::aws::s3_client(&sdk, true),
-        ResizerConfig {
-            originals_bucket: settings.buckets.originals.clone(),
-            resized_bucket: settings.buckets.resized.clone(),
-            backup_bucket: settings.buckets.backup.clone(),
-            renditions: settings.renditions.clone(),
-            limits: settings.upload.limits.clone(),
-            encode: settings.encode.clone(),
-        },
-    );
+    let resizer = Resizer::new(easel_resizer::aws::s3_client(&sdk, true), settings.resizer.clone());
     let invoker =
         LocalInvoker::new(&sdk, provisioned.event_queue_url.clone(), spec.log_group(), spec.resizer.memory_mb, resizer)
             .await?;

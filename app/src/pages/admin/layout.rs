@@ -1,6 +1,9 @@
 use leptos::prelude::*;
 
-use crate::auth::{Role, Session};
+use crate::{
+    auth::{Role, Session},
+    pages::layout::Document,
+};
 
 /// What every admin page shows of the signed-in person.
 #[derive(Debug, Clone)]
@@ -26,32 +29,22 @@ pub fn CsrfField(token: String) -> impl IntoView {
 pub fn AdminLayout(title: String, staff: StaffView, children: Children) -> impl IntoView {
     let is_admin = staff.role == Role::Admin;
     view! {
-        <!DOCTYPE html>
-        <html lang="en">
-            <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <meta name="robots" content="noindex"/>
-                <title>{format!("{title} · Easel admin")}</title>
-                <link rel="stylesheet" href="/style/easel.css"/>
-            </head>
-            <body class="admin">
-                <header class="site">
-                    <a class="brand" href="/admin">"Easel admin"</a>
-                    <nav>
-                        <a href="/admin">"Dashboard"</a>
-                        <a href="/admin/audit">"Audit trail"</a>
-                        {is_admin.then(|| view! { <a href="/admin/users">"Accounts"</a> })}
-                        <a href="/admin/password">"Password"</a>
-                        <span class="who">{format!("{} ({})", staff.email, staff.role)}</span>
-                        <form class="inline" method="post" action="/admin/logout">
-                            <CsrfField token=staff.csrf.clone()/>
-                            <button type="submit" class="link">"Sign out"</button>
-                        </form>
-                    </nav>
-                </header>
-                <main>{children()}</main>
-            </body>
-        </html>
+        <Document title=format!("{title} · Easel admin") body_class=Some("admin")>
+            <header class="site">
+                <a class="brand" href="/admin">"Easel admin"</a>
+                <nav>
+                    <a href="/admin">"Dashboard"</a>
+                    <a href="/admin/audit">"Audit trail"</a>
+                    {is_admin.then(|| view! { <a href="/admin/users">"Accounts"</a> })}
+                    <a href="/admin/password">"Password"</a>
+                    <span class="who">{format!("{} ({})", staff.email, staff.role)}</span>
+                    <form class="inline" method="post" action="/admin/logout">
+                        <CsrfField token=staff.csrf.clone()/>
+                        <button type="submit" class="link">"Sign out"</button>
+                    </form>
+                </nav>
+            </header>
+            <main>{children()}</main>
+        </Document>
     }
 }
