@@ -45,10 +45,12 @@ pub enum AuditAction {
     UserDisabled,
     PasswordReset,
     PasswordChanged,
+    /// `cargo ops up` dropped rows whose originals the emulator forgot.
+    ArtworksForgotten,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 8] = [
+    pub const ALL: [AuditAction; 9] = [
         AuditAction::ArtworkUploaded,
         AuditAction::SignedIn,
         AuditAction::SignInFailed,
@@ -57,6 +59,7 @@ impl AuditAction {
         AuditAction::UserDisabled,
         AuditAction::PasswordReset,
         AuditAction::PasswordChanged,
+        AuditAction::ArtworksForgotten,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +72,7 @@ impl AuditAction {
             AuditAction::UserDisabled => "user.disabled",
             AuditAction::PasswordReset => "user.password_reset",
             AuditAction::PasswordChanged => "user.password_changed",
+            AuditAction::ArtworksForgotten => "artwork.forgotten_missing_original",
         }
     }
 }

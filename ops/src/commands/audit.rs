@@ -24,7 +24,8 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
             let pool = sqlx::PgPool::connect(&env_file::database_url()?).await.context("connecting to Postgres")?;
             match audit::verify(&pool).await? {
                 ChainVerdict::Intact { rows, head } => {
-                    println!("Audit chain intact: {rows} events; head {}", head.as_deref().unwrap_or("(empty)"));
+                    let events = if rows == 1 { "event" } else { "events" };
+                    println!("Audit chain intact: {rows} {events}; head {}", head.as_deref().unwrap_or("(empty)"));
                     Ok(())
                 }
                 ChainVerdict::Broken { id, reason, rows_checked } => {

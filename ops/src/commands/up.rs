@@ -111,6 +111,21 @@ async fn forget_missing_originals(pool: &PgPool, s3: &aws_sdk_s3::Client, bucket
         let page = page.context("listing the originals bucket")?;
         keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
     }
-    let gone = sqlx::query("DELETE FROM artworks WHERE original_key <> ALL($1)").bind(&keys).execute(pool).await?;
-    Ok(gone.rows_affected())
+    let mut tx = pool.begin().await?;
+    let gone: Vec<String> = sqlx::query_scalar("DELETE FROM artworks WHERE original_key <> ALL($1) RETURNING original_key")
+        .bind(&keys)
+        .fetch_all(&mut *tx)
+        .await?;
+    if !gone.is_empty() {
+        let event = easel_app::audit::NewEvent {
+            actor: crate::stack::env_file::operator(),
+            action: easel_app::audit::AuditAction::ArtworksForgotten,
+            subject: format!("bucket:{bucket}"),
+            details: serde_json::json!({ "reason": "the local emulator restarted empty", "keys": gone }),
+            client_addr: "local".into(),
+        };
+        easel_app::audit::append(&mut tx, event).await?;
+    }
+    tx.commit().await?;
+    Ok(gone.len() as u64)
 }
