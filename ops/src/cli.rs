@@ -20,6 +20,12 @@ pub enum Command {
     CreateAdmin(commands::create_admin::Opts),
     /// Work with the audit trail (`cargo ops audit verify`).
     Audit(commands::audit::Opts),
+    /// Build the resizer Lambda for arm64 into the zip AWS expects (cargo-lambda).
+    Package(commands::package::Opts),
+    /// Write the AWS template (ops/aws/template.json) from the stack spec.
+    Template(commands::template::Opts),
+    /// Deploy the template and the package to AWS with your credentials, printing what changes.
+    Deploy(commands::deploy::Opts),
 }
 
 impl Cli {
@@ -29,6 +35,9 @@ impl Cli {
             Command::Test(o) => commands::test::run(o).await,
             Command::CreateAdmin(o) => commands::create_admin::run(o).await,
             Command::Audit(o) => commands::audit::run(o).await,
+            Command::Package(o) => commands::package::run(o).await,
+            Command::Template(o) => commands::template::run(o).await,
+            Command::Deploy(o) => commands::deploy::run(o).await,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod deploy;
 pub mod invoker;
 pub mod provision;
 pub mod stack;

@@ -134,6 +134,41 @@ impl StackSpec {
         json!({ "Version": "2012-10-17", "Statement": statements })
     }
 
+    /// The resizer role's own permissions in AWS: the object access its bucket
+    /// policy grants, plus `s3:ListBucket`, without which S3 answers a missing
+    /// key with 403 instead of 404, and the resizer reads "no manifest yet"
+    /// (and "original gone") from a 404. Plus writing to its own log group.
+    /// The emulator does not check identity policies, so only the AWS
+    /// template uses this.
+    pub fn resizer_role_policy(&self) -> Value {
+        let mut statements: Vec<Value> = Vec::new();
+        for bucket in self.buckets() {
+            let grant = bucket.policy["Statement"]
+                .as_array()
+                .and_then(|s| s.iter().find(|s| s["Sid"] == "ResizerObjectAccess"))
+                .expect("every bucket policy grants the resizer object access");
+            statements.push(json!({
+                "Sid": format!("{}Objects", capitalised(bucket.role.as_str())),
+                "Effect": "Allow",
+                "Action": grant["Action"].clone(),
+                "Resource": grant["Resource"].clone()
+            }));
+        }
+        statements.push(json!({
+            "Sid": "TellMissingFromForbidden",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": self.buckets().iter().map(|b| format!("arn:aws:s3:::{}", b.name)).collect::<Vec<_>>()
+        }));
+        statements.push(json!({
+            "Sid": "OwnLogGroup",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": format!("arn:aws:logs:{}:{}:log-group:{}:*", self.region, self.account_id, self.log_group())
+        }));
+        json!({ "Version": "2012-10-17", "Statement": statements })
+    }
+
     /// Lets Lambda assume the resizer's role.
     pub fn resizer_trust_policy(&self) -> Value {
         json!({
@@ -194,5 +229,28 @@ mod tests {
         assert_eq!(s.log_group(), "/aws/lambda/easel-resizer");
         assert_eq!(s.function_arn(), "arn:aws:lambda:eu-west-1:123456789012:function:easel-resizer");
         assert_eq!(s.event_queue_name(), "easel-originals-events");
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod role_policy_tests {
+    use super::*;
+
+    #[test]
+    fn the_role_policy_mirrors_the_bucket_grants_and_can_tell_missing_keys() {
+        let s = StackSpec::new("eu-west-1", LOCAL_ACCOUNT_ID, BucketNames::with_prefix("easel"));
+        let p = s.resizer_role_policy();
+        let st = p["Statement"].as_array().unwrap();
+        assert_eq!(st[0]["Action"], json!(["s3:GetObject"]));
+        assert_eq!(st[0]["Resource"], "arn:aws:s3:::easel-originals/*");
+        assert_eq!(st[2]["Action"], json!(["s3:GetObject", "s3:PutObject"]));
+        assert_eq!(st[3]["Action"], json!(["s3:ListBucket"]));
+        assert_eq!(st[3]["Resource"][2], "arn:aws:s3:::easel-backup");
+        assert_eq!(st[4]["Resource"], "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/easel-resizer:*");
     }
 }

@@ -128,3 +128,39 @@ async fn apt_install(package: &str, what: &str) -> anyhow::Result<()> {
     )
     .await
 }
+
+/// The AWS deployment tools (cargo-lambda with its zig linker, cfn-lint,
+/// checkov), pinned in `ops/aws/requirements.txt`, in `.easel/aws-venv`:
+/// a venv of their own, because checkov pins its own ranges of packages
+/// moto also uses.
+pub async fn aws_tools_venv() -> anyhow::Result<PathBuf> {
+    let venv = paths::workspace_root().join(".easel").join("aws-venv");
+    let requirements = paths::workspace_root().join("ops/aws/requirements.txt");
+    let wanted =
+        std::fs::read_to_string(&requirements).with_context(|| format!("reading {}", requirements.display()))?;
+    let marker = venv.join(".easel-installed");
+    if std::fs::read_to_string(&marker).is_ok_and(|have| have == wanted) {
+        return Ok(venv);
+    }
+    println!(
+        "• Installing the AWS deployment tools (cargo-lambda, cfn-lint, checkov; pinned) into {} — first run only, \
+         about two minutes…",
+        venv.display()
+    );
+    if !venv.join("bin/python").exists() {
+        run(
+            Command::new("python3").args(["-m", "venv"]).arg(&venv),
+            "creating the Python venv (is python3-venv installed?)",
+        )
+        .await?;
+    }
+    run(
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&requirements),
+        "installing the AWS deployment tools into the venv",
+    )
+    .await?;
+    std::fs::write(&marker, wanted)?;
+    Ok(venv)
+}
