@@ -16,6 +16,8 @@ pub enum Command {
     Up(commands::up::Opts),
     /// Run every test (Rust and browser) against a private stack of its own.
     Test(commands::test::Opts),
+    /// Measure against other tools: `cargo ops bench resize` pits the resizer against libvips and Pillow.
+    Bench(commands::bench::Opts),
     /// Create another admin account and print its one-time password.
     CreateAdmin(commands::create_admin::Opts),
     /// Work with the audit trail (`cargo ops audit verify`).
@@ -33,6 +35,7 @@ impl Cli {
         match self.command {
             Command::Up(o) => commands::up::run(o).await,
             Command::Test(o) => commands::test::run(o).await,
+            Command::Bench(o) => commands::bench::run(o).await,
             Command::CreateAdmin(o) => commands::create_admin::run(o).await,
             Command::Audit(o) => commands::audit::run(o).await,
             Command::Package(o) => commands::package::run(o).await,

@@ -409,3 +409,35 @@ fn parse_renditions_rejects_malformed_input() {
         assert!(!err.to_string().is_empty());
     }
 }
+
+#[test]
+fn shrink_on_load_leaves_lanczos_its_share() {
+    let box1280 = [RenditionSpec::new("fit", 1280, 1280)];
+    // ½ may do the whole reduction; ¼ and ⅛ must leave at least 2×.
+    assert_eq!(shrink_for(2560, 1600, &box1280), 2);
+    assert_eq!(shrink_for(5640, 3172, &box1280), 2, "4.4× needed: ¼ would leave only 1.1×");
+    assert_eq!(shrink_for(10240, 6400, &box1280), 4);
+    assert_eq!(shrink_for(20480, 12800, &box1280), 8);
+    assert_eq!(shrink_for(1920, 1080, &box1280), 1);
+    assert_eq!(shrink_for(800, 600, &box1280), 1, "never below the source");
+    // Every rendition must still be served: the largest box decides.
+    assert_eq!(shrink_for(20480, 12800, &RenditionSpec::defaults()), 4);
+    assert_eq!(shrink_for(5000, 5000, &[]), 8, "no rendition: cheapest full check");
+}
+
+#[test]
+fn shrunk_jpeg_renders_like_a_full_decode() {
+    // A smooth photo-like gradient, big enough for a ½ shrink-on-load.
+    let (w, h) = (1024u32, 768u32);
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x * 255 / w) as u8, (y * 255 / h) as u8, ((x + y) * 255 / (w + h)) as u8])
+    });
+    let src = jpeg_of(&img, None);
+    let r = render_one(&src, RenditionSpec::new("half", 512, 512));
+    assert_eq!((r.width, r.height), (512, 384));
+    let got = decode_output(&r).to_rgb8();
+    let want = image::imageops::resize(&img, 512, 384, image::imageops::FilterType::Lanczos3);
+    let mean = got.as_raw().iter().zip(want.as_raw()).map(|(a, b)| f64::from(a.abs_diff(*b))).sum::<f64>()
+        / got.as_raw().len() as f64;
+    assert!(mean < 1.5, "mean difference from a full Lanczos3 resize: {mean:.2}");
+}

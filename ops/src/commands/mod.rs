@@ -1,4 +1,5 @@
 pub mod audit;
+pub mod bench;
 pub mod create_admin;
 pub mod deploy;
 pub mod package;

@@ -16,6 +16,9 @@ use crate::stack::{External, LocalStack, Ports, console, install, paths::StackDi
 
 #[derive(Debug, clap::Args)]
 pub struct Opts {
+    /// Run only the Rust tests (for quick iterations; CI runs everything).
+    #[arg(long)]
+    no_browser: bool,
     /// Arguments passed on to `cargo test` after `--workspace --no-fail-fast`, e.g. `-p easel-app` or a test-name filter.
     #[arg(last = true)]
     cargo_args: Vec<String>,
@@ -31,10 +34,14 @@ struct Tally {
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
     let root = workspace_root();
     println!("Preparing the test stack…");
-    let chromium = install::chromium().await?;
-    install::npm_packages(&root.join("end2end"), "the browser-test driver (playwright-core)").await?;
+    let chromium = if opts.no_browser {
+        None
+    } else {
+        install::npm_packages(&root.join("end2end"), "the browser-test driver (playwright-core)").await?;
+        Some(install::chromium().await?)
+    };
     let mut stack = LocalStack::start(StackDir::test(), Ports::free()?, External::default(), "easel_e2e", true).await?;
-    let result = run_suites(&stack, &opts, &chromium).await;
+    let result = run_suites(&stack, &opts, chromium.as_deref()).await;
     stack.stop().await;
     let (tally, ok) = result?;
     println!("\ntotal: {} passed, {} failed", tally.passed, tally.failed);
@@ -47,7 +54,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run_suites(stack: &LocalStack, opts: &Opts, chromium: &Path) -> anyhow::Result<(Tally, bool)> {
+async fn run_suites(stack: &LocalStack, opts: &Opts, chromium: Option<&Path>) -> anyhow::Result<(Tally, bool)> {
     let root = workspace_root();
     let maintenance = stack.maintenance_url.clone().context("the test stack runs its own Postgres")?;
     let mut env: Vec<(&str, String)> = vec![
@@ -62,8 +69,14 @@ async fn run_suites(stack: &LocalStack, opts: &Opts, chromium: &Path) -> anyhow:
     println!("\n== Rust tests (cargo test --workspace)");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(["test", "--workspace", "--no-fail-fast"]).args(&opts.cargo_args).current_dir(&root).envs(env.iter().cloned());
+    cmd.args(["test", "--workspace", "--no-fail-fast"])
+        .args(&opts.cargo_args)
+        .current_dir(&root)
+        .envs(env.iter().cloned());
     let (rust, rust_ok) = run_counting(cmd, parse_cargo_line).await?;
+    let Some(chromium) = chromium else {
+        return Ok((rust, rust_ok));
+    };
 
     println!("\n== Browser tests (end2end/, headless Chromium)");
     let prefix = format!("e2e-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);

@@ -27,18 +27,44 @@ async fn run(cmd: &mut Command, what: &str) -> anyhow::Result<()> {
 
 /// The moto server, pinned in `ops/local-aws/requirements.txt`, in `.easel/venv`.
 pub async fn moto_venv() -> anyhow::Result<PathBuf> {
-    let venv = paths::venv();
-    let requirements = paths::workspace_root().join("ops/local-aws/requirements.txt");
-    let wanted =
-        std::fs::read_to_string(&requirements).with_context(|| format!("reading {}", requirements.display()))?;
-    let marker = venv.join(".easel-installed");
+    venv(
+        paths::venv(),
+        "ops/local-aws/requirements.txt",
+        "the local AWS emulator (moto, pinned) — first run only, about a minute",
+    )
+    .await
+}
+
+/// Pillow, pinned in `ops/bench/requirements.txt`, beside moto in
+/// `.easel/venv` (it has no dependencies to clash with moto's).
+pub async fn pillow_venv() -> anyhow::Result<PathBuf> {
+    venv(paths::venv(), "ops/bench/requirements.txt", "Pillow (pinned) for the benchmark").await
+}
+
+/// The AWS deployment tools (cargo-lambda with its zig linker, cfn-lint,
+/// checkov), pinned in `ops/aws/requirements.txt`, in `.easel/aws-venv`:
+/// a venv of their own, because checkov pins its own ranges of packages
+/// moto also uses.
+pub async fn aws_tools_venv() -> anyhow::Result<PathBuf> {
+    venv(
+        paths::workspace_root().join(".easel").join("aws-venv"),
+        "ops/aws/requirements.txt",
+        "the AWS deployment tools (cargo-lambda, cfn-lint, checkov; pinned) — first run only, about two minutes",
+    )
+    .await
+}
+
+/// Installs a pinned requirements file (relative to the workspace) into
+/// `venv`, skipped while the file is unchanged since its last install. Each
+/// requirements file keeps its own marker, so several can share a venv.
+async fn venv(venv: PathBuf, requirements: &str, what: &str) -> anyhow::Result<PathBuf> {
+    let path = paths::workspace_root().join(requirements);
+    let wanted = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let marker = venv.join(format!(".easel-installed-{}", requirements.replace('/', "_")));
     if std::fs::read_to_string(&marker).is_ok_and(|have| have == wanted) {
         return Ok(venv);
     }
-    println!(
-        "• Installing the local AWS emulator (moto, pinned) into {} — first run only, about a minute…",
-        venv.display()
-    );
+    println!("• Installing {what} into {}…", venv.display());
     if !venv.join("bin/python").exists() {
         run(
             Command::new("python3").args(["-m", "venv"]).arg(&venv),
@@ -47,14 +73,24 @@ pub async fn moto_venv() -> anyhow::Result<PathBuf> {
         .await?;
     }
     run(
-        Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
-            .arg(&requirements),
-        "installing moto into the venv",
+        Command::new(venv.join("bin/pip")).args(["install", "--quiet", "--disable-pip-version-check", "-r"]).arg(&path),
+        &format!("installing {requirements} into {}", venv.display()),
     )
     .await?;
     std::fs::write(&marker, wanted)?;
     Ok(venv)
+}
+
+/// A program from a Debian package: its path, installing the package with
+/// apt when the program is missing.
+pub async fn debian_program(program: &str, package: &str, what: &str) -> anyhow::Result<PathBuf> {
+    let find =
+        || ["/usr/bin", "/usr/local/bin", "/bin"].iter().map(|d| Path::new(d).join(program)).find(|p| p.exists());
+    if let Some(path) = find() {
+        return Ok(path);
+    }
+    apt_install(package, what).await?;
+    find().with_context(|| format!("{package} was installed but {program} was not found"))
 }
 
 /// `npm ci` in `dir` when its lock file changed since the last install.
@@ -127,40 +163,4 @@ async fn apt_install(package: &str, what: &str) -> anyhow::Result<()> {
         &format!("apt-get install {package}"),
     )
     .await
-}
-
-/// The AWS deployment tools (cargo-lambda with its zig linker, cfn-lint,
-/// checkov), pinned in `ops/aws/requirements.txt`, in `.easel/aws-venv`:
-/// a venv of their own, because checkov pins its own ranges of packages
-/// moto also uses.
-pub async fn aws_tools_venv() -> anyhow::Result<PathBuf> {
-    let venv = paths::workspace_root().join(".easel").join("aws-venv");
-    let requirements = paths::workspace_root().join("ops/aws/requirements.txt");
-    let wanted =
-        std::fs::read_to_string(&requirements).with_context(|| format!("reading {}", requirements.display()))?;
-    let marker = venv.join(".easel-installed");
-    if std::fs::read_to_string(&marker).is_ok_and(|have| have == wanted) {
-        return Ok(venv);
-    }
-    println!(
-        "• Installing the AWS deployment tools (cargo-lambda, cfn-lint, checkov; pinned) into {} — first run only, \
-         about two minutes…",
-        venv.display()
-    );
-    if !venv.join("bin/python").exists() {
-        run(
-            Command::new("python3").args(["-m", "venv"]).arg(&venv),
-            "creating the Python venv (is python3-venv installed?)",
-        )
-        .await?;
-    }
-    run(
-        Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
-            .arg(&requirements),
-        "installing the AWS deployment tools into the venv",
-    )
-    .await?;
-    std::fs::write(&marker, wanted)?;
-    Ok(venv)
 }

@@ -1,0 +1,909 @@
+//! Easel's own JPEG decoder (baseline and progressive, Huffman-coded,
+//! 8-bit), written for the resizer's one job: it can shrink on load by
+//! 2, 4 or 8 in the DCT domain, and it stores progressive coefficients
+//! compactly.
+//!
+//! Why not a crate: the 16 photographs of the benchmark corpus spend most
+//! of their decode time in three large progressive files, and there in
+//! successive-approximation refinement scans, which every decoder we
+//! measured (zune-jpeg, jpeg-decoder, libjpeg-turbo) walks one coefficient
+//! and one branch at a time. Here each block keeps a 64-bit mask of its
+//! non-zero coefficients, so a refinement pass reads all its correction
+//! bits at once and jumps between positions with bit arithmetic. The
+//! same mask lets shrink-on-load keep only the coefficients the reduced
+//! IDCT reads (a 16th of them at ⅛ scale), which is what keeps peak
+//! memory on an 18 MP progressive upload well below libvips's.
+//!
+//! It is pure safe Rust with no per-CPU code, so the Lambda's aarch64
+//! build is the same code as the x86-64 one.
+
+mod bits;
+mod color;
+mod huffman;
+mod idct;
+
+use bits::BitReader;
+use color::{Model, Plane};
+use huffman::{Huffman, LOOKAHEAD};
+use idct::{Basis, Dequant};
+
+use super::{ImageError, ImageFormat, Limits};
+
+/// Zigzag position → natural (row-major) position. Indices past 63 clamp
+/// to 63, as in libjpeg, so a corrupt run cannot index out of the block.
+const UNZIGZAG: [usize; 80] = [
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21,
+    28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54,
+    47, 55, 62, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+];
+
+/// A decoded JPEG: RGB pixels in the file's stored orientation, shrunk by
+/// `shrink` (rounding up), and what EXIF says about turning them upright.
+pub(crate) struct Jpeg {
+    /// Stored (not yet oriented) size of the full image.
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    /// EXIF orientation, 1 to 8 (1 when absent or unreadable).
+    pub(crate) orientation: u16,
+    pub(crate) pixel_width: u32,
+    pub(crate) pixel_height: u32,
+    pub(crate) rgb: Vec<u8>,
+}
+
+/// What the caller learns before any pixel memory is committed: the
+/// upright size, from which it picks the shrink factor (1, 2, 4 or 8).
+pub(crate) struct Probe {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+}
+
+fn corrupt(msg: impl Into<String>) -> ImageError {
+    ImageError::Corrupt(msg.into())
+}
+
+fn unsupported(detail: impl Into<String>) -> ImageError {
+    ImageError::UnsupportedVariant { format: ImageFormat::Jpeg, detail: detail.into() }
+}
+
+/// Decodes `bytes`. `choose_shrink` sees the upright size after the header
+/// and the pixel limit have been checked, before anything large is
+/// allocated; an error from it stops the decode.
+pub(crate) fn decode(
+    bytes: &[u8],
+    limits: &Limits,
+    choose_shrink: &dyn Fn(&Probe) -> Result<u32, ImageError>,
+) -> Result<Jpeg, ImageError> {
+    if bytes.len() < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8 {
+        return Err(corrupt("not a JPEG stream"));
+    }
+    let mut d = Decoder {
+        data: bytes,
+        qt: [None; 4],
+        dc: [None, None, None, None],
+        ac: [None, None, None, None],
+        restart_interval: 0,
+        orientation: None,
+        adobe_transform: None,
+        frame: None,
+        scans: 0,
+        scratch: Vec::new(),
+    };
+    d.run(limits, choose_shrink)
+}
+
+struct Decoder<'a> {
+    data: &'a [u8],
+    qt: [Option<[u16; 64]>; 4],
+    dc: [Option<Box<Huffman>>; 4],
+    ac: [Option<Box<Huffman>>; 4],
+    restart_interval: usize,
+    orientation: Option<u16>,
+    adobe_transform: Option<u8>,
+    frame: Option<Frame>,
+    scans: u32,
+    /// The unstuffed-data buffer, reused from scan to scan.
+    scratch: Vec<u8>,
+}
+
+struct Component {
+    id: u8,
+    h: usize,
+    v: usize,
+    tq: usize,
+    /// Blocks per row and column on the MCU-padded grid.
+    bw: usize,
+    bh: usize,
+    /// Blocks that actually cover the component (single-component scans).
+    cbw: usize,
+    cbh: usize,
+    bx: Basis,
+    by: Basis,
+    ux: usize,
+    uy: usize,
+    plane: Vec<u8>,
+    stride: usize,
+    dequant: Option<Box<Dequant>>,
+    dc_pred: i32,
+    dc_table: usize,
+    ac_table: usize,
+    // Progressive storage: for each block, the kept coefficients (natural
+    // positions u < nx, v < ny) and a mask of every non-zero coefficient
+    // by zigzag index, kept or not (refinement needs the history of all).
+    slots: usize,
+    zz_slot: [u8; 64],
+    kept: u64,
+    coefs: Vec<i16>,
+    masks: Vec<u64>,
+}
+
+struct Frame {
+    width: usize,
+    height: usize,
+    progressive: bool,
+    comps: Vec<Component>,
+    mcux: usize,
+    mcuy: usize,
+    out_w: usize,
+    out_h: usize,
+}
+
+#[derive(Clone, Copy)]
+struct ScanComp {
+    index: usize,
+}
+
+struct Scan {
+    comps: Vec<ScanComp>,
+    ss: u32,
+    se: u32,
+    ah: u32,
+    al: u32,
+}
+
+fn be16(b: &[u8], at: usize) -> Result<usize, ImageError> {
+    match b.get(at..at + 2) {
+        Some(s) => Ok(usize::from(u16::from_be_bytes([s[0], s[1]]))),
+        None => Err(corrupt("the file ends too early")),
+    }
+}
+
+impl Decoder<'_> {
+    fn run(
+        &mut self,
+        limits: &Limits,
+        choose_shrink: &dyn Fn(&Probe) -> Result<u32, ImageError>,
+    ) -> Result<Jpeg, ImageError> {
+        let data = self.data;
+        let mut pos = 2;
+        loop {
+            // Find the next marker, skipping fill bytes and tolerating junk
+            // between segments as libjpeg does.
+            while pos < data.len() && data[pos] != 0xFF {
+                pos += 1;
+            }
+            while pos < data.len() && data[pos] == 0xFF {
+                pos += 1;
+            }
+            if pos >= data.len() {
+                break;
+            }
+            let marker = data[pos];
+            pos += 1;
+            match marker {
+                0xD9 => break,
+                0xD8 | 0xD0..=0xD7 | 0x01 | 0x00 => continue,
+                _ => {}
+            }
+            let len = be16(data, pos)?;
+            if len < 2 {
+                return Err(corrupt(format!("JPEG segment {marker:#04X} has length {len}")));
+            }
+            let seg = data.get(pos + 2..pos + len).ok_or_else(|| corrupt("the file ends too early"))?;
+            pos += len;
+            match marker {
+                0xC0..=0xC2 => self.start_frame(seg, marker == 0xC2, limits, choose_shrink)?,
+                0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => {
+                    return Err(unsupported(format!(
+                        "{} JPEG (SOF{})",
+                        if marker >= 0xC9 { "arithmetic-coded" } else { "lossless or hierarchical" },
+                        marker - 0xC0
+                    )));
+                }
+                0xC4 => self.read_dht(seg)?,
+                0xDB => self.read_dqt(seg)?,
+                0xDD => self.restart_interval = be16(seg, 0)?,
+                0xDA => pos = self.decode_scan(seg, pos)?,
+                0xE1 if self.orientation.is_none() => self.orientation = exif_orientation(seg),
+                0xEE if seg.starts_with(b"Adobe") && seg.len() >= 12 => self.adobe_transform = Some(seg[11]),
+                0xDC => return Err(unsupported("a DNL marker (height given after the image data)")),
+                _ => {}
+            }
+        }
+        let frame = self.frame.take().ok_or_else(|| corrupt("the JPEG has no frame header"))?;
+        if self.scans == 0 {
+            return Err(corrupt("the JPEG has no image data"));
+        }
+        self.finish(frame)
+    }
+
+    fn start_frame(
+        &mut self,
+        seg: &[u8],
+        progressive: bool,
+        limits: &Limits,
+        choose_shrink: &dyn Fn(&Probe) -> Result<u32, ImageError>,
+    ) -> Result<(), ImageError> {
+        if self.frame.is_some() {
+            return Err(corrupt("the JPEG has two frame headers"));
+        }
+        if seg.len() < 6 {
+            return Err(corrupt("short frame header"));
+        }
+        if seg[0] != 8 {
+            return Err(unsupported(format!("{}-bit samples", seg[0])));
+        }
+        let height = be16(seg, 1)?;
+        let width = be16(seg, 3)?;
+        let n = usize::from(seg[5]);
+        if height == 0 {
+            return Err(unsupported("a DNL marker (height given after the image data)"));
+        }
+        if width == 0 {
+            return Err(corrupt(format!("the header claims {width}×{height} pixels")));
+        }
+        if !matches!(n, 1 | 3 | 4) || seg.len() < 6 + 3 * n {
+            return Err(unsupported(format!("{n} colour components")));
+        }
+        let pixels = width as u64 * height as u64;
+        let orientation = self.orientation.unwrap_or(1);
+        let (up_w, up_h) = if orientation >= 5 { (height, width) } else { (width, height) };
+        if pixels > limits.max_pixels {
+            return Err(ImageError::TooManyPixels {
+                width: up_w as u32,
+                height: up_h as u32,
+                limit: limits.max_pixels,
+            });
+        }
+        let mut raw = Vec::with_capacity(n);
+        for i in 0..n {
+            let c = &seg[6 + 3 * i..9 + 3 * i];
+            let (h, v, tq) = (usize::from(c[1] >> 4), usize::from(c[1] & 15), usize::from(c[2]));
+            if !(1..=4).contains(&h) || !(1..=4).contains(&v) || tq > 3 {
+                return Err(corrupt(format!("bad sampling factors {h}×{v} or table {tq}")));
+            }
+            raw.push((c[0], h, v, tq));
+        }
+        let hmax = raw.iter().map(|c| c.1).max().unwrap_or(1);
+        let vmax = raw.iter().map(|c| c.2).max().unwrap_or(1);
+        if raw.iter().any(|c| hmax % c.1 != 0 || vmax % c.2 != 0) {
+            return Err(unsupported("fractional chroma subsampling"));
+        }
+        let mcux = width.div_ceil(8 * hmax);
+        let mcuy = height.div_ceil(8 * vmax);
+
+        // The memory check assumes a full-size decode whatever the shrink,
+        // so `inspect` and `render` accept exactly the same files.
+        let blocks: u64 = raw.iter().map(|c| (mcux * c.1 * mcuy * c.2) as u64).sum();
+        let mut needed = pixels * 3 + blocks * 64;
+        if progressive {
+            needed += blocks * (64 * 2 + 8);
+        }
+        if orientation >= 5 {
+            needed += pixels * 3;
+        }
+        if needed > limits.max_alloc {
+            return Err(ImageError::TooMuchMemory { limit: limits.max_alloc });
+        }
+
+        let wanted = choose_shrink(&Probe { width: up_w as u32, height: up_h as u32 })?;
+        let sampling: Vec<(usize, usize)> = raw.iter().map(|c| (c.1, c.2)).collect();
+        let shrink = usable_shrink(wanted, &sampling);
+        let mut comps = Vec::with_capacity(n);
+        for &(id, h, v, tq) in &raw {
+            let (tx, ty) = (8 * hmax / h / shrink, 8 * vmax / v / shrink);
+            let (nx, ny) = (tx.min(8), ty.min(8));
+            let (bw, bh) = (mcux * h, mcuy * v);
+            let (cw, ch) = ((width * h).div_ceil(hmax), (height * v).div_ceil(vmax));
+            let mut zz_slot = [u8::MAX; 64];
+            let mut kept = 0u64;
+            for (k, slot) in zz_slot.iter_mut().enumerate() {
+                let nat = UNZIGZAG[k];
+                let (row, col) = (nat / 8, nat % 8);
+                if col < nx && row < ny {
+                    *slot = (row * nx + col) as u8;
+                    kept |= 1 << k;
+                }
+            }
+            comps.push(Component {
+                id,
+                h,
+                v,
+                tq,
+                bw,
+                bh,
+                cbw: cw.div_ceil(8),
+                cbh: ch.div_ceil(8),
+                bx: Basis::new(nx),
+                by: Basis::new(ny),
+                ux: tx / nx,
+                uy: ty / ny,
+                plane: Vec::new(),
+                stride: bw * nx,
+                dequant: None,
+                dc_pred: 0,
+                dc_table: 0,
+                ac_table: 0,
+                slots: nx * ny,
+                zz_slot,
+                kept,
+                coefs: Vec::new(),
+                masks: Vec::new(),
+            });
+        }
+        for c in &mut comps {
+            if progressive {
+                c.coefs = vec![0; c.bw * c.bh * c.slots];
+                c.masks = vec![0; c.bw * c.bh];
+            } else {
+                c.plane = vec![0; c.stride * c.bh * c.by.n];
+            }
+        }
+        self.frame = Some(Frame {
+            width,
+            height,
+            progressive,
+            comps,
+            mcux,
+            mcuy,
+            out_w: width.div_ceil(shrink),
+            out_h: height.div_ceil(shrink),
+        });
+        Ok(())
+    }
+
+    fn read_dht(&mut self, mut seg: &[u8]) -> Result<(), ImageError> {
+        while !seg.is_empty() {
+            if seg.len() < 17 {
+                return Err(corrupt("short Huffman table"));
+            }
+            let (class, id) = (seg[0] >> 4, usize::from(seg[0] & 15));
+            if class > 1 || id > 3 {
+                return Err(corrupt(format!("Huffman table class {class} id {id}")));
+            }
+            let counts: [u8; 16] = seg[1..17].try_into().map_err(|_| corrupt("short Huffman table"))?;
+            let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+            let symbols = seg.get(17..17 + total).ok_or_else(|| corrupt("short Huffman table"))?;
+            let table = Huffman::new(&counts, symbols)?;
+            if class == 0 {
+                self.dc[id] = Some(table);
+            } else {
+                self.ac[id] = Some(table);
+            }
+            seg = &seg[17 + total..];
+        }
+        Ok(())
+    }
+
+    fn read_dqt(&mut self, mut seg: &[u8]) -> Result<(), ImageError> {
+        while !seg.is_empty() {
+            let (precision, id) = (seg[0] >> 4, usize::from(seg[0] & 15));
+            if id > 3 || precision > 1 {
+                return Err(corrupt(format!("quantisation table {id} with precision {precision}")));
+            }
+            let size = if precision == 0 { 64 } else { 128 };
+            let body = seg.get(1..1 + size).ok_or_else(|| corrupt("short quantisation table"))?;
+            let mut q = [0u16; 64];
+            for (k, &nat) in UNZIGZAG[..64].iter().enumerate() {
+                q[nat] = if precision == 0 {
+                    u16::from(body[k])
+                } else {
+                    u16::from_be_bytes([body[2 * k], body[2 * k + 1]])
+                };
+            }
+            self.qt[id] = Some(q);
+            seg = &seg[1 + size..];
+        }
+        Ok(())
+    }
+
+    /// Decodes one scan whose entropy-coded data starts at `start`; returns
+    /// where the next marker is.
+    fn decode_scan(&mut self, seg: &[u8], start: usize) -> Result<usize, ImageError> {
+        let frame = self.frame.as_mut().ok_or_else(|| corrupt("scan before frame header"))?;
+        let n = usize::from(*seg.first().ok_or_else(|| corrupt("short scan header"))?);
+        if n == 0 || n > 4 || seg.len() < 4 + 2 * n {
+            return Err(corrupt("bad scan header"));
+        }
+        let mut comps = Vec::with_capacity(n);
+        for i in 0..n {
+            let (id, tables) = (seg[1 + 2 * i], seg[2 + 2 * i]);
+            let index = frame
+                .comps
+                .iter()
+                .position(|c| c.id == id)
+                .ok_or_else(|| corrupt(format!("scan names unknown component {id}")))?;
+            let c = &mut frame.comps[index];
+            c.dc_table = usize::from(tables >> 4) & 3;
+            c.ac_table = usize::from(tables & 15) & 3;
+            if c.dequant.is_none() {
+                let q = self.qt[c.tq].as_ref().ok_or_else(|| corrupt("missing quantisation table"))?;
+                c.dequant = Some(Box::new(Dequant::new(q)));
+            }
+            comps.push(ScanComp { index });
+        }
+        let p = 1 + 2 * n;
+        let scan = Scan {
+            comps,
+            ss: u32::from(seg[p]),
+            se: u32::from(seg[p + 1]),
+            ah: u32::from(seg[p + 2] >> 4),
+            al: u32::from(seg[p + 2] & 15),
+        };
+        let mut r = BitReader::new(self.data, start, std::mem::take(&mut self.scratch));
+        let ri = self.restart_interval;
+        if !frame.progressive {
+            let tables = |c: &Component| -> Result<(&Huffman, &Huffman), ImageError> {
+                let dc = self.dc[c.dc_table].as_deref().ok_or_else(|| corrupt("missing Huffman table"))?;
+                let ac = self.ac[c.ac_table].as_deref().ok_or_else(|| corrupt("missing Huffman table"))?;
+                Ok((dc, ac))
+            };
+            for sc in &scan.comps {
+                tables(&frame.comps[sc.index])?;
+            }
+            let mut blk = [0i32; 64];
+            each_block(frame, &scan, ri, &mut r, |c, bx, by, r, _| {
+                let (dc, ac) = tables(c)?;
+                let last = decode_block(r, dc, ac, &mut c.dc_pred, &mut blk)?;
+                let off = by * c.by.n * c.stride + bx * c.bx.n;
+                let q = c.dequant.as_deref().ok_or_else(|| corrupt("missing quantisation table"))?;
+                output_block(&blk, last == 0, q, &c.bx, &c.by, &mut c.plane[off..], c.stride);
+                // Only what was written needs clearing; most blocks are sparse.
+                for &at in &UNZIGZAG[..=last] {
+                    blk[at] = 0;
+                }
+                Ok(())
+            })?;
+        } else {
+            if scan.se > 63 || scan.ss > scan.se || scan.al > 13 || (scan.ss == 0 && scan.se != 0) {
+                return Err(corrupt(format!("bad progressive scan {}..{} a{}/{}", scan.ss, scan.se, scan.ah, scan.al)));
+            }
+            if scan.ss > 0 && scan.comps.len() != 1 {
+                return Err(corrupt("an AC scan with more than one component"));
+            }
+            let (ss, se, al) = (scan.ss, scan.se, scan.al);
+            match (ss == 0, scan.ah == 0) {
+                (true, true) => {
+                    for sc in &scan.comps {
+                        let c = &frame.comps[sc.index];
+                        self.dc[c.dc_table].as_deref().ok_or_else(|| corrupt("missing Huffman table"))?;
+                    }
+                    let dc = &self.dc;
+                    each_block(frame, &scan, ri, &mut r, |c, bx, by, r, _| {
+                        let table = dc[c.dc_table].as_deref().ok_or_else(|| corrupt("missing Huffman table"))?;
+                        let s = u32::from(table.decode(r)?);
+                        if s > 16 {
+                            return Err(corrupt("bad DC magnitude"));
+                        }
+                        let diff = if s == 0 { 0 } else { r.receive_extend(s) };
+                        c.dc_pred = c.dc_pred.wrapping_add(diff);
+                        let b = by * c.bw + bx;
+                        c.coefs[b * c.slots] = (c.dc_pred << al) as i16;
+                        Ok(())
+                    })?;
+                }
+                (true, false) => {
+                    each_block(frame, &scan, ri, &mut r, |c, bx, by, r, _| {
+                        if r.bit() {
+                            let b = by * c.bw + bx;
+                            c.coefs[b * c.slots] |= 1 << al;
+                        }
+                        Ok(())
+                    })?;
+                }
+                (false, first) => {
+                    let c = &frame.comps[scan.comps[0].index];
+                    let table = self.ac[c.ac_table].as_deref().ok_or_else(|| corrupt("missing Huffman table"))?;
+                    let band = (u64::MAX >> (63 - se)) & (u64::MAX << ss);
+                    each_block(frame, &scan, ri, &mut r, |c, bx, by, r, eobrun| {
+                        let b = by * c.bw + bx;
+                        let coefs = &mut c.coefs[b * c.slots..(b + 1) * c.slots];
+                        let mask = &mut c.masks[b];
+                        if first {
+                            ac_first(r, table, ss, se, al, eobrun, coefs, mask, &c.zz_slot)
+                        } else {
+                            ac_refine(r, table, ss, se, al, band, eobrun, coefs, mask, &c.zz_slot, c.kept)
+                        }
+                    })?;
+                }
+            }
+        }
+        self.scans += 1;
+        let next = r.next_marker();
+        self.scratch = r.into_scratch();
+        Ok(next)
+    }
+
+    fn finish(&mut self, mut frame: Frame) -> Result<Jpeg, ImageError> {
+        if frame.progressive {
+            let mut blk = [0i32; 64];
+            // A component no scan mentioned stays mid-grey.
+            let fallback = Dequant::new(&[1; 64]);
+            for c in &mut frame.comps {
+                let q = c.dequant.as_deref().unwrap_or(&fallback);
+                c.plane = vec![0; c.stride * c.bh * c.by.n];
+                let (nx, ny) = (c.bx.n, c.by.n);
+                for by in 0..c.bh {
+                    for bx in 0..c.bw {
+                        let b = by * c.bw + bx;
+                        let coefs = &c.coefs[b * c.slots..(b + 1) * c.slots];
+                        for row in 0..ny {
+                            for (dst, &src) in blk[row * 8..row * 8 + nx].iter_mut().zip(&coefs[row * nx..]) {
+                                *dst = i32::from(src);
+                            }
+                        }
+                        let dc_only = c.masks[b] & c.kept & !1 == 0;
+                        let off = by * ny * c.stride + bx * nx;
+                        output_block(&blk, dc_only, q, &c.bx, &c.by, &mut c.plane[off..], c.stride);
+                    }
+                }
+                // Freed as soon as the samples exist: the coefficients are
+                // the largest buffer of a progressive decode.
+                c.coefs = Vec::new();
+                c.masks = Vec::new();
+            }
+        }
+        let model = match (frame.comps.len(), self.adobe_transform) {
+            (1, _) => Model::Gray,
+            (3, Some(0)) => Model::Rgb,
+            (3, None) if frame.comps.iter().map(|c| c.id).eq(*b"RGB") => Model::Rgb,
+            (3, _) => Model::YCbCr,
+            (4, Some(2)) => Model::Ycck,
+            (4, _) => Model::Cmyk,
+            (n, _) => return Err(unsupported(format!("{n} colour components"))),
+        };
+        let planes: Vec<Plane> = frame
+            .comps
+            .iter_mut()
+            .map(|c| Plane {
+                data: std::mem::take(&mut c.plane),
+                stride: c.stride,
+                rows: c.bh * c.by.n,
+                ux: c.ux,
+                uy: c.uy,
+            })
+            .collect();
+        let rgb = color::to_rgb(&planes, model, frame.out_w, frame.out_h);
+        Ok(Jpeg {
+            width: frame.width as u32,
+            height: frame.height as u32,
+            orientation: self.orientation.unwrap_or(1),
+            pixel_width: frame.out_w as u32,
+            pixel_height: frame.out_h as u32,
+            rgb,
+        })
+    }
+}
+
+/// The largest of 8, 4, 2, 1 not above `wanted` that every component can
+/// be decoded at. An IDCT gives at most 8 samples a side, so a component
+/// needing more (subsampled chroma near full size) is upsampled by a whole
+/// factor, which odd subsampling ratios do not always allow.
+fn usable_shrink(wanted: u32, sampling: &[(usize, usize)]) -> usize {
+    let hmax = sampling.iter().map(|c| c.0).max().unwrap_or(1);
+    let vmax = sampling.iter().map(|c| c.1).max().unwrap_or(1);
+    let fits = |ratio: usize, s: usize| 8 * ratio / s <= 8 || ratio.is_multiple_of(s);
+    [8, 4, 2]
+        .into_iter()
+        .filter(|&s| s <= wanted as usize)
+        .find(|&s| sampling.iter().all(|&(h, v)| fits(hmax / h, s) && fits(vmax / v, s)))
+        .unwrap_or(1)
+}
+
+#[inline]
+fn output_block(blk: &[i32; 64], dc_only: bool, q: &Dequant, bx: &Basis, by: &Basis, out: &mut [u8], stride: usize) {
+    if dc_only {
+        idct::fill_dc(blk[0], q, bx.n, by.n, out, stride);
+    } else if bx.n == 8 && by.n == 8 {
+        idct::idct8(blk, q, out, stride);
+    } else {
+        idct::idct_reduced(blk, q, bx, by, out, stride);
+    }
+}
+
+/// Calls `f` for every block of the scan in bitstream order, handling
+/// restart intervals. `f` gets the component, the block's position on the
+/// component's grid, the reader and the scan's end-of-band run.
+fn each_block(
+    frame: &mut Frame,
+    scan: &Scan,
+    restart_interval: usize,
+    r: &mut BitReader,
+    mut f: impl FnMut(&mut Component, usize, usize, &mut BitReader, &mut u32) -> Result<(), ImageError>,
+) -> Result<(), ImageError> {
+    let single = scan.comps.len() == 1;
+    let (units_x, units_y) = if single {
+        let c = &frame.comps[scan.comps[0].index];
+        (c.cbw, c.cbh)
+    } else {
+        (frame.mcux, frame.mcuy)
+    };
+    for sc in &scan.comps {
+        frame.comps[sc.index].dc_pred = 0;
+    }
+    let mut eobrun = 0u32;
+    let mut left = restart_interval;
+    for uy in 0..units_y {
+        for ux in 0..units_x {
+            if restart_interval > 0 {
+                if left == 0 {
+                    r.restart();
+                    eobrun = 0;
+                    for sc in &scan.comps {
+                        frame.comps[sc.index].dc_pred = 0;
+                    }
+                    left = restart_interval;
+                }
+                left -= 1;
+            }
+            for sc in &scan.comps {
+                let c = &mut frame.comps[sc.index];
+                if single {
+                    f(c, ux, uy, r, &mut eobrun)?;
+                } else {
+                    for v in 0..c.v {
+                        for h in 0..c.h {
+                            let (bx, by) = (ux * c.h + h, uy * c.v + v);
+                            f(c, bx, by, r, &mut eobrun)?;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One sequential block into `blk` (natural order, not dequantised).
+/// Returns the zigzag index of the last coefficient written, 0 when only
+/// DC is present.
+#[inline(always)]
+fn decode_block(
+    r: &mut BitReader,
+    dc: &Huffman,
+    ac: &Huffman,
+    pred: &mut i32,
+    blk: &mut [i32; 64],
+) -> Result<usize, ImageError> {
+    let s = u32::from(dc.decode(r)?);
+    if s > 16 {
+        return Err(corrupt("bad DC magnitude"));
+    }
+    if s > 0 {
+        *pred = pred.wrapping_add(r.receive_extend(s));
+    }
+    blk[0] = *pred;
+    let mut k = 1usize;
+    let mut last = 0usize;
+    while k < 64 {
+        let fast = ac.fast_ac[r.peek(LOOKAHEAD) as usize];
+        if fast != 0 {
+            r.consume((fast & 0xFF) as u32);
+            k += ((fast >> 8) & 0xFF) as usize;
+            let at = UNZIGZAG[k.min(79)];
+            blk[at] = fast >> 16;
+            last = k;
+            k += 1;
+            continue;
+        }
+        let rs = ac.decode(r)?;
+        let (run, size) = (usize::from(rs >> 4), u32::from(rs & 15));
+        if size == 0 {
+            if run == 15 {
+                k += 16;
+                continue;
+            }
+            break;
+        }
+        k += run;
+        blk[UNZIGZAG[k.min(79)]] = r.receive_extend(size);
+        last = k;
+        k += 1;
+    }
+    Ok(last.min(63))
+}
+
+/// First pass over an AC band (spectral selection, first approximation).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn ac_first(
+    r: &mut BitReader,
+    table: &Huffman,
+    ss: u32,
+    se: u32,
+    al: u32,
+    eobrun: &mut u32,
+    coefs: &mut [i16],
+    mask: &mut u64,
+    zz_slot: &[u8; 64],
+) -> Result<(), ImageError> {
+    if *eobrun > 0 {
+        *eobrun -= 1;
+        return Ok(());
+    }
+    let mut k = ss;
+    while k <= se {
+        let fast = table.fast_ac[r.peek(LOOKAHEAD) as usize];
+        let (run, value) = if fast != 0 {
+            r.consume((fast & 0xFF) as u32);
+            (((fast >> 8) & 0xFF) as u32, fast >> 16)
+        } else {
+            let rs = table.decode(r)?;
+            let (run, size) = (u32::from(rs >> 4), u32::from(rs & 15));
+            if size == 0 {
+                if run < 15 {
+                    *eobrun = (1 << run) + r.bits(run) - 1;
+                    return Ok(());
+                }
+                k += 16;
+                continue;
+            }
+            (run, r.receive_extend(size))
+        };
+        k += run;
+        if k > se {
+            break;
+        }
+        *mask |= 1 << k;
+        let slot = zz_slot[k as usize];
+        if slot != u8::MAX {
+            coefs[usize::from(slot)] = (value << al) as i16;
+        }
+        k += 1;
+    }
+    Ok(())
+}
+
+/// Successive-approximation refinement of an AC band. Coefficients that
+/// are already non-zero each take one correction bit; the mask finds them
+/// (and the zero ones that runs count) without walking the block.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn ac_refine(
+    r: &mut BitReader,
+    table: &Huffman,
+    ss: u32,
+    se: u32,
+    al: u32,
+    band: u64,
+    eobrun: &mut u32,
+    coefs: &mut [i16],
+    mask: &mut u64,
+    zz_slot: &[u8; 64],
+    kept: u64,
+) -> Result<(), ImageError> {
+    let p1 = (1i32 << al) as i16;
+    let m1 = (-1i32 << al) as i16;
+    let mut k = ss;
+    if *eobrun == 0 {
+        while k <= se {
+            let rs = table.decode(r)?;
+            let (run, size) = (u32::from(rs >> 4), rs & 15);
+            let mut value = 0i16;
+            if size == 0 {
+                if run < 15 {
+                    *eobrun = (1 << run) + r.bits(run);
+                    break;
+                }
+            } else {
+                value = if r.bit() { p1 } else { m1 };
+            }
+            let from = u64::MAX << k;
+            // Skip `run` zero-history coefficients; land on the next one.
+            let mut zeros = !*mask & band & from;
+            for _ in 0..run {
+                zeros &= zeros.wrapping_sub(1);
+            }
+            let p = if zeros == 0 { se + 1 } else { zeros.trailing_zeros() };
+            let below = if p >= 64 { u64::MAX } else { (1u64 << p) - 1 };
+            correct(r, *mask & band & from & below, coefs, zz_slot, kept, p1, m1);
+            if p > se {
+                k = p;
+                break;
+            }
+            if value != 0 {
+                *mask |= 1 << p;
+                let slot = zz_slot[p as usize];
+                if slot != u8::MAX {
+                    coefs[usize::from(slot)] = value;
+                }
+            }
+            k = p + 1;
+        }
+    }
+    if *eobrun > 0 {
+        if k <= se {
+            correct(r, *mask & band & (u64::MAX << k), coefs, zz_slot, kept, p1, m1);
+        }
+        *eobrun -= 1;
+    }
+    Ok(())
+}
+
+/// Reads one correction bit for each coefficient in `nonzero` (zigzag
+/// positions, in order) and applies those that land on kept coefficients.
+/// Bits for positions past the last kept one are skipped in one go (at ½
+/// scale that is most of them), and the update itself is branch-free:
+/// correction bits are random, and a branch on each mispredicted half the
+/// time.
+#[inline(always)]
+fn correct(r: &mut BitReader, nonzero: u64, coefs: &mut [i16], zz_slot: &[u8; 64], kept: u64, p1: i16, m1: i16) {
+    let n = nonzero.count_ones();
+    if nonzero & kept == 0 {
+        r.skip(n);
+        return;
+    }
+    // All positions up to the highest kept one.
+    let span = u64::MAX >> kept.leading_zeros();
+    let mut rest = nonzero & span;
+    let low = rest.count_ones();
+    let apply = |c: &mut i16, bit: u64| {
+        let wanted = (bit & 1) as i16 & i16::from(*c & p1 == 0);
+        let step = if *c >= 0 { p1 } else { m1 };
+        *c = c.wrapping_add(step * wanted);
+    };
+    if low > 57 {
+        while rest != 0 {
+            let pos = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            let bit = u64::from(r.bit());
+            if let Some(slot) = zz_slot.get(pos).filter(|&&s| s != u8::MAX) {
+                apply(&mut coefs[usize::from(*slot)], bit);
+            }
+        }
+    } else {
+        let bits = r.peek64(57) >> (57 - low);
+        r.consume(low);
+        let mut i = low;
+        while rest != 0 {
+            i -= 1;
+            let pos = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            let slot = zz_slot[pos];
+            if slot != u8::MAX {
+                apply(&mut coefs[usize::from(slot)], bits >> i);
+            }
+        }
+    }
+    r.skip(n - low);
+}
+
+/// The EXIF orientation (1 to 8) in an APP1 segment, if it has a readable one.
+fn exif_orientation(seg: &[u8]) -> Option<u16> {
+    let tiff = seg.strip_prefix(b"Exif\0\0")?;
+    let le = match tiff.get(..2)? {
+        b"II" => true,
+        b"MM" => false,
+        _ => return None,
+    };
+    let u16_at = |at: usize| -> Option<u16> {
+        let b: [u8; 2] = tiff.get(at..at + 2)?.try_into().ok()?;
+        Some(if le { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) })
+    };
+    let u32_at = |at: usize| -> Option<u32> {
+        let b: [u8; 4] = tiff.get(at..at + 4)?.try_into().ok()?;
+        Some(if le { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
+    };
+    let ifd = u32_at(4)? as usize;
+    let count = usize::from(u16_at(ifd)?);
+    for i in 0..count {
+        let entry = ifd + 2 + 12 * i;
+        if u16_at(entry)? == 0x0112 && u16_at(entry + 2)? == 3 {
+            let v = u16_at(entry + 8)?;
+            return (1..=8).contains(&v).then_some(v);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,530 @@
+//! `cargo ops bench resize`: our resizer against libvips and Pillow on the
+//! same photographs, the same job and the same core, in one run.
+//!
+//! Every tool runs as whole processes under `taskset -c 0`, as the Lambda
+//! would pay for them: start-up, reading files, decoding, resizing,
+//! encoding, writing. Rounds go through every set and tool in turn, so a
+//! busy machine slows all tools alike; the first round is a warm-up and
+//! the figures are medians of the rest.
+
+#[path = "../bench/coldstart.rs"]
+mod coldstart;
+#[path = "../bench/corpus.rs"]
+mod corpus;
+#[path = "../bench/measure.rs"]
+mod measure;
+#[path = "../bench/quality.rs"]
+mod quality;
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use measure::{Invocation, Sample};
+use tokio::process::Command;
+
+use crate::stack::{install, paths::workspace_root};
+
+/// The job, as the issue states it: fit in 1280×1280, JPEG at q85.
+const SIZE: u32 = 1280;
+const QUALITY: u8 = 85;
+
+#[derive(Debug, clap::Args)]
+pub struct Opts {
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum What {
+    /// Our resizer against vipsthumbnail and Pillow on Debian's mate-backgrounds photographs.
+    Resize(ResizeOpts),
+}
+
+#[derive(Debug, clap::Args)]
+struct ResizeOpts {
+    /// Timed runs per tool and set, after one warm-up run.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=50))]
+    runs: u32,
+}
+
+pub async fn run(opts: Opts) -> anyhow::Result<()> {
+    match opts.what {
+        What::Resize(o) => resize(o).await,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum Tool {
+    Ours,
+    Vips,
+    Pillow,
+}
+
+impl Tool {
+    const ALL: [Tool; 3] = [Tool::Ours, Tool::Vips, Tool::Pillow];
+
+    fn name(self) -> &'static str {
+        match self {
+            Tool::Ours => "easel-resize",
+            Tool::Vips => "vipsthumbnail",
+            Tool::Pillow => "Pillow",
+        }
+    }
+
+    fn dir(self) -> &'static str {
+        match self {
+            Tool::Ours => "easel",
+            Tool::Vips => "vips",
+            Tool::Pillow => "pillow",
+        }
+    }
+}
+
+struct Image {
+    path: PathBuf,
+    stem: String,
+    megapixels: f64,
+    /// No transparency: every tool writes a JPEG, else a PNG.
+    opaque: bool,
+}
+
+impl Image {
+    fn ext(&self) -> &'static str {
+        if self.opaque { "jpg" } else { "png" }
+    }
+}
+
+struct Set {
+    key: &'static str,
+    label: String,
+    images: Vec<usize>,
+}
+
+struct Programs {
+    ours: PathBuf,
+    bootstrap: PathBuf,
+    vips: PathBuf,
+    python: PathBuf,
+    pillow_script: PathBuf,
+    time: PathBuf,
+}
+
+#[derive(Default)]
+struct Result_ {
+    samples: Vec<Sample>,
+    output_bytes: u64,
+    psnr: f64,
+}
+
+async fn resize(opts: ResizeOpts) -> anyhow::Result<()> {
+    let root = workspace_root();
+    let cache = root.join(".easel/bench");
+    println!("Preparing the resize benchmark…");
+    let corpus = corpus::fetch(&cache.join("corpus")).await?;
+    let programs = prepare(&root).await?;
+
+    // What every image is, from a full decode (the reference decoder's).
+    let mut images = Vec::new();
+    for path in corpus.jpegs.iter().chain(&corpus.pngs) {
+        let src = quality::Source::load(path)?;
+        let stem = path.file_stem().and_then(|s| s.to_str()).context("a corpus file name is not UTF-8")?.to_owned();
+        images.push(Image { path: path.clone(), stem, megapixels: src.megapixels(), opaque: src.opaque });
+    }
+    let jpegs: Vec<usize> = (0..corpus.jpegs.len()).collect();
+    let pngs: Vec<usize> = (corpus.jpegs.len()..images.len()).collect();
+    let largest = *jpegs
+        .iter()
+        .max_by(|&&a, &&b| images[a].megapixels.total_cmp(&images[b].megapixels))
+        .context("no JPEG in the corpus")?;
+    let mp = |ids: &[usize]| ids.iter().map(|&i| images[i].megapixels).sum::<f64>();
+    let sets = vec![
+        Set {
+            key: "jpeg",
+            label: format!("JPEG set ({} files, {:.0} MP)", jpegs.len(), mp(&jpegs)),
+            images: jpegs.clone(),
+        },
+        Set { key: "png", label: format!("PNG set ({} files, {:.0} MP)", pngs.len(), mp(&pngs)), images: pngs },
+        Set {
+            key: "large",
+            label: format!("{} alone ({:.0} MP)", images[largest].stem, images[largest].megapixels),
+            images: vec![largest],
+        },
+    ];
+
+    let out_root = cache.join("out");
+    let mut results: HashMap<(&str, Tool), Result_> = HashMap::new();
+    let rounds = opts.runs + 1;
+    let bar = ProgressBar::new(u64::from(rounds) * (sets.len() * Tool::ALL.len()) as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    for round in 0..rounds {
+        for set in &sets {
+            for tool in Tool::ALL {
+                let phase = if round == 0 { "warm-up".to_owned() } else { format!("run {round}/{}", opts.runs) };
+                bar.set_message(format!("{phase}: {} on the {}", tool.name(), set.label));
+                let dir = out_root.join(set.key).join(tool.dir());
+                if dir.exists() {
+                    std::fs::remove_dir_all(&dir)?;
+                }
+                std::fs::create_dir_all(&dir)?;
+                let invocations = invocations(tool, set, &images, &programs, &dir);
+                let sample = measure::run(&invocations, &programs.time, &cache)
+                    .with_context(|| format!("{} on the {}", tool.name(), set.label))?;
+                if round > 0 {
+                    results.entry((set.key, tool)).or_default().samples.push(sample);
+                }
+                bar.inc(1);
+            }
+        }
+    }
+    bar.finish_and_clear();
+
+    println!("Measuring quality against full-decode Lanczos3 references…");
+    for set in &sets {
+        for tool in Tool::ALL {
+            let dir = out_root.join(set.key).join(tool.dir());
+            let mut bytes = 0;
+            for &i in &set.images {
+                let file = dir.join(format!("{}.{}", images[i].stem, images[i].ext()));
+                bytes += std::fs::metadata(&file)
+                    .with_context(|| format!("{} wrote no {}", tool.name(), file.display()))?
+                    .len();
+            }
+            results.entry((set.key, tool)).or_default().output_bytes = bytes;
+        }
+        let psnrs = psnr_for_set(set, &images, &out_root)?;
+        for (tool, db) in psnrs {
+            results.entry((set.key, tool)).or_default().psnr = db;
+        }
+    }
+
+    println!("Timing the Lambda's cold start…");
+    let size = std::fs::metadata(&programs.bootstrap)?.len();
+    let mut starts = Vec::new();
+    for i in 0..6 {
+        let t = coldstart::once(&programs.bootstrap).await?;
+        if i > 0 {
+            starts.push(t.as_secs_f64() * 1000.0);
+        }
+    }
+    let cold_ms = measure::median(&mut starts);
+
+    let report = report(&sets, &images, &results, opts.runs, size, cold_ms);
+    println!("\n{report}");
+    let saved = cache.join("resize-report.txt");
+    std::fs::write(&saved, &report)?;
+    println!("(saved to {})", saved.display());
+    Ok(())
+}
+
+/// Builds our binaries and installs the other tools when missing.
+async fn prepare(root: &Path) -> anyhow::Result<Programs> {
+    println!("• Building easel-resize and bootstrap (cargo build --release)…");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["build", "--release", "-p", "easel-resizer", "--bin", "easel-resize", "--bin", "bootstrap"])
+        .current_dir(root)
+        .output()
+        .await
+        .context("running cargo build")?;
+    if !out.status.success() {
+        bail!("cargo build failed:\n{}", String::from_utf8_lossy(&out.stderr).trim_end());
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let vips = install::debian_program("vipsthumbnail", "libvips-tools", "libvips's vipsthumbnail").await?;
+    let time = install::debian_program("time", "time", "GNU time (peak memory of each run)").await?;
+    install::debian_program("taskset", "util-linux", "taskset (pinning runs to one core)").await?;
+    let venv = install::pillow_venv().await?;
+    Ok(Programs {
+        ours: target.join("release/easel-resize"),
+        bootstrap: target.join("release/bootstrap"),
+        vips,
+        python: venv.join("bin/python"),
+        pillow_script: root.join("ops/bench/pillow_resize.py"),
+        time,
+    })
+}
+
+fn invocations(tool: Tool, set: &Set, images: &[Image], p: &Programs, dir: &Path) -> Vec<Invocation> {
+    let files = |opaque: Option<bool>| -> Vec<OsString> {
+        set.images
+            .iter()
+            .map(|&i| &images[i])
+            .filter(|img| opaque.is_none_or(|o| img.opaque == o))
+            .map(|img| img.path.clone().into_os_string())
+            .collect()
+    };
+    match tool {
+        Tool::Ours => {
+            let mut args: Vec<OsString> = ["--size", &SIZE.to_string(), "--quality", &QUALITY.to_string(), "--out"]
+                .iter()
+                .map(OsString::from)
+                .collect();
+            args.push(dir.into());
+            args.extend(files(None));
+            vec![Invocation { program: p.ours.clone(), args, env: vec![] }]
+        }
+        Tool::Vips => {
+            // One output format per process: JPEG for the opaque images,
+            // PNG for the transparent ones.
+            let mut out = Vec::new();
+            for (opaque, suffix) in [(true, format!("%s.jpg[Q={QUALITY},strip]")), (false, "%s.png[strip]".to_owned())]
+            {
+                let inputs = files(Some(opaque));
+                if inputs.is_empty() {
+                    continue;
+                }
+                let mut args: Vec<OsString> = vec!["--size".into(), format!("{SIZE}x{SIZE}").into(), "-o".into()];
+                args.push(dir.join(suffix).into_os_string());
+                args.extend(inputs);
+                out.push(Invocation {
+                    program: p.vips.clone(),
+                    args,
+                    env: vec![("VIPS_CONCURRENCY".into(), "1".into())],
+                });
+            }
+            out
+        }
+        Tool::Pillow => {
+            let mut args: Vec<OsString> = vec![
+                p.pillow_script.clone().into_os_string(),
+                SIZE.to_string().into(),
+                QUALITY.to_string().into(),
+                dir.into(),
+            ];
+            for &i in &set.images {
+                let mut spec = images[i].path.clone().into_os_string();
+                spec.push(format!(":{}", images[i].ext()));
+                args.push(spec);
+            }
+            vec![Invocation { program: p.python.clone(), args, env: vec![] }]
+        }
+    }
+}
+
+/// Mean PSNR of each tool's renditions of `set`, on both cores (nothing is
+/// being timed any more).
+fn psnr_for_set(set: &Set, images: &[Image], out_root: &Path) -> anyhow::Result<Vec<(Tool, f64)>> {
+    let one = |i: usize| -> anyhow::Result<Vec<f64>> {
+        let img = &images[i];
+        let src = quality::Source::load(&img.path)?;
+        let mut refs: Vec<((u32, u32), Vec<f64>)> = Vec::new();
+        let mut dbs = Vec::new();
+        for tool in Tool::ALL {
+            let file = out_root.join(set.key).join(tool.dir()).join(format!("{}.{}", img.stem, img.ext()));
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let dims = quality::dimensions(&bytes)?;
+            if !refs.iter().any(|(d, _)| *d == dims) {
+                refs.push((dims, src.reference(dims.0, dims.1)));
+            }
+            let reference = &refs.iter().find(|(d, _)| *d == dims).map(|(_, r)| r).context("reference")?;
+            dbs.push(
+                quality::psnr(&bytes, reference, dims.0, dims.1, img.opaque)
+                    .with_context(|| format!("{} from {}", img.stem, tool.name()))?,
+            );
+        }
+        Ok(dbs)
+    };
+    let (even, odd): (Vec<usize>, Vec<usize>) = set.images.iter().partition(|&&i| i % 2 == 0);
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| even.iter().map(|&i| one(i)).collect::<anyhow::Result<Vec<_>>>());
+        let b = odd.iter().map(|&i| one(i)).collect::<anyhow::Result<Vec<_>>>();
+        (a.join(), b)
+    });
+    let a = a.map_err(|_| anyhow::anyhow!("the PSNR thread panicked"))??;
+    let all: Vec<Vec<f64>> = a.into_iter().chain(b?).collect();
+    Ok(Tool::ALL
+        .iter()
+        .enumerate()
+        .map(|(t, &tool)| (tool, all.iter().map(|dbs| dbs[t]).sum::<f64>() / all.len() as f64))
+        .collect())
+}
+
+struct Row {
+    seconds: f64,
+    rss_mib: f64,
+    bytes: u64,
+    psnr: f64,
+}
+
+fn report(
+    sets: &[Set],
+    images: &[Image],
+    results: &HashMap<(&str, Tool), Result_>,
+    runs: u32,
+    bootstrap_bytes: u64,
+    cold_ms: f64,
+) -> String {
+    let row = |set: &Set, tool: Tool| -> Row {
+        let r = &results[&(set.key, tool)];
+        let mut secs: Vec<f64> = r.samples.iter().map(|s| s.seconds).collect();
+        let mut rss: Vec<f64> = r.samples.iter().map(|s| s.peak_rss_kib as f64 / 1024.0).collect();
+        Row {
+            seconds: measure::median(&mut secs),
+            rss_mib: measure::median(&mut rss),
+            bytes: r.output_bytes,
+            psnr: r.psnr,
+        }
+    };
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Resize benchmark: fit in {SIZE}×{SIZE}, JPEG q{QUALITY} (PNG where transparent); whole processes on one core \
+         (taskset -c 0); median of {runs} runs after a warm-up."
+    );
+    let _ = writeln!(
+        s,
+        "Ratios are against easel-resize: speed = their time / ours, memory = our peak RSS / theirs, PSNR Δ = ours − theirs."
+    );
+    let _ = writeln!(
+        s,
+        "\n{:<34} {:<14} {:>8} {:>7} {:>9} {:>9} {:>8} {:>7} {:>7} {:>7}",
+        "set", "tool", "seconds", "MP/s", "peak RSS", "output", "PSNR dB", "speed", "memory", "PSNR Δ"
+    );
+    let mut goals = Vec::new();
+    for set in sets {
+        let mp: f64 = set.images.iter().map(|&i| images[i].megapixels).sum();
+        let ours = row(set, Tool::Ours);
+        for (n, tool) in Tool::ALL.into_iter().enumerate() {
+            let r = row(set, tool);
+            let ratios = if tool == Tool::Ours {
+                format!("{:>7} {:>7} {:>7}", "—", "—", "—")
+            } else {
+                format!(
+                    "{:>6.2}× {:>6.2}× {:>+7.2}",
+                    r.seconds / ours.seconds,
+                    ours.rss_mib / r.rss_mib,
+                    ours.psnr - r.psnr
+                )
+            };
+            let _ = writeln!(
+                s,
+                "{:<34} {:<14} {:>8.3} {:>7.1} {:>5.0} MiB {:>6.2} MB {:>8.2} {ratios}",
+                if n == 0 { set.label.as_str() } else { "" },
+                tool.name(),
+                r.seconds,
+                mp / r.seconds,
+                r.rss_mib,
+                r.bytes as f64 / 1e6,
+                r.psnr
+            );
+        }
+        let vips = row(set, Tool::Vips);
+        let pillow = row(set, Tool::Pillow);
+        let vs_vips = vips.seconds / ours.seconds;
+        let vs_pillow = pillow.seconds / ours.seconds;
+        match set.key {
+            "jpeg" => goals.push((
+                vs_vips >= 1.4 && ours.psnr >= vips.psnr - 0.1,
+                format!(
+                    "JPEG set: {vs_vips:.2}× vipsthumbnail's speed (goal ≥ 1.4×), mean PSNR {:.2} dB against its {:.2} \
+                     (goal: no more than 0.1 dB below)",
+                    ours.psnr, vips.psnr
+                ),
+            )),
+            "png" => goals.push((vs_vips >= 5.0, format!("PNG set: {vs_vips:.2}× vipsthumbnail's speed (goal ≥ 5×)"))),
+            _ => goals.push((
+                vs_vips >= 1.1 && ours.rss_mib <= 0.8 * vips.rss_mib,
+                format!(
+                    "{}: {vs_vips:.2}× vipsthumbnail's speed (goal ≥ 1.1×), peak RSS {:.2}× its (goal ≤ 0.8×)",
+                    set.label,
+                    ours.rss_mib / vips.rss_mib
+                ),
+            )),
+        }
+        goals.push((vs_pillow >= 3.0, format!("{}: {vs_pillow:.2}× Pillow's speed (goal ≥ 3×)", set.label)));
+    }
+    let _ = writeln!(
+        s,
+        "\nbootstrap (the Lambda binary, this machine's x86-64 release build): {:.1} MiB, cold start to first event \
+         handled {cold_ms:.1} ms (median of 5, one core)",
+        bootstrap_bytes as f64 / (1024.0 * 1024.0)
+    );
+    let _ = writeln!(s, "\nGoals:");
+    for (met, text) in goals {
+        let _ = writeln!(s, "  [{}] {text}", if met { "met" } else { "NOT MET" });
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(stem: &str, opaque: bool) -> Image {
+        Image { path: PathBuf::from(format!("/c/{stem}.src")), stem: stem.into(), megapixels: 1.0, opaque }
+    }
+
+    fn programs() -> Programs {
+        Programs {
+            ours: "/b/easel-resize".into(),
+            bootstrap: "/b/bootstrap".into(),
+            vips: "/usr/bin/vipsthumbnail".into(),
+            python: "/v/python".into(),
+            pillow_script: "/s/pillow_resize.py".into(),
+            time: "/usr/bin/time".into(),
+        }
+    }
+
+    #[test]
+    fn vips_gets_one_process_per_output_format() {
+        let images = vec![image("photo", true), image("logo", false), image("scan", true)];
+        let set = Set { key: "png", label: "mixed".into(), images: vec![0, 1, 2] };
+        let inv = invocations(Tool::Vips, &set, &images, &programs(), Path::new("/o"));
+        assert_eq!(inv.len(), 2);
+        let args: Vec<String> = inv[0].args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        assert_eq!(args, ["--size", "1280x1280", "-o", "/o/%s.jpg[Q=85,strip]", "/c/photo.src", "/c/scan.src"]);
+        let args: Vec<String> = inv[1].args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        assert_eq!(args, ["--size", "1280x1280", "-o", "/o/%s.png[strip]", "/c/logo.src"]);
+        assert!(inv.iter().all(|i| i.env == [("VIPS_CONCURRENCY".to_owned(), "1".to_owned())]));
+    }
+
+    #[test]
+    fn ours_and_pillow_take_the_whole_set_in_one_process() {
+        let images = vec![image("photo", true), image("logo", false)];
+        let set = Set { key: "png", label: "mixed".into(), images: vec![0, 1] };
+        let ours = invocations(Tool::Ours, &set, &images, &programs(), Path::new("/o"));
+        let args: Vec<String> = ours[0].args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        assert_eq!(args, ["--size", "1280", "--quality", "85", "--out", "/o", "/c/photo.src", "/c/logo.src"]);
+        let pillow = invocations(Tool::Pillow, &set, &images, &programs(), Path::new("/o"));
+        let args: Vec<String> = pillow[0].args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        assert_eq!(args, ["/s/pillow_resize.py", "1280", "85", "/o", "/c/photo.src:jpg", "/c/logo.src:png"]);
+    }
+
+    #[test]
+    fn report_states_ratios_and_goals() {
+        let images = vec![image("a", true), image("b", false)];
+        let sets = vec![
+            Set { key: "jpeg", label: "JPEG set".into(), images: vec![0] },
+            Set { key: "png", label: "PNG set".into(), images: vec![1] },
+            Set { key: "large", label: "a alone".into(), images: vec![0] },
+        ];
+        let mut results = HashMap::new();
+        for set in &sets {
+            for (tool, secs, rss, db) in
+                [(Tool::Ours, 1.0, 50_000, 40.0), (Tool::Vips, 2.0, 100_000, 40.05), (Tool::Pillow, 2.5, 80_000, 40.1)]
+            {
+                let sample = Sample { seconds: secs, peak_rss_kib: rss };
+                results.insert((set.key, tool), Result_ { samples: vec![sample], output_bytes: 1_000_000, psnr: db });
+            }
+        }
+        let text = report(&sets, &images, &results, 1, 10 << 20, 42.0);
+        assert!(text.contains("2.00×"), "{text}");
+        assert!(text.contains("[met] JPEG set: 2.00× vipsthumbnail's speed"), "{text}");
+        assert!(text.contains("[NOT MET] PNG set: 2.00× vipsthumbnail's speed (goal ≥ 5×)"), "{text}");
+        assert!(
+            text.contains("[met] a alone: 2.00× vipsthumbnail's speed (goal ≥ 1.1×), peak RSS 0.50× its"),
+            "{text}"
+        );
+        assert!(text.contains("[NOT MET] JPEG set: 2.50× Pillow's speed (goal ≥ 3×)"), "{text}");
+        assert!(text.contains("10.0 MiB, cold start to first event handled 42.0 ms"), "{text}");
+    }
+}
