@@ -25,6 +25,9 @@ pub enum UploadError {
     Storage(#[from] StorageError),
     #[error("We could not store your artwork just now. Nothing was saved; please try again in a moment.")]
     Database(#[from] sqlx::Error),
+    /// A decommission froze or closed uploads.
+    #[error("Uploads are closed: Easel is being decommissioned.")]
+    Closed(crate::decommission::repo::UploadGate),
 }
 
 impl UploadError {
@@ -38,11 +41,16 @@ impl UploadError {
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             },
             UploadError::Storage(_) | UploadError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
+            UploadError::Closed(_) => StatusCode::FORBIDDEN,
         }
     }
 
     pub async fn into_page(self) -> Response {
         let status = self.status();
+        if let UploadError::Closed(gate) = self {
+            tracing::info!("upload refused: a decommission closed uploads");
+            return pages::render("/upload", status, pages::closure::page(gate)).await;
+        }
         if status.is_server_error() {
             tracing::error!(error = ?self, "upload failed on our side");
         } else {

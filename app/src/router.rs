@@ -9,8 +9,9 @@ use axum::{
 
 use crate::{
     auth::middleware::{require_admin, require_staff},
+    decommission::guard::decommission_guard,
     headers,
-    routes::{admin, assets, gallery, health, media, upload, uploaded},
+    routes::{admin, assets, decommission as links, gallery, health, media, upload, uploaded},
     state::AppState,
 };
 
@@ -19,15 +20,40 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users", get(admin::users::accounts).post(admin::users::create_account))
         .route("/admin/users/{id}/disable", post(admin::users::disable_account))
         .route("/admin/users/{id}/reset", post(admin::users::reset_account))
+        .route("/admin/doctor/fix/{fix}", get(admin::doctor::review_fix).post(admin::doctor::apply_fix))
+        .route(
+            "/admin/decommission",
+            get(admin::decommission::decommission_page)
+                .post(admin::decommission::open_request)
+                .layer(DefaultBodyLimit::max(admin::decommission::MAX_FORM_BYTES)),
+        )
+        .route("/admin/decommission/{id}/plan", post(admin::decommission::submit_plan))
+        .route("/admin/decommission/{id}/review", post(admin::decommission::record_review))
+        // archive, destroy, notify: the steps whose form is only its CSRF token.
+        .route("/admin/decommission/{id}/{step}", post(admin::decommission::take_step))
+        .route("/admin/decommission/{id}/reason.pdf", get(admin::decommission::reason_pdf))
+        .route("/admin/decommission/{id}/stakeholders/{sid}/resend", post(admin::decommission::resend_link))
         .route_layer(from_fn(require_admin));
     let staff = Router::new()
         .route("/admin", get(admin::dashboard::dashboard))
+        .route("/admin/doctor", get(admin::doctor::doctor))
+        .route("/admin/backups", get(admin::backups::backups))
+        .route("/admin/uploads", get(admin::uploads::stuck_uploads))
+        .route("/admin/logs", get(admin::logs::logs))
+        .route("/admin/uploads/resize", post(admin::uploads::resize_selected))
+        .route("/admin/uploads/{id}/resize", post(admin::uploads::resize_one))
+        .route("/admin/backups/restore", post(admin::backups::start_restore))
+        .route("/admin/backups/restore/{id}", get(admin::backups::restore_progress))
+        .route("/admin/backups/restore/{id}/resume", post(admin::backups::resume_restore))
         .route("/admin/logout", post(admin::logout::sign_out))
         .route("/admin/password", get(admin::password::password_form).post(admin::password::change_password))
         .route("/admin/audit", get(admin::audit::audit_list))
         .route("/admin/audit/export.csv", get(admin::audit::export_csv))
         .route("/admin/audit/export.jsonl", get(admin::audit::export_jsonl))
         .merge(admins_only)
+        // Inside the sign-in check: the decommission banner, and a read-only
+        // console once the data is destroyed.
+        .route_layer(from_fn_with_state(state.clone(), decommission_guard))
         // Added last, so it runs first: nobody reaches the routes above signed out.
         .route_layer(from_fn_with_state(state.clone(), require_staff));
     let routes = Router::new()
@@ -42,6 +68,9 @@ pub fn router(state: AppState) -> Router {
         .route("/style/easel.css", get(assets::stylesheet))
         .route("/static/upload.js", get(assets::upload_script))
         .route("/health", get(health::health))
+        .route("/decommission/{token}", get(links::confirm_page).post(links::decide))
+        .route("/decommission/{token}/archive", get(links::download_archive))
+        .route("/decommission/{token}/reason.pdf", get(links::reason_document))
         .fallback(not_found)
         .with_state(state);
     headers::apply(routes)

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::{
     auth::{sessions::SessionPolicy, throttle::ThrottlePolicy},
+    decommission::{DecommissionSettings, SmtpUrl},
     storage::BucketNames,
 };
 
@@ -60,6 +61,18 @@ pub struct AuthSettings {
     pub throttle: ThrottlePolicy,
 }
 
+/// The support console: when an upload counts as stuck, and which mail
+/// server the dashboard's health check knocks on.
+#[derive(Debug, Clone)]
+pub struct SupportSettings {
+    /// `EASEL_STUCK_AFTER_SECONDS`: an original without renditions this long
+    /// after upload is listed as stuck.
+    pub stuck_after: Duration,
+    /// `host:port` of `EASEL_SMTP_URL` (no credentials), the same server
+    /// the decommissioning mail goes through.
+    pub smtp_probe: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub http_addr: SocketAddr,
@@ -68,7 +81,10 @@ pub struct Settings {
     pub buckets: BucketNames,
     /// Buckets, renditions, limits and encoding: shared with the resizer.
     pub resizer: ResizerConfig,
+    /// Mail, links and the archive of the decommissioning procedure.
+    pub decommission: DecommissionSettings,
     pub auth: AuthSettings,
+    pub support: SupportSettings,
 }
 
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:3000";
@@ -166,7 +182,15 @@ impl Settings {
                 max_per_address: 20,
             },
         };
+        let stuck_secs: u64 = parse(&get("EASEL_STUCK_AFTER_SECONDS", "300"), "EASEL_STUCK_AFTER_SECONDS")?;
+        let support = SupportSettings {
+            stuck_after: Duration::from_secs(stuck_secs),
+            smtp_probe: smtp_host_port(&get("EASEL_SMTP_URL", DEFAULT_SMTP_URL)),
+        };
+        let decommission = decommission_settings(&get)?;
         Ok(Self {
+            decommission,
+            support,
             auth,
             http_addr,
             database_url: DatabaseUrl::new(database_url),
@@ -183,11 +207,72 @@ impl DatabaseUrl {
     }
 }
 
+/// The local maildev of `cargo ops up` (see `EASEL_LOCAL_SMTP_PORT`).
+pub const DEFAULT_SMTP_URL: &str = "smtp://127.0.0.1:54325";
+
+fn decommission_settings(get: &dyn Fn(&'static str, &str) -> String) -> Result<DecommissionSettings, SettingsError> {
+    let smtp = get("EASEL_SMTP_URL", DEFAULT_SMTP_URL);
+    if !["smtp://", "smtps://"].iter().any(|s| smtp.starts_with(s)) {
+        return Err(SettingsError {
+            var: "EASEL_SMTP_URL",
+            value: format!("{:?}", SmtpUrl::new(smtp)),
+            reason: "it must start with smtp:// or smtps://".into(),
+        });
+    }
+    let public = get("EASEL_PUBLIC_URL", "");
+    let public_url = if public.is_empty() {
+        None
+    } else if public.starts_with("http://") || public.starts_with("https://") {
+        Some(public.trim_end_matches('/').to_owned())
+    } else {
+        return Err(SettingsError {
+            var: "EASEL_PUBLIC_URL",
+            value: public,
+            reason: "it must be an http:// or https:// URL".into(),
+        });
+    };
+    let link_days: u32 = parse(&get("EASEL_DECOMMISSION_LINK_DAYS", "7"), "EASEL_DECOMMISSION_LINK_DAYS")?;
+    if !(1..=90).contains(&link_days) {
+        return Err(SettingsError {
+            var: "EASEL_DECOMMISSION_LINK_DAYS",
+            value: link_days.to_string(),
+            reason: "it must be between 1 and 90".into(),
+        });
+    }
+    let mail_from = get("EASEL_MAIL_FROM", "Easel <easel@localhost>");
+    if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(SettingsError {
+            var: "EASEL_MAIL_FROM",
+            value: mail_from,
+            reason: "it must be a mail address".into(),
+        });
+    }
+    Ok(DecommissionSettings {
+        smtp_url: SmtpUrl::new(smtp),
+        mail_from,
+        public_url,
+        link_days,
+        archive_dir: get("EASEL_ARCHIVE_DIR", ".easel/archives").into(),
+    })
+}
+
 fn parse<T: FromStr>(value: &str, var: &'static str) -> Result<T, SettingsError>
 where
     T::Err: fmt::Display,
 {
     value.trim().parse().map_err(|e: T::Err| SettingsError { var, value: value.to_owned(), reason: e.to_string() })
+}
+
+/// `host:port` of an `smtp://` or `smtps://` URL, without credentials.
+fn smtp_host_port(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host_port.contains(':') {
+        Some(host_port.to_owned())
+    } else {
+        Some(format!("{host_port}:{}", if scheme == "smtps" { 465 } else { 25 }))
+    }
 }
 
 /// S3's own naming rule, checked here so a typo fails at start-up rather
@@ -239,11 +324,27 @@ mod tests {
             ("EASEL_JPEG_QUALITY", "0"),
             ("EASEL_AWS_ENDPOINT", "127.0.0.1:5000"),
             ("EASEL_RENDITIONS", "display=1600"),
+            ("EASEL_STUCK_AFTER_SECONDS", "soon"),
+            ("EASEL_SMTP_URL", "mail.example:25"),
+            ("EASEL_PUBLIC_URL", "easel.example"),
+            ("EASEL_DECOMMISSION_LINK_DAYS", "0"),
+            ("EASEL_MAIL_FROM", "not an address"),
         ] {
             let err = with(&[DB, (var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{err}");
         }
         assert_eq!(with(&[]).unwrap_err().var, "DATABASE_URL");
+    }
+
+    #[test]
+    fn the_smtp_probe_is_host_and_port_without_credentials() {
+        assert_eq!(smtp_host_port("smtp://127.0.0.1:2525").as_deref(), Some("127.0.0.1:2525"));
+        assert_eq!(smtp_host_port("smtps://user:secret@mail.example.org").as_deref(), Some("mail.example.org:465"));
+        assert_eq!(smtp_host_port("smtp://mail.example.org/?tls=required").as_deref(), Some("mail.example.org:25"));
+        assert_eq!(smtp_host_port("mail.example.org"), None);
+        let s = with(&[DB, ("EASEL_SMTP_URL", "smtp://u:p@127.0.0.1:2525")]).unwrap();
+        assert_eq!(s.support.smtp_probe.as_deref(), Some("127.0.0.1:2525"));
+        assert_eq!(s.support.stuck_after.as_secs(), 300);
     }
 
     #[test]

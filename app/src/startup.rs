@@ -5,7 +5,13 @@ use std::{net::SocketAddr, time::Duration};
 
 use tokio::net::TcpListener;
 
-use crate::{artworks::reconcile, db, settings::Settings, state::AppState};
+use crate::{
+    artworks::reconcile,
+    db,
+    decommission::{DecommissionConfig, Mailer, mail::MailError},
+    settings::Settings,
+    state::AppState,
+};
 
 /// How often the console looks for artworks the resizer has finished.
 pub const RECONCILE_EVERY: Duration = Duration::from_secs(2);
@@ -16,6 +22,8 @@ pub enum StartupError {
     Db(#[from] db::DbError),
     #[error("cannot listen on {addr}: {source}. Is another program using it? Set EASEL_HTTP_ADDR to another address.")]
     Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("EASEL_SMTP_URL or EASEL_MAIL_FROM is not usable: {0}")]
+    Mail(#[from] MailError),
 }
 
 pub struct Application {
@@ -32,16 +40,28 @@ impl Application {
         db::migrate(&pool).await?;
         let sdk = easel_resizer::aws::sdk_config(settings.aws.endpoint.as_deref(), &settings.aws.region).await;
         let s3 = easel_resizer::aws::s3_client(&sdk, settings.aws.endpoint.is_some());
+        let listener = TcpListener::bind(settings.http_addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr: settings.http_addr, source })?;
+        let d = &settings.decommission;
+        let decommission = DecommissionConfig {
+            mailer: Mailer::new(&d.smtp_url, &d.mail_from)?,
+            // Links must reach this console; unset, that is where it listens.
+            public_url: d.public_url.clone().unwrap_or_else(|| {
+                format!("http://{}", listener.local_addr().map(|a| a.to_string()).unwrap_or_default())
+            }),
+            link_days: d.link_days,
+            archive_dir: d.archive_dir.clone(),
+        };
         let state = AppState {
             pool,
             s3,
             buckets: settings.buckets.clone(),
             limits: settings.resizer.limits.clone(),
             auth: settings.auth.clone(),
+            decommission,
+            support: std::sync::Arc::new(crate::support::Support::new(settings, &sdk)),
         };
-        let listener = TcpListener::bind(settings.http_addr)
-            .await
-            .map_err(|source| StartupError::Bind { addr: settings.http_addr, source })?;
         Ok(Self { listener, state })
     }
 

@@ -2,7 +2,7 @@ use aws_sdk_s3::Client as S3Client;
 use easel_resizer::image::Limits;
 use sqlx::PgPool;
 
-use crate::{settings::AuthSettings, storage::BucketNames};
+use crate::{decommission::DecommissionConfig, settings::AuthSettings, storage::BucketNames};
 
 /// What every handler may need; cheap to clone (each field is a handle).
 #[derive(Clone)]
@@ -12,4 +12,8 @@ pub struct AppState {
     pub buckets: BucketNames,
     pub limits: Limits,
     pub auth: AuthSettings,
+    /// Mailer, link base and archive place of the decommissioning procedure.
+    pub decommission: DecommissionConfig,
+    /// The support console's AWS clients and settings.
+    pub support: std::sync::Arc<crate::support::Support>,
 }

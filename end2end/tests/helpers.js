@@ -60,3 +60,29 @@ export function textFile(name, text) {
   writeFileSync(path, text);
   return path;
 }
+
+// The test admin's password is one-time until a test changes it to this.
+export const chosenAdminPassword = 'a long and private passphrase';
+
+// Signs `page` in as the test admin, whichever password is in force,
+// changing the one-time password on the way if needed.
+export async function signInAsAdmin(page) {
+  const email = process.env.EASEL_E2E_ADMIN_EMAIL;
+  for (const password of [process.env.EASEL_E2E_ADMIN_PASSWORD, chosenAdminPassword]) {
+    await page.goto(`${base}/admin/login`);
+    await page.fill('#email', email);
+    await page.fill('#password', password);
+    await page.click('button[type=submit]');
+    await page.waitForLoadState();
+    if (page.url().endsWith('/admin/password')) {
+      await page.fill('#current', password);
+      await page.fill('#new', chosenAdminPassword);
+      await page.fill('#confirm', chosenAdminPassword);
+      await page.click('form.panel button[type=submit]');
+      await page.waitForURL(/\/admin(\?|$)/);
+      return;
+    }
+    if (!page.url().includes('/admin/login')) return;
+  }
+  throw new Error('could not sign in as the test admin');
+}

@@ -20,6 +20,8 @@ pub enum Command {
     Bench(commands::bench::Opts),
     /// Create another admin account and print its one-time password.
     CreateAdmin(commands::create_admin::Opts),
+    /// Check the buckets, policies and trigger against the spec; `--fix` applies the recommended fixes.
+    Doctor(commands::doctor::Opts),
     /// Work with the audit trail (`cargo ops audit verify`).
     Audit(commands::audit::Opts),
     /// Build the resizer Lambda for arm64 into the zip AWS expects (cargo-lambda).
@@ -37,6 +39,7 @@ impl Cli {
             Command::Test(o) => commands::test::run(o).await,
             Command::Bench(o) => commands::bench::run(o).await,
             Command::CreateAdmin(o) => commands::create_admin::run(o).await,
+            Command::Doctor(o) => commands::doctor::run(o).await,
             Command::Audit(o) => commands::audit::run(o).await,
             Command::Package(o) => commands::package::run(o).await,
             Command::Template(o) => commands::template::run(o).await,

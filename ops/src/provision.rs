@@ -6,17 +6,12 @@ use std::fmt;
 
 use anyhow::{Context, bail};
 use aws_config::SdkConfig;
-use aws_sdk_s3::{
-    Client as S3,
-    error::DisplayErrorContext,
-    types::{
-        BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Event, NotificationConfiguration,
-        PublicAccessBlockConfiguration, QueueConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
-        ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
-    },
-};
+use aws_sdk_s3::{Client as S3, error::DisplayErrorContext};
 use aws_sdk_sqs::types::QueueAttributeName;
-use easel_app::storage::spec::{BucketSpec, StackSpec};
+use easel_app::storage::{
+    live,
+    spec::{BucketSpec, StackSpec},
+};
 use serde_json::json;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,25 +82,14 @@ async fn role(sdk: &SdkConfig, spec: &StackSpec, changes: &mut Vec<Change>) -> a
 async fn apply_bucket(s3: &S3, spec: &StackSpec, b: &BucketSpec, changes: &mut Vec<Change>) -> anyhow::Result<()> {
     let name = b.name.as_str();
     let what = |s: &str| format!("{s} of bucket {name} ({})", b.role);
-    if s3.head_bucket().bucket(name).send().await.is_err() {
-        let mut create = s3.create_bucket().bucket(name);
-        if spec.region != "us-east-1" {
-            create = create.create_bucket_configuration(
-                CreateBucketConfiguration::builder()
-                    .location_constraint(BucketLocationConstraint::from(spec.region.as_str()))
-                    .build(),
-            );
-        }
-        create.send().await.map_err(|e| err(&format!("creating bucket {name}"), e))?;
+    // One reader and one writer per setting, shared with the bucket doctor's fixes.
+    let mut current = live::read_bucket(s3, name).await?;
+    if !current.exists {
+        live::create_bucket(s3, name, &spec.region).await?;
         changes.push(Change::Created(format!("bucket {name} ({}) in {}", b.role, spec.region)));
+        current = live::read_bucket(s3, name).await?;
     }
-    let location =
-        s3.get_bucket_location().bucket(name).send().await.map_err(|e| err("reading the bucket region", e))?;
-    let region = location
-        .location_constraint()
-        .map(|l| l.as_str().to_owned())
-        .filter(|l| !l.is_empty())
-        .unwrap_or_else(|| "us-east-1".into());
+    let region = current.region.clone().unwrap_or_default();
     if region != spec.region {
         bail!(
             "bucket {name} is in {region} but Easel is configured for {}; a bucket cannot move. \
@@ -113,86 +97,20 @@ async fn apply_bucket(s3: &S3, spec: &StackSpec, b: &BucketSpec, changes: &mut V
             spec.region
         );
     }
-
-    let encrypted = match s3.get_bucket_encryption().bucket(name).send().await {
-        Ok(out) => out.server_side_encryption_configuration().is_some_and(|c| {
-            c.rules().iter().any(|r| {
-                r.apply_server_side_encryption_by_default().is_some_and(|d| d.sse_algorithm().as_str() == b.encryption)
-            })
-        }),
-        Err(_) => false,
-    };
-    if !encrypted {
-        let rule = ServerSideEncryptionRule::builder()
-            .apply_server_side_encryption_by_default(
-                ServerSideEncryptionByDefault::builder()
-                    .sse_algorithm(ServerSideEncryption::from(b.encryption))
-                    .build()?,
-            )
-            .build();
-        s3.put_bucket_encryption()
-            .bucket(name)
-            .server_side_encryption_configuration(ServerSideEncryptionConfiguration::builder().rules(rule).build()?)
-            .send()
-            .await
-            .map_err(|e| err("setting default encryption", e))?;
+    if current.encryption.as_deref() != Some(b.encryption) {
+        live::put_encryption(s3, name, b.encryption).await?;
         changes.push(Change::Updated(what("default encryption")));
     }
-
-    let blocked = match s3.get_public_access_block().bucket(name).send().await {
-        Ok(out) => out.public_access_block_configuration().is_some_and(|c| {
-            c.block_public_acls() == Some(true)
-                && c.ignore_public_acls() == Some(true)
-                && c.block_public_policy() == Some(true)
-                && c.restrict_public_buckets() == Some(true)
-        }),
-        Err(_) => false,
-    };
-    if b.block_public_access && !blocked {
-        s3.put_public_access_block()
-            .bucket(name)
-            .public_access_block_configuration(
-                PublicAccessBlockConfiguration::builder()
-                    .block_public_acls(true)
-                    .ignore_public_acls(true)
-                    .block_public_policy(true)
-                    .restrict_public_buckets(true)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| err("blocking public access", e))?;
+    if b.block_public_access && !current.public_access.as_ref().is_some_and(|p| p.all_blocked()) {
+        live::block_public_access(s3, name).await?;
         changes.push(Change::Updated(what("public access block")));
     }
-
-    if b.versioned {
-        // moto answers a never-versioned bucket with a body the SDK cannot
-        // parse; either way, versioning is not on.
-        let status = s3.get_bucket_versioning().bucket(name).send().await.ok().and_then(|o| o.status().cloned());
-        if status != Some(BucketVersioningStatus::Enabled) {
-            s3.put_bucket_versioning()
-                .bucket(name)
-                .versioning_configuration(
-                    VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build(),
-                )
-                .send()
-                .await
-                .map_err(|e| err("enabling versioning", e))?;
-            changes.push(Change::Updated(what("versioning")));
-        }
+    if b.versioned && current.versioning.as_deref() != Some("Enabled") {
+        live::enable_versioning(s3, name).await?;
+        changes.push(Change::Updated(what("versioning")));
     }
-
-    let current: Option<serde_json::Value> = match s3.get_bucket_policy().bucket(name).send().await {
-        Ok(out) => out.policy().and_then(|p| serde_json::from_str(p).ok()),
-        Err(_) => None,
-    };
-    if current.as_ref() != Some(&b.policy) {
-        s3.put_bucket_policy()
-            .bucket(name)
-            .policy(b.policy.to_string())
-            .send()
-            .await
-            .map_err(|e| err("setting the bucket policy", e))?;
+    if current.policy_json().as_ref() != Some(&b.policy) {
+        live::put_policy(s3, name, &b.policy).await?;
         changes.push(Change::Updated(what("policy")));
     }
     Ok(())
@@ -331,29 +249,17 @@ async fn event_queue(sdk: &SdkConfig, s3: &S3, spec: &StackSpec, changes: &mut V
         .map_err(|e| err("setting the queue policy", e))?;
 
     let bucket = &spec.buckets.originals;
-    // As with versioning, moto's answer for "no notifications" does not parse;
-    // an unreadable answer means "not wired", and the put below says more
-    // if something is really wrong.
-    let current = s3.get_bucket_notification_configuration().bucket(bucket).send().await.ok();
-    let wired = current.is_some_and(|c| {
-        c.queue_configurations().iter().any(|q| q.queue_arn() == arn && q.events().contains(&Event::S3ObjectCreated))
-    });
+    // The same notification the bucket doctor checks for and its fix writes.
+    let trigger = easel_app::support::trigger::ResizerTrigger::for_spec(spec, true);
+    anyhow::ensure!(trigger.arn() == arn, "the event queue's ARN {arn} is not the spec's {}", trigger.arn());
+    let current = live::read_bucket(s3, bucket).await?;
+    let wired = current.notifications.iter().any(|t| trigger.is_target(t) && t.fires_on_created("artwork/x.png"));
     if !wired {
-        let config = NotificationConfiguration::builder()
-            .queue_configurations(
-                QueueConfiguration::builder()
-                    .id("easel-resizer")
-                    .queue_arn(&arn)
-                    .events(Event::S3ObjectCreated)
-                    .build()?,
-            )
-            .build();
-        s3.put_bucket_notification_configuration()
-            .bucket(bucket)
-            .notification_configuration(config)
-            .send()
+        let mut targets: Vec<_> = current.notifications.into_iter().filter(|t| !trigger.is_target(t)).collect();
+        targets.push(trigger.notification());
+        live::put_notifications(s3, bucket, &targets)
             .await
-            .map_err(|e| err("wiring the originals bucket's ObjectCreated events", e))?;
+            .context("wiring the originals bucket's ObjectCreated events")?;
         changes.push(Change::Updated(format!("ObjectCreated notification of {bucket} → {name}")));
     }
     Ok(url)

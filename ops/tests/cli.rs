@@ -78,3 +78,6 @@ async fn create_admin_refuses_a_bad_address_and_a_duplicate() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
 }
+
+#[path = "cli/doctor.rs"]
+mod doctor;

@@ -9,8 +9,17 @@ pub const GENESIS: [u8; 32] = [0; 32];
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     Anonymous,
-    Staff { email: String, role: String },
-    Operator { name: String },
+    Staff {
+        email: String,
+        role: String,
+    },
+    Operator {
+        name: String,
+    },
+    /// A decommissioning stakeholder, acting through a mailed link.
+    Stakeholder {
+        email: String,
+    },
     System,
 }
 
@@ -20,6 +29,7 @@ impl Actor {
             Actor::Anonymous => "anonymous",
             Actor::Staff { email, .. } => email,
             Actor::Operator { name } => name,
+            Actor::Stakeholder { email } => email,
             Actor::System => "system",
         }
     }
@@ -29,6 +39,7 @@ impl Actor {
             Actor::Anonymous => "merchant",
             Actor::Staff { role, .. } => role,
             Actor::Operator { .. } => "operator",
+            Actor::Stakeholder { .. } => "stakeholder",
             Actor::System => "system",
         }
     }
@@ -47,10 +58,32 @@ pub enum AuditAction {
     PasswordChanged,
     /// `cargo ops up` dropped rows whose originals the emulator forgot.
     ArtworksForgotten,
+    DecommissionOpened,
+    DecommissionMailSent,
+    DecommissionLinkResent,
+    DecommissionApproved,
+    DecommissionRejected,
+    DecommissionPlanSubmitted,
+    DecommissionPlanApproved,
+    DecommissionPlanRejected,
+    DecommissionArchiveStarted,
+    DecommissionArchiveBuilt,
+    DecommissionArchiveFailed,
+    DecommissionReceiptSigned,
+    DecommissionDestroyed,
+    DecommissionCompletionNotified,
+    DecommissionClosed,
+    /// Support: a bucket doctor fix applied (web or `cargo ops doctor --fix`).
+    DoctorFixApplied,
+    /// Support: "resize again" re-delivered S3 events to the resizer.
+    ResizeRequested,
+    RestoreStarted,
+    RestoreResumed,
+    RestoreFinished,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 9] = [
+    pub const ALL: [AuditAction; 29] = [
         AuditAction::ArtworkUploaded,
         AuditAction::SignedIn,
         AuditAction::SignInFailed,
@@ -60,6 +93,26 @@ impl AuditAction {
         AuditAction::PasswordReset,
         AuditAction::PasswordChanged,
         AuditAction::ArtworksForgotten,
+        AuditAction::DecommissionOpened,
+        AuditAction::DecommissionMailSent,
+        AuditAction::DecommissionLinkResent,
+        AuditAction::DecommissionApproved,
+        AuditAction::DecommissionRejected,
+        AuditAction::DecommissionPlanSubmitted,
+        AuditAction::DecommissionPlanApproved,
+        AuditAction::DecommissionPlanRejected,
+        AuditAction::DecommissionArchiveStarted,
+        AuditAction::DecommissionArchiveBuilt,
+        AuditAction::DecommissionArchiveFailed,
+        AuditAction::DecommissionReceiptSigned,
+        AuditAction::DecommissionDestroyed,
+        AuditAction::DecommissionCompletionNotified,
+        AuditAction::DecommissionClosed,
+        AuditAction::DoctorFixApplied,
+        AuditAction::ResizeRequested,
+        AuditAction::RestoreStarted,
+        AuditAction::RestoreResumed,
+        AuditAction::RestoreFinished,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +126,26 @@ impl AuditAction {
             AuditAction::PasswordReset => "user.password_reset",
             AuditAction::PasswordChanged => "user.password_changed",
             AuditAction::ArtworksForgotten => "artwork.forgotten_missing_original",
+            AuditAction::DecommissionOpened => "decommission.opened",
+            AuditAction::DecommissionMailSent => "decommission.mail_sent",
+            AuditAction::DecommissionLinkResent => "decommission.link_resent",
+            AuditAction::DecommissionApproved => "decommission.approved",
+            AuditAction::DecommissionRejected => "decommission.rejected",
+            AuditAction::DecommissionPlanSubmitted => "decommission.plan_submitted",
+            AuditAction::DecommissionPlanApproved => "decommission.plan_approved",
+            AuditAction::DecommissionPlanRejected => "decommission.plan_rejected",
+            AuditAction::DecommissionArchiveStarted => "decommission.archive_started",
+            AuditAction::DecommissionArchiveBuilt => "decommission.archive_built",
+            AuditAction::DecommissionArchiveFailed => "decommission.archive_failed",
+            AuditAction::DecommissionReceiptSigned => "decommission.receipt_signed",
+            AuditAction::DecommissionDestroyed => "decommission.destroyed",
+            AuditAction::DecommissionCompletionNotified => "decommission.completion_notified",
+            AuditAction::DecommissionClosed => "decommission.closed",
+            AuditAction::DoctorFixApplied => "support.doctor_fix_applied",
+            AuditAction::ResizeRequested => "support.resize_requested",
+            AuditAction::RestoreStarted => "support.restore_started",
+            AuditAction::RestoreResumed => "support.restore_resumed",
+            AuditAction::RestoreFinished => "support.restore_finished",
         }
     }
 }

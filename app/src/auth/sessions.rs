@@ -34,6 +34,9 @@ pub struct Session {
     pub user: User,
     pub csrf_token: String,
     pub client_addr: String,
+    /// Set by `decommission::guard` while a decommission is under way, so
+    /// every admin page shows it.
+    pub decommission_banner: Option<String>,
 }
 
 impl Session {
@@ -102,6 +105,7 @@ pub async fn lookup(pool: &PgPool, token: &str, policy: &SessionPolicy) -> Resul
         user: row.user.try_into()?,
         csrf_token: row.csrf_token,
         client_addr: row.session_addr,
+        decommission_banner: None,
     }))
 }
 

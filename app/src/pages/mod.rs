@@ -4,6 +4,8 @@
 //! without JavaScript.
 
 pub mod admin;
+pub mod closure;
+pub mod decommission;
 pub mod gallery;
 pub mod layout;
 pub mod not_found;

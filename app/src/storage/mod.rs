@@ -3,6 +3,7 @@
 //! and the object operations the pages need.
 
 mod buckets;
+pub mod live;
 pub mod objects;
 pub mod spec;
 

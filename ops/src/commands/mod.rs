@@ -2,6 +2,7 @@ pub mod audit;
 pub mod bench;
 pub mod create_admin;
 pub mod deploy;
+pub mod doctor;
 pub mod package;
 pub mod template;
 pub mod test;

@@ -112,10 +112,11 @@ async fn forget_missing_originals(pool: &PgPool, s3: &aws_sdk_s3::Client, bucket
         keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
     }
     let mut tx = pool.begin().await?;
-    let gone: Vec<String> = sqlx::query_scalar("DELETE FROM artworks WHERE original_key <> ALL($1) RETURNING original_key")
-        .bind(&keys)
-        .fetch_all(&mut *tx)
-        .await?;
+    let gone: Vec<String> =
+        sqlx::query_scalar("DELETE FROM artworks WHERE original_key <> ALL($1) RETURNING original_key")
+            .bind(&keys)
+            .fetch_all(&mut *tx)
+            .await?;
     if !gone.is_empty() {
         let event = easel_app::audit::NewEvent {
             actor: crate::stack::env_file::operator(),

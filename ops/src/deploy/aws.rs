@@ -10,14 +10,7 @@ use aws_sdk_cloudformation::{
     Client as Cfn,
     types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, StackStatus},
 };
-use aws_sdk_s3::{
-    error::DisplayErrorContext,
-    primitives::ByteStream,
-    types::{
-        BucketLocationConstraint, CreateBucketConfiguration, PublicAccessBlockConfiguration, ServerSideEncryption,
-        ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    },
-};
+use aws_sdk_s3::{error::DisplayErrorContext, primitives::ByteStream};
 use easel_app::storage::{BucketNames, BucketRole};
 use serde_json::json;
 
@@ -261,40 +254,13 @@ async fn print_outputs(cfn: &Cfn, stack: &str) -> anyhow::Result<()> {
 
 /// A private, encrypted, TLS-only bucket for the packages, one per account and region.
 async fn artifact_bucket(s3: &aws_sdk_s3::Client, name: &str, region: &str) -> anyhow::Result<()> {
+    use easel_app::storage::live;
     if s3.head_bucket().bucket(name).send().await.is_ok() {
         return Ok(());
     }
-    let mut create = s3.create_bucket().bucket(name);
-    if region != "us-east-1" {
-        create = create.create_bucket_configuration(
-            CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region)).build(),
-        );
-    }
-    create.send().await.map_err(|e| err(&format!("creating the package bucket {name}"), e))?;
-    s3.put_public_access_block()
-        .bucket(name)
-        .public_access_block_configuration(
-            PublicAccessBlockConfiguration::builder()
-                .block_public_acls(true)
-                .ignore_public_acls(true)
-                .block_public_policy(true)
-                .restrict_public_buckets(true)
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| err("blocking public access to the package bucket", e))?;
-    let rule = ServerSideEncryptionRule::builder()
-        .apply_server_side_encryption_by_default(
-            ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::Aes256).build()?,
-        )
-        .build();
-    s3.put_bucket_encryption()
-        .bucket(name)
-        .server_side_encryption_configuration(ServerSideEncryptionConfiguration::builder().rules(rule).build()?)
-        .send()
-        .await
-        .map_err(|e| err("encrypting the package bucket", e))?;
+    live::create_bucket(s3, name, region).await.context("creating the package bucket")?;
+    live::block_public_access(s3, name).await.context("blocking public access to the package bucket")?;
+    live::put_encryption(s3, name, "AES256").await.context("encrypting the package bucket")?;
     let policy = json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -306,12 +272,7 @@ async fn artifact_bucket(s3: &aws_sdk_s3::Client, name: &str, region: &str) -> a
             "Condition": { "Bool": { "aws:SecureTransport": "false" } }
         }]
     });
-    s3.put_bucket_policy()
-        .bucket(name)
-        .policy(policy.to_string())
-        .send()
-        .await
-        .map_err(|e| err("setting the package bucket's policy", e))?;
+    live::put_policy(s3, name, &policy).await.context("setting the package bucket's policy")?;
     println!("• Created the package bucket {name}");
     Ok(())
 }

@@ -21,6 +21,18 @@ pub fn database_url() -> anyhow::Result<String> {
     bail!("no database to use: start Easel with `cargo ops up` (in another terminal) or set DATABASE_URL")
 }
 
+/// `var` from the environment, else from a running `cargo ops up`'s
+/// `.easel/stack.env`.
+pub fn setting(var: &str) -> Option<String> {
+    if let Ok(v) = std::env::var(var)
+        && !v.is_empty()
+    {
+        return Some(v);
+    }
+    let text = std::fs::read_to_string(StackDir::up().stack_env()).ok()?;
+    text.lines().find_map(|l| l.strip_prefix(var)?.strip_prefix('=')).map(str::to_owned)
+}
+
 /// How `cargo ops` names the person running it in the audit trail.
 pub fn operator() -> easel_app::audit::Actor {
     let who = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());

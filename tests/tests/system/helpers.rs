@@ -17,6 +17,8 @@ pub struct TestApp {
     pub pool: PgPool,
     pub s3: S3,
     pub buckets: BucketNames,
+    /// The console's settings, for building what it builds (e.g. `support()`).
+    pub settings: easel_app::settings::Settings,
     _console: RunningConsole,
 }
 
@@ -58,6 +60,7 @@ pub async fn spawn_app_with(extra: &[(&'static str, &str)]) -> TestApp {
         pool: PgPool::connect(&database_url).await.unwrap(),
         s3: easel_resizer::aws::s3_client(&sdk, true),
         buckets,
+        settings: settings.clone(),
         _console: running,
     }
 }
@@ -72,6 +75,14 @@ pub struct Staff {
 }
 
 impl TestApp {
+    /// The support machinery as the console builds it, for driving a step
+    /// directly (e.g. a restore interrupted half-way).
+    pub async fn support(&self) -> std::sync::Arc<easel_app::support::Support> {
+        let sdk =
+            easel_resizer::aws::sdk_config(self.settings.aws.endpoint.as_deref(), &self.settings.aws.region).await;
+        std::sync::Arc::new(easel_app::support::Support::new(&self.settings, &sdk))
+    }
+
     /// Creates a staff account the way `cargo ops create-admin` and the
     /// accounts page do; returns its one-time password.
     pub async fn create_staff(&self, role: Role) -> (String, String) {
@@ -247,4 +258,40 @@ pub fn image_bytes(w: u32, h: u32, format: image::ImageFormat) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, format).unwrap();
     out.into_inner()
+}
+
+impl TestApp {
+    /// Writes `bytes` as an original, straight to the bucket (its event fires).
+    pub async fn put_original(&self, key: &str, bytes: Vec<u8>) {
+        self.s3
+            .put_object()
+            .bucket(&self.buckets.originals)
+            .key(key)
+            .content_type("image/png")
+            .body(aws_sdk_s3::primitives::ByteStream::from(bytes))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// An original the resizer cannot decode, with its row, as if an older
+    /// console had let it through: a PNG signature and then nonsense.
+    pub async fn unreadable_original(&self) -> (ArtworkId, String) {
+        use easel_resizer::image::ImageFormat;
+        let id = ArtworkId::new();
+        let key = easel_resizer::keys::original_key(id, ImageFormat::Png);
+        let bytes = [&b"\x89PNG\r\n\x1a\n"[..], &[7u8; 200][..]].concat();
+        let row = easel_app::artworks::NewArtwork {
+            id,
+            original_key: &key,
+            original_filename: "unreadable.png",
+            format: ImageFormat::Png,
+            width: 10,
+            height: 10,
+            bytes: bytes.len() as u64,
+        };
+        easel_app::artworks::insert(&self.pool, &row).await.unwrap();
+        self.put_original(&key, bytes).await;
+        (id, key)
+    }
 }

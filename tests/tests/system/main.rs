@@ -5,6 +5,12 @@
 
 mod admin;
 mod audit;
+mod backups;
+mod dashboard;
+mod decommission;
+mod doctor;
 mod gallery;
 mod helpers;
+mod logs;
+mod stuck;
 mod upload;

@@ -11,11 +11,18 @@ pub struct StaffView {
     pub email: String,
     pub role: Role,
     pub csrf: String,
+    /// A decommission under way: shown at the top of every admin page.
+    pub banner: Option<String>,
 }
 
 impl From<&Session> for StaffView {
     fn from(s: &Session) -> Self {
-        StaffView { email: s.user.email.to_string(), role: s.user.role, csrf: s.csrf_token.clone() }
+        StaffView {
+            email: s.user.email.to_string(),
+            role: s.user.role,
+            csrf: s.csrf_token.clone(),
+            banner: s.decommission_banner.clone(),
+        }
     }
 }
 
@@ -34,8 +41,13 @@ pub fn AdminLayout(title: String, staff: StaffView, children: Children) -> impl 
                 <a class="brand" href="/admin">"Easel admin"</a>
                 <nav>
                     <a href="/admin">"Dashboard"</a>
+                    <a href="/admin/doctor">"Doctor"</a>
+                    <a href="/admin/uploads">"Uploads"</a>
+                    <a href="/admin/logs">"Logs"</a>
+                    <a href="/admin/backups">"Backups"</a>
                     <a href="/admin/audit">"Audit trail"</a>
                     {is_admin.then(|| view! { <a href="/admin/users">"Accounts"</a> })}
+                    {is_admin.then(|| view! { <a href="/admin/decommission">"Decommission"</a> })}
                     <a href="/admin/password">"Password"</a>
                     <span class="who">{format!("{} ({})", staff.email, staff.role)}</span>
                     <form class="inline" method="post" action="/admin/logout">
@@ -44,6 +56,9 @@ pub fn AdminLayout(title: String, staff: StaffView, children: Children) -> impl 
                     </form>
                 </nav>
             </header>
+            {staff.banner.clone().map(|b| view! {
+                <p class="decommission-banner" role="status"><a href="/admin/decommission">{b}</a></p>
+            })}
             <main>{children()}</main>
         </Document>
     }

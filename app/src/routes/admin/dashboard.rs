@@ -11,6 +11,7 @@ use crate::{
     error::PageError,
     pages::{self, admin::dashboard::DashboardModel},
     state::AppState,
+    support::dashboard,
 };
 
 #[derive(serde::Deserialize)]
@@ -32,12 +33,22 @@ pub async fn dashboard(
             Some("password-changed") => Some("Your password was changed.".to_string()),
             _ => None,
         };
+        let support = &state.support;
+        let days = dashboard::days(&state.pool, support.stuck_after).await?;
+        let (health, errors) =
+            tokio::join!(dashboard::health(&state.pool, support), dashboard::recent_errors(support, 10));
         Ok(DashboardModel {
             staff: (&session).into(),
             notice,
             artworks,
             processing,
             chain: audit::verify(&state.pool).await?,
+            last_day: dashboard::last_day(&state.pool, support.stuck_after).await?,
+            week: dashboard::totals(&days),
+            chart_svg: dashboard::chart_svg(&days),
+            days,
+            health,
+            errors: errors.map_err(|e| e.to_string()),
         })
     }
     .await;

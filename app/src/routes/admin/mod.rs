@@ -2,10 +2,15 @@
 //! route but the sign-in page sits behind `auth::middleware`.
 
 pub mod audit;
+pub mod backups;
 pub mod dashboard;
+pub mod decommission;
+pub mod doctor;
 pub mod login;
 pub mod logout;
+pub mod logs;
 pub mod password;
+pub mod uploads;
 pub mod users;
 
 use axum::{Form, extract::rejection::FormRejection};

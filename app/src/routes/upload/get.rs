@@ -1,9 +1,19 @@
 use axum::{extract::State, response::Response};
 use http::StatusCode;
 
-use crate::{pages, state::AppState};
+use crate::{
+    decommission::repo::{self, UploadGate},
+    error::PageError,
+    pages,
+    state::AppState,
+};
 
 pub async fn upload_form(State(state): State<AppState>) -> Response {
+    match repo::upload_gate(&state.pool).await {
+        Ok(UploadGate::Open) => {}
+        Ok(gate) => return pages::render("/", StatusCode::OK, pages::closure::page(gate)).await,
+        Err(e) => return PageError::from(e).into_page("/").await,
+    }
     let max_mb = state.limits.max_bytes / (1024 * 1024);
     pages::render("/", StatusCode::OK, pages::upload::page(max_mb)).await
 }

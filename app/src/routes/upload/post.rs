@@ -17,6 +17,7 @@ use http::HeaderMap;
 use crate::{
     artworks::{self, NewArtwork},
     audit::{self, Actor, AuditAction, NewEvent},
+    decommission::repo::{self, UploadGate},
     error::UploadError,
     state::AppState,
     storage::objects,
@@ -61,6 +62,10 @@ async fn store(
     {
         return Err(UploadError::TooLarge { limit });
     }
+    match repo::upload_gate(&state.pool).await? {
+        UploadGate::Open => {}
+        gate => return Err(UploadError::Closed(gate)),
+    }
     // A form sent without `multipart/form-data` carries no file at all.
     let multipart = multipart.map_err(|_| UploadError::NoFile)?;
     let received = receive(multipart, limit).await?;
@@ -75,6 +80,11 @@ async fn store(
     let id = ArtworkId::new();
     let key = original_key(id, info.format);
     let mut tx = state.pool.begin().await?;
+    // Held until the commit below, so a freeze waits for this upload to finish.
+    match repo::hold_upload_gate(&mut tx).await? {
+        UploadGate::Open => {}
+        gate => return Err(UploadError::Closed(gate)),
+    }
     artworks::insert(
         &mut *tx,
         &NewArtwork {

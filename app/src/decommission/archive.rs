@@ -1,0 +1,332 @@
+//! Step 4's archive: one zip with every object (and every stored version) of
+//! every bucket, a database export including the whole audit trail, and a
+//! manifest with each file's SHA-256 and the audit chain's head hash. It is
+//! written under `EASEL_ARCHIVE_DIR`, outside the buckets it is about to
+//! outlive, then re-read and checked against its manifest.
+
+use std::{
+    fs::File,
+    io::{Read, Write},
+    path::{Path, PathBuf},
+};
+
+use anyhow::{Context, bail};
+use aws_sdk_s3::Client as S3Client;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::{
+    audit::{self, ChainVerdict, EventRow},
+    storage::{BucketNames, BucketRole},
+};
+
+pub const MANIFEST: &str = "manifest.json";
+pub const AUDIT_FILE: &str = "database/audit_events.jsonl";
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct ManifestFile {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub decommission_id: Uuid,
+    pub created_at: String,
+    pub audit_chain_head: String,
+    pub audit_rows: u64,
+    pub buckets: serde_json::Value,
+    pub files: Vec<ManifestFile>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BuiltArchive {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub bytes: u64,
+    pub files: usize,
+    pub audit_head: String,
+}
+
+/// One file on its way into the zip.
+struct Entry {
+    path: String,
+    bytes: Vec<u8>,
+}
+
+/// Builds, then verifies. `progress` is told what is happening.
+pub async fn build<F, Fut>(
+    pool: &PgPool,
+    s3: &S3Client,
+    buckets: &BucketNames,
+    dir: &Path,
+    id: Uuid,
+    progress: F,
+) -> anyhow::Result<BuiltArchive>
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    progress("checking the audit chain".into()).await;
+    if let ChainVerdict::Broken { id: row, reason, .. } = audit::verify(pool).await? {
+        bail!("the audit chain is broken at row {row} ({reason}); it must be intact to be archived");
+    }
+    tokio::fs::create_dir_all(dir).await.with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(format!("easel-archive-{id}.zip"));
+    let partial = dir.join(format!("easel-archive-{id}.zip.partial"));
+
+    // The zip is written on a blocking thread; entries arrive over a channel.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Entry>(4);
+    let out = partial.clone();
+    let writer = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let file = File::create(&out).with_context(|| format!("creating {}", out.display()))?;
+        let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .large_file(true);
+        while let Some(e) = rx.blocking_recv() {
+            zip.start_file(e.path.as_str(), opts)?;
+            zip.write_all(&e.bytes)?;
+        }
+        zip.finish()?.flush()?;
+        Ok(())
+    });
+
+    let mut files: Vec<ManifestFile> = Vec::new();
+
+    // The database, from one consistent snapshot.
+    progress("exporting the database".into()).await;
+    let export = export_database(pool, id).await?;
+    let (audit_head, audit_rows) = (export.audit_head.clone(), export.audit_rows);
+    for (name, bytes) in export.files {
+        send(&tx, &mut files, name, bytes).await?;
+    }
+
+    // Every object version of every bucket.
+    let mut objects = Vec::new();
+    for role in BucketRole::ALL {
+        for v in list_versions(s3, buckets.get(role)).await? {
+            objects.push((role, v));
+        }
+    }
+    let total = objects.len();
+    for (i, (role, v)) in objects.into_iter().enumerate() {
+        progress(format!("copying objects: {} of {total}", i + 1)).await;
+        let bucket = buckets.get(role);
+        let mut get = s3.get_object().bucket(bucket).key(&v.key);
+        if let Some(version) = &v.version_id {
+            get = get.version_id(version);
+        }
+        let obj = get.send().await.with_context(|| format!("reading {bucket}/{}", v.key))?;
+        let bytes = obj.body.collect().await.with_context(|| format!("reading {bucket}/{}", v.key))?.into_bytes();
+        let name = match (&v.version_id, v.latest) {
+            (Some(version), false) => format!("buckets/{role}/.versions/{version}/{}", v.key),
+            _ => format!("buckets/{role}/{}", v.key),
+        };
+        send(&tx, &mut files, name, bytes.to_vec()).await?;
+    }
+
+    let manifest = Manifest {
+        format: "easel-decommission-archive/1".into(),
+        decommission_id: id,
+        created_at: time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        audit_chain_head: audit_head.clone(),
+        audit_rows,
+        buckets: serde_json::json!({
+            "originals": buckets.originals, "resized": buckets.resized, "backup": buckets.backup,
+        }),
+        files: files.clone(),
+    };
+    let manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
+    tx.send(Entry { path: MANIFEST.into(), bytes: manifest_bytes })
+        .await
+        .map_err(|_| anyhow::anyhow!("the archive writer stopped"))?;
+    drop(tx);
+    writer.await.context("the archive writer panicked")??;
+
+    progress("verifying the archive against its manifest".into()).await;
+    let check = partial.clone();
+    let (sha256, bytes) = tokio::task::spawn_blocking(move || verify(&check)).await.context("verifying panicked")??;
+    tokio::fs::rename(&partial, &path).await.context("moving the archive into place")?;
+    Ok(BuiltArchive { path, sha256, bytes, files: files.len() + 1, audit_head })
+}
+
+/// Hashes a file for the manifest and hands it to the zip writer.
+async fn send(
+    tx: &tokio::sync::mpsc::Sender<Entry>,
+    files: &mut Vec<ManifestFile>,
+    path: String,
+    bytes: Vec<u8>,
+) -> anyhow::Result<()> {
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    files.push(ManifestFile { path: path.clone(), sha256, bytes: bytes.len() as u64 });
+    tx.send(Entry { path, bytes }).await.map_err(|_| anyhow::anyhow!("the archive writer stopped"))
+}
+
+struct Export {
+    files: Vec<(String, Vec<u8>)>,
+    audit_head: String,
+    audit_rows: u64,
+}
+
+fn lines<T: serde::Serialize>(rows: &[T]) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    for r in rows {
+        serde_json::to_writer(&mut out, r)?;
+        out.push(b'\n');
+    }
+    Ok(out)
+}
+
+/// Tables as JSON Lines. Password hashes, sessions, link tokens and sign-in
+/// failures stay out: they are credentials or noise, not the client's data.
+async fn export_database(pool: &PgPool, id: Uuid) -> anyhow::Result<Export> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    let mut files = Vec::new();
+    let tables: [(&str, &str); 6] = [
+        ("artworks", "SELECT to_jsonb(t)::text FROM artworks t ORDER BY t.uploaded_at"),
+        ("users", "SELECT (to_jsonb(t) - 'password_hash')::text FROM users t ORDER BY t.created_at"),
+        ("decommissions", "SELECT (to_jsonb(t) - 'reason_pdf')::text FROM decommissions t ORDER BY t.opened_at"),
+        ("stakeholders", "SELECT to_jsonb(t)::text FROM stakeholders t ORDER BY t.decommission_id, t.position"),
+        ("stakeholder_decisions", "SELECT to_jsonb(t)::text FROM stakeholder_decisions t ORDER BY t.id"),
+        ("outbound_mail", "SELECT to_jsonb(t)::text FROM outbound_mail t ORDER BY t.id"),
+    ];
+    for (table, sql) in tables {
+        let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *tx).await?;
+        let mut text = rows.join("\n");
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        files.push((format!("database/{table}.jsonl"), text.into_bytes()));
+    }
+    let events: Vec<EventRow> = sqlx::query_as(
+        "SELECT id, at, actor, role, action, subject, details, client_addr, prev_hash, hash FROM audit_events ORDER BY id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let audit_head = events.last().map(|e| hex::encode(&e.hash)).unwrap_or_default();
+    files.push((AUDIT_FILE.into(), lines(&events)?));
+    let pdf: Option<(Option<String>, Option<Vec<u8>>)> =
+        sqlx::query_as("SELECT reason_pdf_name, reason_pdf FROM decommissions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some((_, Some(bytes))) = pdf {
+        files.push(("decommission/reason.pdf".into(), bytes));
+    }
+    tx.commit().await?;
+    Ok(Export { files, audit_head, audit_rows: events.len() as u64 })
+}
+
+/// One stored version of an object (or the object, in an unversioned bucket).
+#[derive(Debug, Clone)]
+pub struct ObjectVersion {
+    pub key: String,
+    pub version_id: Option<String>,
+    pub latest: bool,
+}
+
+/// Every object version in `bucket` (delete markers carry no data and are skipped).
+pub async fn list_versions(s3: &S3Client, bucket: &str) -> anyhow::Result<Vec<ObjectVersion>> {
+    let mut out = Vec::new();
+    let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
+    loop {
+        let page = s3
+            .list_object_versions()
+            .bucket(bucket)
+            .set_key_marker(key_marker.clone())
+            .set_version_id_marker(version_marker.clone())
+            .send()
+            .await
+            .with_context(|| format!("listing the versions in {bucket}"))?;
+        for v in page.versions() {
+            let Some(key) = v.key() else { continue };
+            let version_id = v.version_id().filter(|id| *id != "null").map(str::to_owned);
+            out.push(ObjectVersion { key: key.to_owned(), version_id, latest: v.is_latest().unwrap_or(true) });
+        }
+        if page.is_truncated() == Some(true) {
+            key_marker = page.next_key_marker().map(str::to_owned);
+            version_marker = page.next_version_id_marker().map(str::to_owned);
+        } else {
+            return Ok(out);
+        }
+    }
+}
+
+/// Re-reads the zip: every manifest entry present with its hash and size,
+/// nothing unlisted. Returns the whole file's SHA-256 and size.
+pub fn verify(path: &Path) -> anyhow::Result<(String, u64)> {
+    let mut zip = zip::ZipArchive::new(File::open(path)?).context("the archive is not a readable zip")?;
+    let manifest: Manifest = {
+        let mut f = zip.by_name(MANIFEST).context("the archive has no manifest")?;
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf)?;
+        serde_json::from_slice(&buf).context("the manifest is not valid")?
+    };
+    if zip.len() != manifest.files.len() + 1 {
+        bail!("the archive holds {} files but its manifest lists {}", zip.len() - 1, manifest.files.len());
+    }
+    for m in &manifest.files {
+        let mut f = zip.by_name(&m.path).with_context(|| format!("{} is missing", m.path))?;
+        let mut hasher = Sha256::new();
+        let n = std::io::copy(&mut f, &mut hasher)?;
+        if n != m.bytes || hex::encode(hasher.finalize()) != m.sha256 {
+            bail!("{} does not match its manifest entry", m.path);
+        }
+    }
+    let mut hasher = Sha256::new();
+    let bytes = std::io::copy(&mut File::open(path)?, &mut hasher)?;
+    Ok((hex::encode(hasher.finalize()), bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, files: &[(&str, &[u8])], manifest_files: Vec<ManifestFile>) {
+        let mut zip = zip::ZipWriter::new(File::create(path).unwrap());
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        for (name, bytes) in files {
+            zip.start_file(*name, opts).unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        let m = Manifest {
+            format: "easel-decommission-archive/1".into(),
+            decommission_id: Uuid::nil(),
+            created_at: String::new(),
+            audit_chain_head: String::new(),
+            audit_rows: 0,
+            buckets: serde_json::json!({}),
+            files: manifest_files,
+        };
+        zip.start_file(MANIFEST, opts).unwrap();
+        zip.write_all(&serde_json::to_vec(&m).unwrap()).unwrap();
+        zip.finish().unwrap();
+    }
+
+    fn entry(path: &str, bytes: &[u8]) -> ManifestFile {
+        ManifestFile { path: path.into(), sha256: hex::encode(Sha256::digest(bytes)), bytes: bytes.len() as u64 }
+    }
+
+    #[test]
+    fn verification_catches_a_changed_missing_or_unlisted_file() {
+        let dir = std::env::temp_dir().join(format!("easel-archive-test-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("a.zip");
+        write(&p, &[("a", b"one"), ("b", b"two")], vec![entry("a", b"one"), entry("b", b"two")]);
+        assert!(verify(&p).is_ok());
+        write(&p, &[("a", b"one"), ("b", b"tw0")], vec![entry("a", b"one"), entry("b", b"two")]);
+        assert!(verify(&p).is_err());
+        write(&p, &[("a", b"one")], vec![entry("a", b"one"), entry("b", b"two")]);
+        assert!(verify(&p).is_err());
+        write(&p, &[("a", b"one"), ("b", b"two")], vec![entry("a", b"one")]);
+        assert!(verify(&p).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

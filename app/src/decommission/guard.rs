@@ -1,0 +1,56 @@
+//! What the rest of the console sees of a decommission: the banner on every
+//! admin page, and a read-only console once the data is destroyed.
+
+use axum::{
+    extract::{Request, State},
+    middleware::Next,
+    response::Response,
+};
+use http::{Method, StatusCode};
+
+use super::{procedure, repo};
+use crate::{auth::Session, error::PageError, pages, state::AppState};
+
+/// Changes still allowed on a read-only console: the procedure's own last
+/// steps, signing out, and changing one's own password.
+fn allowed_when_read_only(path: &str) -> bool {
+    path == "/admin/logout" || path == "/admin/password" || path.starts_with("/admin/decommission/")
+}
+
+/// Runs inside `require_staff`, on every signed-in route.
+pub async fn decommission_guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let banner = match procedure::banner(&state.pool).await {
+        Ok(b) => b,
+        Err(e) => return PageError::from(e).into_page(&path).await,
+    };
+    if banner.is_some() && !matches!(*req.method(), Method::GET | Method::HEAD) && !allowed_when_read_only(&path) {
+        match repo::current(&state.pool).await {
+            Ok(Some(d)) if d.step.read_only() => {
+                let msg = "Easel has been decommissioned: its data is destroyed and the console is read-only.";
+                let page = pages::admin::notice::page("Read-only", msg.to_string());
+                return pages::render(&path, StatusCode::FORBIDDEN, page).await;
+            }
+            Ok(_) => {}
+            Err(e) => return PageError::from(e).into_page(&path).await,
+        }
+    }
+    if let Some(session) = req.extensions_mut().get_mut::<Session>() {
+        session.decommission_banner = banner;
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allowed_when_read_only;
+
+    #[test]
+    fn a_read_only_console_still_finishes_the_procedure() {
+        assert!(allowed_when_read_only("/admin/decommission/x/review"));
+        assert!(allowed_when_read_only("/admin/logout"));
+        for p in ["/admin/users", "/admin/users/x/reset", "/admin/decommission"] {
+            assert!(!allowed_when_read_only(p), "{p}");
+        }
+    }
+}

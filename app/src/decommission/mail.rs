@@ -1,0 +1,156 @@
+//! Outgoing mail over SMTP with `lettre`, and the words of each message.
+
+use std::fmt;
+
+use lettre::{
+    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    message::{Mailbox, header::ContentType},
+};
+
+use super::step::DecommissionStep;
+
+/// An SMTP URL (`smtp://`, `smtps://`, `smtp://…?tls=required`). It may
+/// carry a password, so `Debug` hides the credentials.
+#[derive(Clone)]
+pub struct SmtpUrl(String);
+
+impl SmtpUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+}
+
+impl fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.0.find("://"), self.0.rfind('@')) {
+            (Some(s), Some(at)) if at > s => write!(f, "{}://***@{}", &self.0[..s], &self.0[at + 1..]),
+            _ => f.write_str(&self.0),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("the SMTP URL is not usable: {0}")]
+    Url(String),
+    #[error("the message could not be built: {0}")]
+    Build(#[from] lettre::error::Error),
+    #[error("{0:?} is not a mail address")]
+    Address(String),
+    #[error("the SMTP server did not take the message: {0}")]
+    Send(#[from] lettre::transport::smtp::Error),
+}
+
+/// One SMTP connection setup, shared by every handler.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mailer").field("from", &self.from.to_string()).finish_non_exhaustive()
+    }
+}
+
+/// A message as sent: its Message-ID goes into `outbound_mail`.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub message_id: String,
+}
+
+impl Mailer {
+    pub fn new(url: &SmtpUrl, from: &str) -> Result<Self, MailError> {
+        let transport =
+            AsyncSmtpTransport::<Tokio1Executor>::from_url(&url.0).map_err(|e| MailError::Url(e.to_string()))?.build();
+        let from = from.parse().map_err(|_| MailError::Address(from.to_owned()))?;
+        Ok(Self { transport, from })
+    }
+
+    pub async fn send(&self, to_name: &str, to_email: &str, subject: &str, body: String) -> Result<Sent, MailError> {
+        let to = Mailbox::new(
+            Some(to_name.to_owned()),
+            to_email.parse().map_err(|_| MailError::Address(to_email.to_owned()))?,
+        );
+        let message_id = format!("<{}@easel>", uuid::Uuid::new_v4());
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .message_id(Some(message_id.clone()))
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)?;
+        self.transport.send(message).await?;
+        Ok(Sent { message_id })
+    }
+}
+
+/// What a message is for, and its words.
+pub struct Letter {
+    pub subject: String,
+    pub body: String,
+}
+
+/// The mail that carries a stakeholder's link for `step`.
+pub fn link_letter(step: DecommissionStep, name: &str, link: &str, reason: &str, days: u32) -> Letter {
+    let expiry = format!(
+        "The link works once and expires in {days} days. Opening it changes nothing by itself; you decide on the page it opens."
+    );
+    match step {
+        DecommissionStep::PlanApproval => Letter {
+            subject: "Easel decommissioning: please approve the plan".into(),
+            body: format!(
+                "Dear {name},\n\nthe plan for decommissioning Easel is ready for your approval as the client's representative.\nRead it and approve or reject it here:\n\n{link}\n\n{expiry}\n"
+            ),
+        },
+        DecommissionStep::Handover => Letter {
+            subject: "Easel decommissioning: your data archive is ready".into(),
+            body: format!(
+                "Dear {name},\n\nthe archive of all of Easel's data is ready. Download it and sign the receipt here:\n\n{link}\n\nNothing is destroyed before you have signed.\n{expiry}\n"
+            ),
+        },
+        _ => Letter {
+            subject: "Easel decommissioning: your approval is requested".into(),
+            body: format!(
+                "Dear {name},\n\nwe request your approval to decommission Easel.\n\nReason:\n{reason}\n\nApprove or reject, with a comment, here:\n\n{link}\n\n{expiry}\n"
+            ),
+        },
+    }
+}
+
+/// Step 6: every stakeholder learns that the procedure is complete.
+pub fn completion_letter(name: &str, archive_sha256: &str, contact: &str) -> Letter {
+    Letter {
+        subject: "Easel has been decommissioned".into(),
+        body: format!(
+            "Dear {name},\n\nEaselʼs decommissioning is complete. All of its data was archived, handed to your representative (archive SHA-256 {archive_sha256}) and then destroyed; its storage configuration was removed and its support accounts were disabled.\n\nFor any further questions, your point of contact is: {contact}\n"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_smtp_url_hides_its_password() {
+        let shown = format!("{:?}", SmtpUrl::new("smtps://user:secret@mail.example:465"));
+        assert_eq!(shown, "smtps://***@mail.example:465");
+    }
+
+    #[test]
+    fn every_link_letter_carries_the_link() {
+        for step in [DecommissionStep::Approval, DecommissionStep::PlanApproval, DecommissionStep::Handover] {
+            let l = link_letter(step, "Ada", "http://x/decommission/abc", "old", 7);
+            assert!(l.body.contains("http://x/decommission/abc"), "{step}");
+            assert!(l.body.contains("7 days"));
+        }
+    }
+
+    #[test]
+    fn a_plain_smtp_url_makes_a_mailer() {
+        assert!(Mailer::new(&SmtpUrl::new("smtp://127.0.0.1:2525"), "Easel <easel@example.org>").is_ok());
+        assert!(Mailer::new(&SmtpUrl::new("ftp://x"), "Easel <easel@example.org>").is_err());
+    }
+}

@@ -1,0 +1,55 @@
+//! The decommissioning SOP (see the closure document), run by the console:
+//! request → stakeholders approve by mailed link → plan, approved by the
+//! representative → archive of all data, signed for → destruction and
+//! removal → completion mail → review. Each step is a state
+//! ([`DecommissionStep`]); every move is one transaction with its audit row.
+
+pub mod archive;
+pub mod destroy;
+pub mod guard;
+pub mod mail;
+pub mod procedure;
+pub mod repo;
+pub mod stakeholder;
+pub mod step;
+pub mod token;
+
+use std::path::PathBuf;
+
+pub use mail::{Mailer, SmtpUrl};
+pub use procedure::{DecommissionError, LinkRefused};
+pub use stakeholder::{NewStakeholder, StakeholderRole};
+pub use step::{DecommissionStep, StepEvent, TransitionError};
+pub use token::LinkToken;
+
+/// The settings behind the procedure (see the README's settings table).
+#[derive(Debug, Clone)]
+pub struct DecommissionSettings {
+    /// `EASEL_SMTP_URL`.
+    pub smtp_url: SmtpUrl,
+    /// `EASEL_MAIL_FROM`.
+    pub mail_from: String,
+    /// `EASEL_PUBLIC_URL`: where links in mail point; unset means the
+    /// console's own listening address.
+    pub public_url: Option<String>,
+    /// `EASEL_DECOMMISSION_LINK_DAYS`.
+    pub link_days: u32,
+    /// `EASEL_ARCHIVE_DIR`.
+    pub archive_dir: PathBuf,
+}
+
+/// What the running console needs for the procedure.
+#[derive(Debug, Clone)]
+pub struct DecommissionConfig {
+    pub mailer: Mailer,
+    /// No trailing slash.
+    pub public_url: String,
+    pub link_days: u32,
+    pub archive_dir: PathBuf,
+}
+
+impl DecommissionConfig {
+    pub fn link(&self, token: &LinkToken) -> String {
+        format!("{}/decommission/{}", self.public_url, token.as_str())
+    }
+}

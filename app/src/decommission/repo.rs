@@ -1,0 +1,623 @@
+//! The decommission tables. Callers pass a transaction where a change and
+//! its audit row must commit together.
+
+use sqlx::{PgExecutor, Postgres, Transaction, types::Json};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{
+    stakeholder::{NewStakeholder, StakeholderRole},
+    step::DecommissionStep,
+    token::TokenHash,
+};
+
+/// Step 3's document.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Plan {
+    pub steps: String,
+    pub timeline: String,
+    pub resources: String,
+    pub contingency: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveState {
+    None,
+    Running,
+    Ready,
+    Failed,
+}
+
+impl ArchiveState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArchiveState::None => "none",
+            ArchiveState::Running => "running",
+            ArchiveState::Ready => "ready",
+            ArchiveState::Failed => "failed",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        match s {
+            "running" => ArchiveState::Running,
+            "ready" => ArchiveState::Ready,
+            "failed" => ArchiveState::Failed,
+            _ => ArchiveState::None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Decommission {
+    pub id: Uuid,
+    pub step: DecommissionStep,
+    pub opened_by: String,
+    pub opened_at: OffsetDateTime,
+    pub point_of_contact: String,
+    pub reason: String,
+    pub reason_pdf_name: Option<String>,
+    pub halted_reason: Option<String>,
+    pub plan: Option<Plan>,
+    pub plan_comment: Option<String>,
+    pub archive_state: ArchiveState,
+    pub archive_progress: String,
+    pub archive_file: Option<String>,
+    pub archive_sha256: Option<String>,
+    pub archive_bytes: Option<i64>,
+    pub audit_head: Option<String>,
+    pub receipt_name: Option<String>,
+    pub receipt_at: Option<OffsetDateTime>,
+    pub receipt_addr: Option<String>,
+    pub receipt_sha256: Option<String>,
+    pub destroyed_at: Option<OffsetDateTime>,
+    pub destroy_report: Option<serde_json::Value>,
+    pub review: Option<String>,
+    pub closed_at: Option<OffsetDateTime>,
+}
+
+#[derive(sqlx::FromRow)]
+struct DecommissionRow {
+    id: Uuid,
+    step: String,
+    opened_by: String,
+    opened_at: OffsetDateTime,
+    point_of_contact: String,
+    reason: String,
+    reason_pdf_name: Option<String>,
+    halted_reason: Option<String>,
+    plan: Option<Json<Plan>>,
+    plan_comment: Option<String>,
+    archive_state: String,
+    archive_progress: String,
+    archive_file: Option<String>,
+    archive_sha256: Option<String>,
+    archive_bytes: Option<i64>,
+    audit_head: Option<String>,
+    receipt_name: Option<String>,
+    receipt_at: Option<OffsetDateTime>,
+    receipt_addr: Option<String>,
+    receipt_sha256: Option<String>,
+    destroyed_at: Option<OffsetDateTime>,
+    destroy_report: Option<Json<serde_json::Value>>,
+    review: Option<String>,
+    closed_at: Option<OffsetDateTime>,
+}
+
+impl TryFrom<DecommissionRow> for Decommission {
+    type Error = sqlx::Error;
+    fn try_from(r: DecommissionRow) -> Result<Self, sqlx::Error> {
+        Ok(Decommission {
+            id: r.id,
+            step: DecommissionStep::parse(&r.step).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            opened_by: r.opened_by,
+            opened_at: r.opened_at,
+            point_of_contact: r.point_of_contact,
+            reason: r.reason,
+            reason_pdf_name: r.reason_pdf_name,
+            halted_reason: r.halted_reason,
+            plan: r.plan.map(|p| p.0),
+            plan_comment: r.plan_comment,
+            archive_state: ArchiveState::parse(&r.archive_state),
+            archive_progress: r.archive_progress,
+            archive_file: r.archive_file,
+            archive_sha256: r.archive_sha256,
+            archive_bytes: r.archive_bytes,
+            audit_head: r.audit_head,
+            receipt_name: r.receipt_name,
+            receipt_at: r.receipt_at,
+            receipt_addr: r.receipt_addr,
+            receipt_sha256: r.receipt_sha256,
+            destroyed_at: r.destroyed_at,
+            destroy_report: r.destroy_report.map(|j| j.0),
+            review: r.review,
+            closed_at: r.closed_at,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, step, opened_by, opened_at, point_of_contact, reason, reason_pdf_name, halted_reason, plan,
+    plan_comment, archive_state, archive_progress, archive_file, archive_sha256, archive_bytes, audit_head,
+    receipt_name, receipt_at, receipt_addr, receipt_sha256, destroyed_at, destroy_report, review, closed_at";
+
+/// The decommission under way or finished (at most one; halted ones are history).
+pub async fn current(db: impl PgExecutor<'_>) -> Result<Option<Decommission>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM decommissions WHERE step <> 'halted' LIMIT 1");
+    let row: Option<DecommissionRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_optional(db).await?;
+    row.map(TryInto::try_into).transpose()
+}
+
+/// Every decommission, newest first.
+pub async fn all(db: impl PgExecutor<'_>) -> Result<Vec<Decommission>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM decommissions ORDER BY opened_at DESC");
+    let rows: Vec<DecommissionRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(db).await?;
+    rows.into_iter().map(TryInto::try_into).collect()
+}
+
+pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Decommission>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM decommissions WHERE id = $1");
+    let row: Option<DecommissionRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db).await?;
+    row.map(TryInto::try_into).transpose()
+}
+
+/// The row, locked until `tx` ends: steps change one at a time.
+pub async fn lock(tx: &mut Transaction<'_, Postgres>, id: Uuid) -> Result<Option<Decommission>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM decommissions WHERE id = $1 FOR UPDATE");
+    let row: Option<DecommissionRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await?;
+    row.map(TryInto::try_into).transpose()
+}
+
+pub struct NewDecommission<'a> {
+    pub id: Uuid,
+    pub opened_by: &'a str,
+    pub point_of_contact: &'a str,
+    pub reason: &'a str,
+    pub reason_pdf: Option<(&'a str, &'a [u8])>,
+}
+
+/// Fails with a unique violation when another decommission is under way.
+pub async fn insert(tx: &mut Transaction<'_, Postgres>, d: &NewDecommission<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO decommissions (id, step, opened_by, point_of_contact, reason, reason_pdf_name, reason_pdf)
+         VALUES ($1, 'approval', $2, $3, $4, $5, $6)",
+    )
+    .bind(d.id)
+    .bind(d.opened_by)
+    .bind(d.point_of_contact)
+    .bind(d.reason)
+    .bind(d.reason_pdf.map(|(name, _)| name))
+    .bind(d.reason_pdf.map(|(_, bytes)| bytes))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn reason_pdf(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
+    let row: Option<(Option<String>, Option<Vec<u8>>)> =
+        sqlx::query_as("SELECT reason_pdf_name, reason_pdf FROM decommissions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.and_then(|(name, bytes)| Some((name?, bytes?))))
+}
+
+pub async fn set_step(tx: &mut Transaction<'_, Postgres>, id: Uuid, step: DecommissionStep) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE decommissions SET step = $2 WHERE id = $1")
+        .bind(id)
+        .bind(step.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_halted(tx: &mut Transaction<'_, Postgres>, id: Uuid, reason: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE decommissions SET step = 'halted', halted_reason = $2 WHERE id = $1")
+        .bind(id)
+        .bind(reason)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_plan(tx: &mut Transaction<'_, Postgres>, id: Uuid, plan: &Plan) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE decommissions SET plan = $2, step = 'plan_approval' WHERE id = $1")
+        .bind(id)
+        .bind(Json(plan))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_plan_comment(tx: &mut Transaction<'_, Postgres>, id: Uuid, comment: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE decommissions SET plan_comment = $2 WHERE id = $1")
+        .bind(id)
+        .bind(comment)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_archive_state(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    state: ArchiveState,
+    progress: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE decommissions SET archive_state = $2, archive_progress = $3, archive_heartbeat = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(state.as_str())
+    .bind(progress)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_archive_progress(db: impl PgExecutor<'_>, id: Uuid, progress: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE decommissions SET archive_progress = $2, archive_heartbeat = now() WHERE id = $1")
+        .bind(id)
+        .bind(progress)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// How long a build may go without progress before it counts as dead (its
+/// console stopped) and may be started again.
+pub const ARCHIVE_STALE_AFTER_MINUTES: i32 = 5;
+
+/// Whether a build reported progress lately.
+pub async fn archive_alive(tx: &mut Transaction<'_, Postgres>, id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT coalesce(archive_heartbeat > now() - make_interval(mins => $2), false) FROM decommissions WHERE id = $1",
+    )
+    .bind(id)
+    .bind(ARCHIVE_STALE_AFTER_MINUTES)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub struct ArchiveFacts<'a> {
+    pub file: &'a str,
+    pub sha256: &'a str,
+    pub bytes: i64,
+    pub audit_head: &'a str,
+}
+
+pub async fn set_archive_ready(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+    a: &ArchiveFacts<'_>,
+    progress: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE decommissions SET archive_state = 'ready', archive_progress = $2, archive_file = $3,
+             archive_sha256 = $4, archive_bytes = $5, audit_head = $6, step = 'handover'
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(progress)
+    .bind(a.file)
+    .bind(a.sha256)
+    .bind(a.bytes)
+    .bind(a.audit_head)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_receipt(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+    name: &str,
+    addr: &str,
+    sha256: &str,
+) -> Result<OffsetDateTime, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE decommissions SET receipt_name = $2, receipt_at = now(), receipt_addr = $3, receipt_sha256 = $4,
+             step = 'destroy'
+         WHERE id = $1 RETURNING receipt_at",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(addr)
+    .bind(sha256)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub async fn set_destroyed(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+    report: &serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE decommissions SET destroyed_at = now(), destroy_report = $2, step = 'notify' WHERE id = $1")
+        .bind(id)
+        .bind(Json(report))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_closed(tx: &mut Transaction<'_, Postgres>, id: Uuid, review: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE decommissions SET review = $2, closed_at = now(), step = 'closed' WHERE id = $1")
+        .bind(id)
+        .bind(review)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct StakeholderRow {
+    id: Uuid,
+    name: String,
+    email: String,
+    role: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stakeholder {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub role: StakeholderRole,
+}
+
+pub async fn insert_stakeholders(
+    tx: &mut Transaction<'_, Postgres>,
+    decommission: Uuid,
+    list: &[NewStakeholder],
+) -> Result<Vec<Stakeholder>, sqlx::Error> {
+    let mut out = Vec::with_capacity(list.len());
+    for (i, s) in list.iter().enumerate() {
+        let id = Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO stakeholders (id, decommission_id, position, name, email, role) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(decommission)
+        .bind(i as i32)
+        .bind(&s.name)
+        .bind(s.email.as_str())
+        .bind(s.role.as_str())
+        .execute(&mut **tx)
+        .await?;
+        out.push(Stakeholder { id, name: s.name.clone(), email: s.email.to_string(), role: s.role });
+    }
+    Ok(out)
+}
+
+pub async fn stakeholders(db: impl PgExecutor<'_>, decommission: Uuid) -> Result<Vec<Stakeholder>, sqlx::Error> {
+    let rows: Vec<StakeholderRow> =
+        sqlx::query_as("SELECT id, name, email, role FROM stakeholders WHERE decommission_id = $1 ORDER BY position")
+            .bind(decommission)
+            .fetch_all(db)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Stakeholder {
+            id: r.id,
+            name: r.name,
+            email: r.email,
+            role: StakeholderRole::parse(&r.role).unwrap_or(StakeholderRole::User),
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Decision {
+    pub stakeholder_id: Uuid,
+    pub step: String,
+    pub decision: String,
+    pub comment: String,
+    pub at: OffsetDateTime,
+    pub client_addr: String,
+}
+
+pub async fn decisions(db: impl PgExecutor<'_>, decommission: Uuid) -> Result<Vec<Decision>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT d.stakeholder_id, d.step, d.decision, d.comment, d.at, d.client_addr
+         FROM stakeholder_decisions d JOIN stakeholders s ON s.id = d.stakeholder_id
+         WHERE s.decommission_id = $1 ORDER BY d.id",
+    )
+    .bind(decommission)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn insert_decision(
+    tx: &mut Transaction<'_, Postgres>,
+    stakeholder: Uuid,
+    step: DecommissionStep,
+    approved: bool,
+    comment: &str,
+    client_addr: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO stakeholder_decisions (stakeholder_id, step, decision, comment, client_addr) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(stakeholder)
+    .bind(step.as_str())
+    .bind(if approved { "approved" } else { "rejected" })
+    .bind(comment)
+    .bind(client_addr)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// How many stakeholders of `decommission` have not yet approved at `step`.
+pub async fn pending_approvals(
+    tx: &mut Transaction<'_, Postgres>,
+    decommission: Uuid,
+    step: DecommissionStep,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM stakeholders s WHERE s.decommission_id = $1 AND NOT EXISTS (
+             SELECT 1 FROM stakeholder_decisions d WHERE d.stakeholder_id = s.id AND d.step = $2 AND d.decision = 'approved')",
+    )
+    .bind(decommission)
+    .bind(step.as_str())
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Ends every live link of `stakeholder` for `step`; returns how many.
+pub async fn end_tokens(
+    tx: &mut Transaction<'_, Postgres>,
+    stakeholder: Uuid,
+    step: DecommissionStep,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE approval_tokens SET ended_at = now()
+         WHERE stakeholder_id = $1 AND step = $2 AND used_at IS NULL AND ended_at IS NULL",
+    )
+    .bind(stakeholder)
+    .bind(step.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn insert_token(
+    tx: &mut Transaction<'_, Postgres>,
+    hash: &TokenHash,
+    decommission: Uuid,
+    stakeholder: Uuid,
+    step: DecommissionStep,
+    valid_days: u32,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO approval_tokens (token_hash, decommission_id, stakeholder_id, step, expires_at)
+         VALUES ($1, $2, $3, $4, now() + make_interval(days => $5))",
+    )
+    .bind(&hash.0)
+    .bind(decommission)
+    .bind(stakeholder)
+    .bind(step.as_str())
+    .bind(valid_days as i32)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TokenRow {
+    pub decommission_id: Uuid,
+    pub stakeholder_id: Uuid,
+    pub step: String,
+    pub expired: bool,
+    pub used_at: Option<OffsetDateTime>,
+    pub ended_at: Option<OffsetDateTime>,
+}
+
+const TOKEN: &str = "SELECT decommission_id, stakeholder_id, step, expires_at <= now() AS expired, used_at, ended_at
+     FROM approval_tokens WHERE token_hash = $1";
+
+pub async fn find_token(db: impl PgExecutor<'_>, hash: &TokenHash) -> Result<Option<TokenRow>, sqlx::Error> {
+    sqlx::query_as(TOKEN).bind(&hash.0).fetch_optional(db).await
+}
+
+/// The token row, locked so two submissions of one link cannot both decide.
+pub async fn lock_token(tx: &mut Transaction<'_, Postgres>, hash: &TokenHash) -> Result<Option<TokenRow>, sqlx::Error> {
+    let sql = format!("{TOKEN} FOR UPDATE");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&hash.0).fetch_optional(&mut **tx).await
+}
+
+pub async fn use_token(tx: &mut Transaction<'_, Postgres>, hash: &TokenHash) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE approval_tokens SET used_at = now() WHERE token_hash = $1")
+        .bind(&hash.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn record_mail(
+    tx: &mut Transaction<'_, Postgres>,
+    decommission: Uuid,
+    stakeholder: Uuid,
+    to: &str,
+    subject: &str,
+    step: DecommissionStep,
+    message_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO outbound_mail (decommission_id, stakeholder_id, to_addr, subject, step, message_id)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(decommission)
+    .bind(stakeholder)
+    .bind(to)
+    .bind(subject)
+    .bind(step.as_str())
+    .bind(message_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MailRow {
+    pub stakeholder_id: Option<Uuid>,
+    pub to_addr: String,
+    pub subject: String,
+    pub step: String,
+    pub message_id: String,
+    pub sent_at: OffsetDateTime,
+}
+
+pub async fn mails(db: impl PgExecutor<'_>, decommission: Uuid) -> Result<Vec<MailRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT stakeholder_id, to_addr, subject, step, message_id, sent_at FROM outbound_mail
+         WHERE decommission_id = $1 ORDER BY id",
+    )
+    .bind(decommission)
+    .fetch_all(db)
+    .await
+}
+
+/// Whether merchants may upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadGate {
+    Open,
+    /// Archiving: uploads wait until the procedure ends (they never reopen).
+    Frozen,
+    /// Destroyed: Easel is closed.
+    Closed,
+}
+
+fn gate_from(row: (Option<OffsetDateTime>, bool)) -> UploadGate {
+    match row {
+        (_, true) => UploadGate::Closed,
+        (Some(_), false) => UploadGate::Frozen,
+        (None, false) => UploadGate::Open,
+    }
+}
+
+pub async fn upload_gate(db: impl PgExecutor<'_>) -> Result<UploadGate, sqlx::Error> {
+    let row: (Option<OffsetDateTime>, bool) =
+        sqlx::query_as("SELECT frozen_at, closed FROM upload_gate").fetch_one(db).await?;
+    Ok(gate_from(row))
+}
+
+/// Holds the gate open (FOR SHARE) until `tx` ends; freezing waits for it.
+pub async fn hold_upload_gate(tx: &mut Transaction<'_, Postgres>) -> Result<UploadGate, sqlx::Error> {
+    let row: (Option<OffsetDateTime>, bool) =
+        sqlx::query_as("SELECT frozen_at, closed FROM upload_gate FOR SHARE").fetch_one(&mut **tx).await?;
+    Ok(gate_from(row))
+}
+
+pub async fn freeze_uploads(tx: &mut Transaction<'_, Postgres>, by: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE upload_gate SET frozen_at = coalesce(frozen_at, now()), frozen_by = $1")
+        .bind(by)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn close_uploads(tx: &mut Transaction<'_, Postgres>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE upload_gate SET closed = true").execute(&mut **tx).await?;
+    Ok(())
+}

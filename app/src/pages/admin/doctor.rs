@@ -1,0 +1,110 @@
+use leptos::prelude::*;
+
+use super::{AdminLayout, CsrfField, StaffView};
+use crate::{
+    auth::Role,
+    support::doctor::{Check, DiffLine, Proposal, Status},
+};
+
+#[derive(Debug, Clone)]
+pub struct DoctorModel {
+    pub staff: StaffView,
+    pub notice: Option<String>,
+    pub checks: Vec<Check>,
+}
+
+pub fn status_badge(s: Status) -> impl IntoView {
+    view! { <span class=format!("badge {}", s.as_str())>{s.as_str().to_uppercase()}</span> }
+}
+
+pub fn page(m: DoctorModel) -> impl Fn() -> AnyView + Clone + Send + Sync + 'static {
+    move || {
+        let m = m.clone();
+        let is_admin = m.staff.role == Role::Admin;
+        let failing = m.checks.iter().filter(|c| c.status == Status::Fail).count();
+        let warning = m.checks.iter().filter(|c| c.status == Status::Warn).count();
+        let summary = if failing == 0 {
+            format!("All {} checks pass ({warning} with a warning).", m.checks.len())
+        } else {
+            format!("{failing} of {} checks fail, {warning} warn.", m.checks.len())
+        };
+        let rows = m
+            .checks
+            .into_iter()
+            .map(|c| {
+                let fix = c.fix.filter(|_| c.status != Status::Pass);
+                view! {
+                    <tr class=format!("check {}", c.status.as_str()) id=c.id.clone()>
+                        <td>{status_badge(c.status)}</td>
+                        <td>
+                            <strong>{c.title}</strong>
+                            <div class="check-id"><code>{c.id.clone()}</code></div>
+                        </td>
+                        <td>
+                            <ul class="evidence">
+                                {c.evidence.into_iter().map(|e| view! { <li><code>{e}</code></li> }).collect_view()}
+                            </ul>
+                        </td>
+                        <td>
+                            {(!c.remedy.is_empty()).then(|| view! { <p>{c.remedy.clone()}</p> })}
+                            {fix.map(|f| if is_admin {
+                                view! { <a class="button" href=format!("/admin/doctor/fix/{f}")>"Review the fix"</a> }.into_any()
+                            } else {
+                                view! { <p class="hint">"An admin can apply the recommended fix."</p> }.into_any()
+                            })}
+                        </td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <AdminLayout title="Bucket doctor".to_string() staff=m.staff>
+                <h1>"Bucket doctor"</h1>
+                {m.notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
+                <p class=if failing == 0 { "notice" } else { "reason" } id="doctor-summary">{summary}</p>
+                <p>"Each check compares the live configuration with the spec provisioning applies. "
+                   <a href="/admin/doctor">"Run the checks again"</a></p>
+                <table class="doctor">
+                    <thead><tr><th>"Result"</th><th>"Check"</th><th>"Evidence"</th><th>"Remedy"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </AdminLayout>
+        }
+        .into_any()
+    }
+}
+
+/// The change a fix would make, before it is made.
+pub fn fix_page(staff: StaffView, p: Proposal) -> impl Fn() -> AnyView + Clone + Send + Sync + 'static {
+    move || {
+        let p = p.clone();
+        let staff = staff.clone();
+        let lines = p
+            .diff()
+            .into_iter()
+            .map(|l| match l {
+                DiffLine::Same(t) => view! { <span class="same">{format!("  {t}\n")}</span> }.into_any(),
+                DiffLine::Removed(t) => view! { <del>{format!("- {t}\n")}</del> }.into_any(),
+                DiffLine::Added(t) => view! { <ins>{format!("+ {t}\n")}</ins> }.into_any(),
+            })
+            .collect_view();
+        let changes = p.changes_something();
+        view! {
+            <AdminLayout title="Review a fix".to_string() staff=staff.clone()>
+                <h1>{format!("Fix {} of {}", p.fix.aspect.as_str(), p.bucket)}</h1>
+                {if changes {
+                    view! { <p>"This is what the fix writes, compared with what is there now. It is recorded in the audit trail."</p> }.into_any()
+                } else {
+                    view! { <p class="notice">"Already as the spec says: applying it changes nothing."</p> }.into_any()
+                }}
+                <pre class="diff">{lines}</pre>
+                <form method="post" action=format!("/admin/doctor/fix/{}", p.fix)>
+                    <CsrfField token=staff.csrf.clone()/>
+                    <button type="submit">"Apply this fix"</button>
+                    " "<a href="/admin/doctor">"Cancel"</a>
+                </form>
+            </AdminLayout>
+        }
+        .into_any()
+    }
+}

@@ -1,0 +1,68 @@
+use leptos::prelude::*;
+
+use super::when::when;
+
+use super::{AdminLayout, CsrfField, StaffView};
+use crate::support::stuck::StuckUpload;
+
+#[derive(Debug, Clone)]
+pub struct StuckModel {
+    pub staff: StaffView,
+    pub notice: Option<String>,
+    pub stuck_after_secs: u64,
+    pub uploads: Vec<StuckUpload>,
+}
+
+pub fn page(m: StuckModel) -> impl Fn() -> AnyView + Clone + Send + Sync + 'static {
+    move || {
+        let m = m.clone();
+        let csrf = m.staff.csrf.clone();
+        let count = m.uploads.len();
+        let rows = m
+            .uploads
+            .into_iter()
+            .map(|u| {
+                let csrf = csrf.clone();
+                let logs_link = format!("/admin/logs?q={}", u.original_key);
+                view! {
+                    <tr class=format!("stuck {}", u.diagnosis.kind()) id=format!("stuck-{}", u.id)>
+                        <td><input type="checkbox" form="bulk-resize" name="ids" value=u.id.to_string()/></td>
+                        <td><a href=format!("/uploaded/{}", u.id)>{u.original_filename.clone()}</a><div><code>{u.original_key.clone()}</code></div></td>
+                        <td><time>{when(u.uploaded_at)}</time></td>
+                        <td class="diagnosis">
+                            <p>{u.diagnosis.summary()}</p>
+                            {u.diagnosis.at().map(|t| view! { <p class="hint">{format!("Logged at {}. ", when(t))}<a href=logs_link.clone()>"Read the logs"</a></p> })}
+                        </td>
+                        <td>
+                            <form method="post" action=format!("/admin/uploads/{}/resize", u.id)>
+                                <CsrfField token=csrf/>
+                                <button type="submit">"Resize again"</button>
+                            </form>
+                        </td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <AdminLayout title="Stuck uploads".to_string() staff=m.staff>
+                <h1>"Stuck and failed uploads"</h1>
+                {m.notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
+                <p id="stuck-summary">{format!(
+                    "{count} original(s) without renditions {} s or more after upload. The reason comes from the resizer's logs for each key.",
+                    m.stuck_after_secs
+                )}</p>
+                {(count > 0).then(|| view! {
+                    <form id="bulk-resize" method="post" action="/admin/uploads/resize">
+                        <CsrfField token=csrf.clone()/>
+                        <button type="submit">"Resize the selected again"</button>
+                    </form>
+                })}
+                <table>
+                    <thead><tr><th></th><th>"Original"</th><th>"Uploaded"</th><th>"Reason"</th><th></th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </AdminLayout>
+        }
+        .into_any()
+    }
+}

@@ -1,0 +1,34 @@
+use axum::{Extension, extract::State, response::Response};
+use http::StatusCode;
+use time::OffsetDateTime;
+
+use crate::{
+    auth::Session,
+    error::PageError,
+    pages::{self, admin::backups::BackupsModel},
+    state::AppState,
+    support::backups,
+};
+
+pub async fn backups(State(state): State<AppState>, Extension(session): Extension<Session>) -> Response {
+    let result: Result<BackupsModel, PageError> = async {
+        let comparison = backups::verify(&state.support).await?;
+        let now = OffsetDateTime::now_utc();
+        let runs = backups::recent_runs(&state.pool, 10).await?.into_iter().map(|r| {
+            let s = r.state(now);
+            (r, s)
+        });
+        Ok(BackupsModel {
+            staff: (&session).into(),
+            resized: state.buckets.resized.clone(),
+            backup: state.buckets.backup.clone(),
+            comparison,
+            runs: runs.collect(),
+        })
+    }
+    .await;
+    match result {
+        Ok(m) => pages::render("/admin/backups", StatusCode::OK, pages::admin::backups::page(m)).await,
+        Err(e) => e.into_page("/admin/backups").await,
+    }
+}

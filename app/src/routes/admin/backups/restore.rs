@@ -1,0 +1,105 @@
+use std::net::SocketAddr;
+
+use axum::{
+    Extension, Form,
+    extract::{ConnectInfo, Path, State, rejection::FormRejection},
+    response::{IntoResponse, Redirect, Response},
+};
+use http::StatusCode;
+use time::OffsetDateTime;
+
+use crate::{
+    auth::Session,
+    error::PageError,
+    pages::{self, admin::backups::RestoreModel},
+    routes::admin::{CsrfOnly, checked_form},
+    state::AppState,
+    support::backups::{self, RunState},
+};
+
+/// Starts a restore of what the dry run lists now (verified again here).
+pub async fn start_restore(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    form: Result<Form<CsrfOnly>, FormRejection>,
+) -> Response {
+    let result: Result<uuid::Uuid, PageError> = async {
+        checked_form(&session, form)?;
+        let comparison = backups::verify(&state.support).await?;
+        if !comparison.backup_exists {
+            return Err(PageError::BadRequest(
+                "The backup bucket does not exist: there is nothing to restore from.".into(),
+            ));
+        }
+        let plan = comparison.restore_plan();
+        if plan.is_empty() {
+            return Err(PageError::BadRequest(
+                "Nothing to restore: the resized bucket has everything the backup has.".into(),
+            ));
+        }
+        let id = backups::start(&state.pool, &plan, &session.actor(), &client.ip().to_string()).await?;
+        backups::spawn(state.support.clone(), state.pool.clone(), id);
+        Ok(id)
+    }
+    .await;
+    match result {
+        Ok(id) => Redirect::to(&format!("/admin/backups/restore/{id}")).into_response(),
+        Err(e) => e.into_page("/admin/backups").await,
+    }
+}
+
+fn run_id(id: &str) -> Result<uuid::Uuid, PageError> {
+    uuid::Uuid::parse_str(id).map_err(|_| PageError::NotFound)
+}
+
+pub async fn restore_progress(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+) -> Response {
+    let path = format!("/admin/backups/restore/{id}");
+    let result: Result<RestoreModel, PageError> = async {
+        let run = backups::find_run(&state.pool, run_id(&id)?).await?.ok_or(PageError::NotFound)?;
+        let failures = backups::failures(&state.pool, run.id).await?;
+        Ok(RestoreModel { staff: (&session).into(), state: run.state(OffsetDateTime::now_utc()), run, failures })
+    }
+    .await;
+    match result {
+        Ok(m) => pages::render(&path, StatusCode::OK, pages::admin::backups::restore_page(m)).await,
+        Err(e) => e.into_page(&path).await,
+    }
+}
+
+/// Continues an interrupted restore (or retries its failures) from where
+/// it stopped: only items not yet copied are copied.
+pub async fn resume_restore(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    form: Result<Form<CsrfOnly>, FormRejection>,
+) -> Response {
+    let path = format!("/admin/backups/restore/{id}");
+    let result: Result<(), PageError> = async {
+        checked_form(&session, form)?;
+        let run = backups::find_run(&state.pool, run_id(&id)?).await?.ok_or(PageError::NotFound)?;
+        match run.state(OffsetDateTime::now_utc()) {
+            RunState::Running => {
+                return Err(PageError::BadRequest("This restore is still running; it needs no resuming.".into()));
+            }
+            RunState::Finished if run.failed == 0 => {
+                return Err(PageError::BadRequest("This restore finished with nothing left to copy.".into()));
+            }
+            _ => {}
+        }
+        backups::record_resume(&state.pool, &run, &session.actor(), &client.ip().to_string()).await?;
+        backups::spawn(state.support.clone(), state.pool.clone(), run.id);
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to(&path).into_response(),
+        Err(e) => e.into_page(&path).await,
+    }
+}

@@ -1,0 +1,33 @@
+use std::net::SocketAddr;
+
+use axum::{
+    Extension, Form,
+    extract::{ConnectInfo, Path, State, rejection::FormRejection},
+    response::Response,
+};
+
+use super::act::{PAGE, answer, parse_id};
+use crate::{
+    auth::Session,
+    decommission::procedure,
+    routes::admin::{CsrfOnly, checked_form},
+    state::AppState,
+};
+
+/// A new link for one stakeholder; the old one stops working.
+pub async fn resend_link(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path((id, stakeholder)): Path<(String, String)>,
+    form: Result<Form<CsrfOnly>, FormRejection>,
+) -> Response {
+    if let Err(e) = checked_form(&session, form) {
+        return e.into_page(PAGE).await;
+    }
+    let addr = client.ip().to_string();
+    let result =
+        async { procedure::resend(&state, parse_id(&id)?, parse_id(&stakeholder)?, &session.actor(), &addr).await }
+            .await;
+    answer(&state, &session, result).await
+}

@@ -1,0 +1,46 @@
+use std::net::SocketAddr;
+
+use axum::{
+    Extension, Form,
+    extract::{ConnectInfo, Path, State, rejection::FormRejection},
+    response::Response,
+};
+
+use super::act::{PAGE, answer, parse_id};
+use crate::{
+    auth::Session,
+    decommission::procedure,
+    routes::admin::{HasCsrf, checked_form},
+    state::AppState,
+};
+
+#[derive(serde::Deserialize)]
+pub struct ReviewForm {
+    #[serde(default)]
+    csrf: Option<String>,
+    #[serde(default)]
+    review: String,
+}
+
+impl HasCsrf for ReviewForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+}
+
+pub async fn record_review(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    form: Result<Form<ReviewForm>, FormRejection>,
+) -> Response {
+    let form = match checked_form(&session, form) {
+        Ok(f) => f,
+        Err(e) => return e.into_page(PAGE).await,
+    };
+    let addr = client.ip().to_string();
+    let result =
+        async { procedure::record_review(&state, parse_id(&id)?, &session.actor(), &addr, &form.review).await }.await;
+    answer(&state, &session, result).await
+}

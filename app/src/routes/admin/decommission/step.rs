@@ -1,0 +1,46 @@
+//! `POST /admin/decommission/{id}/{archive|destroy|notify}`: the steps whose
+//! form carries nothing but its CSRF token.
+
+use std::net::SocketAddr;
+
+use axum::{
+    Extension, Form,
+    extract::{ConnectInfo, Path, State, rejection::FormRejection},
+    response::Response,
+};
+
+use super::act::{PAGE, answer, parse_id};
+use crate::{
+    auth::Session,
+    decommission::{DecommissionError, procedure},
+    error::PageError,
+    routes::admin::{CsrfOnly, checked_form},
+    state::AppState,
+};
+
+pub async fn take_step(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path((id, action)): Path<(String, String)>,
+    form: Result<Form<CsrfOnly>, FormRejection>,
+) -> Response {
+    if !["archive", "destroy", "notify"].contains(&action.as_str()) {
+        return PageError::NotFound.into_page(PAGE).await;
+    }
+    if let Err(e) = checked_form(&session, form) {
+        return e.into_page(PAGE).await;
+    }
+    let (actor, addr) = (session.actor(), client.ip().to_string());
+    let result = async {
+        let id = parse_id(&id)?;
+        match action.as_str() {
+            "archive" => procedure::start_archive(&state, id, &actor, &addr).await,
+            "destroy" => procedure::destroy(&state, id, &actor, &addr).await,
+            "notify" => procedure::notify_completion(&state, id, &actor, &addr).await,
+            _ => Err(DecommissionError::NotFound),
+        }
+    }
+    .await;
+    answer(&state, &session, result).await
+}

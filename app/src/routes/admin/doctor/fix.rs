@@ -1,0 +1,78 @@
+use std::net::SocketAddr;
+
+use axum::{
+    Extension, Form,
+    extract::{ConnectInfo, Path, State, rejection::FormRejection},
+    response::{IntoResponse, Redirect, Response},
+};
+use http::StatusCode;
+
+use crate::{
+    audit::AuditAction,
+    auth::Session,
+    error::PageError,
+    pages,
+    routes::admin::{CsrfOnly, checked_form},
+    state::AppState,
+    support::{self, doctor},
+};
+
+fn parse(fix: &str) -> Result<doctor::Fix, PageError> {
+    doctor::Fix::parse(fix).ok_or(PageError::NotFound)
+}
+
+/// The diff of what the fix would write, with the form that applies it.
+pub async fn review_fix(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(fix): Path<String>,
+) -> Response {
+    let path = format!("/admin/doctor/fix/{fix}");
+    let result: Result<doctor::Proposal, PageError> = async {
+        let fix = parse(&fix)?;
+        let (spec, live, _) = doctor::run(&state.support).await?;
+        Ok(doctor::propose(&spec, &state.support.trigger(&spec), &live, fix))
+    }
+    .await;
+    match result {
+        Ok(p) => pages::render(&path, StatusCode::OK, pages::admin::doctor::fix_page((&session).into(), p)).await,
+        Err(e) => e.into_page(&path).await,
+    }
+}
+
+/// Applies the fix as it stands now (re-read, re-validated), then records
+/// what it changed.
+pub async fn apply_fix(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(fix): Path<String>,
+    form: Result<Form<CsrfOnly>, FormRejection>,
+) -> Response {
+    let path = format!("/admin/doctor/fix/{fix}");
+    let result: Result<String, PageError> = async {
+        checked_form(&session, form)?;
+        let fix = parse(&fix)?;
+        match doctor::apply(&state.support, fix).await? {
+            None => Ok(format!("/admin/doctor?unchanged={fix}")),
+            Some(p) => {
+                let details = serde_json::json!({ "fix": fix.to_string(), "before": p.before, "after": p.after });
+                support::record(
+                    &state.pool,
+                    &session.actor(),
+                    AuditAction::DoctorFixApplied,
+                    format!("bucket:{}", p.bucket),
+                    details,
+                    &client.ip().to_string(),
+                )
+                .await?;
+                Ok(format!("/admin/doctor?fixed={fix}"))
+            }
+        }
+    }
+    .await;
+    match result {
+        Ok(to) => Redirect::to(&to).into_response(),
+        Err(e) => e.into_page(&path).await,
+    }
+}

@@ -1,0 +1,42 @@
+use axum::{
+    Extension,
+    extract::{Query, State},
+    response::Response,
+};
+use http::StatusCode;
+
+use crate::{
+    auth::Session,
+    error::PageError,
+    pages::{self, admin::stuck::StuckModel},
+    state::AppState,
+    support::stuck,
+};
+
+#[derive(serde::Deserialize)]
+pub struct StuckQuery {
+    requested: Option<usize>,
+}
+
+pub async fn stuck_uploads(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Query(q): Query<StuckQuery>,
+) -> Response {
+    let result: Result<StuckModel, PageError> = async {
+        let uploads = stuck::list(&state.pool, &state.support).await?;
+        Ok(StuckModel {
+            staff: (&session).into(),
+            notice: q.requested.map(|n| {
+                format!("Sent {n} upload(s) to the resizer again. Renditions appear within seconds if it succeeds.")
+            }),
+            stuck_after_secs: state.support.stuck_after.as_secs(),
+            uploads,
+        })
+    }
+    .await;
+    match result {
+        Ok(m) => pages::render("/admin/uploads", StatusCode::OK, pages::admin::stuck::page(m)).await,
+        Err(e) => e.into_page("/admin/uploads").await,
+    }
+}

@@ -1,0 +1,66 @@
+use std::net::SocketAddr;
+
+use axum::{
+    Form,
+    extract::{ConnectInfo, Path, State},
+    response::Response,
+};
+use http::StatusCode;
+
+use super::refusal;
+use crate::{
+    decommission::{
+        DecommissionError,
+        procedure::{self, DecisionOutcome},
+    },
+    pages,
+    state::AppState,
+};
+
+#[derive(serde::Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    full_name: String,
+    #[serde(default)]
+    consent: Option<String>,
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+    Form(form): Form<DecisionForm>,
+) -> Response {
+    let path = "/decommission/link";
+    let addr = client.ip().to_string();
+    let done = match form.decision.as_str() {
+        "receipt" => procedure::sign_receipt(&state, &token, &form.full_name, form.consent.is_some(), &addr)
+            .await
+            .map(|()| ("Receipt signed", "Thank you. Your receipt for the archive is recorded.")),
+        d @ ("approve" | "reject") => {
+            procedure::decide(&state, &token, d == "approve", &form.comment, &addr).await.map(|o| match o {
+                DecisionOutcome::Recorded | DecisionOutcome::AllApproved => {
+                    ("Approval recorded", "Thank you. Your approval is recorded.")
+                }
+                DecisionOutcome::Halted => {
+                    ("Rejection recorded", "Your rejection is recorded; the decommissioning is halted.")
+                }
+                DecisionOutcome::PlanApproved => ("Plan approved", "Thank you. Your approval of the plan is recorded."),
+                DecisionOutcome::PlanRejected => {
+                    ("Plan rejected", "Your rejection of the plan is recorded; the admin will revise it.")
+                }
+            })
+        }
+        _ => Err(DecommissionError::Invalid("Choose approve or reject.".into())),
+    };
+    match done {
+        Ok((title, message)) => {
+            pages::render(path, StatusCode::OK, pages::decommission::done_page(title, message.to_string())).await
+        }
+        Err(e) => refusal(path, e).await,
+    }
+}

@@ -1,0 +1,357 @@
+//! Backups: `verify` compares the resized bucket with the backup bucket
+//! (missing, extra, differing by size or checksum); a restore copies what is
+//! missing or different from backup into resized. The plan is stored item by
+//! item, so a restore shows its progress and resumes after an interruption;
+//! its start and end land in the audit trail with their counts.
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use aws_sdk_s3::error::DisplayErrorContext;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{
+    Support,
+    doctor::{self, Aspect, Fix},
+};
+use crate::{
+    audit::{self, Actor, AuditAction, NewEvent},
+    storage::BucketRole,
+};
+
+/// A running copier touches its run at least this often; a run quiet for
+/// longer was interrupted and may be resumed.
+pub const STALE_AFTER: Duration = Duration::from_secs(15);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub key: String,
+    pub size: i64,
+    /// The ETag without quotes: an MD5 of the content for a simple put.
+    pub etag: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Comparison {
+    /// The resized bucket exists at all.
+    pub resized_exists: bool,
+    pub backup_exists: bool,
+    /// In backup, not in resized.
+    pub missing: Vec<ObjectInfo>,
+    /// In resized, not in backup.
+    pub extra: Vec<ObjectInfo>,
+    /// In both, but of another size or checksum: (backup, resized).
+    pub differing: Vec<(ObjectInfo, ObjectInfo)>,
+    pub matching: usize,
+}
+
+impl Comparison {
+    pub fn in_step(&self) -> bool {
+        self.missing.is_empty() && self.extra.is_empty() && self.differing.is_empty()
+    }
+
+    /// What a restore copies from backup: missing and differing objects.
+    /// Extras are left alone (a restore never deletes).
+    pub fn restore_plan(&self) -> Vec<(ObjectInfo, &'static str)> {
+        let mut plan: Vec<(ObjectInfo, &'static str)> = self.missing.iter().map(|o| (o.clone(), "missing")).collect();
+        plan.extend(self.differing.iter().map(|(b, _)| (b.clone(), "differing")));
+        plan.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+        plan
+    }
+}
+
+/// Pure comparison of two listings.
+pub fn compare(resized: &[ObjectInfo], backup: &[ObjectInfo]) -> Comparison {
+    let r: BTreeMap<&str, &ObjectInfo> = resized.iter().map(|o| (o.key.as_str(), o)).collect();
+    let b: BTreeMap<&str, &ObjectInfo> = backup.iter().map(|o| (o.key.as_str(), o)).collect();
+    let mut c = Comparison { resized_exists: true, backup_exists: true, ..Default::default() };
+    for (key, bo) in &b {
+        match r.get(key) {
+            None => c.missing.push((*bo).clone()),
+            Some(ro) if ro.size != bo.size || ro.etag != bo.etag => c.differing.push(((*bo).clone(), (*ro).clone())),
+            Some(_) => c.matching += 1,
+        }
+    }
+    c.extra = r.iter().filter(|(k, _)| !b.contains_key(*k)).map(|(_, o)| (*o).clone()).collect();
+    c
+}
+
+/// Every current object of `bucket`; `None` when the bucket does not exist.
+pub async fn list(s3: &aws_sdk_s3::Client, bucket: &str) -> anyhow::Result<Option<Vec<ObjectInfo>>> {
+    let mut out = Vec::new();
+    let mut pages = s3.list_objects_v2().bucket(bucket).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = match page {
+            Ok(p) => p,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_bucket()) => return Ok(None),
+            Err(e) => anyhow::bail!("listing {bucket}: {}", DisplayErrorContext(e)),
+        };
+        out.extend(page.contents().iter().map(|o| ObjectInfo {
+            key: o.key().unwrap_or_default().to_owned(),
+            size: o.size().unwrap_or(0),
+            etag: o.e_tag().unwrap_or_default().trim_matches('"').to_owned(),
+        }));
+    }
+    Ok(Some(out))
+}
+
+pub async fn verify(support: &Support) -> anyhow::Result<Comparison> {
+    let resized = list(&support.s3, &support.buckets.resized).await?;
+    let backup = list(&support.s3, &support.buckets.backup).await?;
+    let mut c = compare(resized.as_deref().unwrap_or_default(), backup.as_deref().unwrap_or_default());
+    c.resized_exists = resized.is_some();
+    c.backup_exists = backup.is_some();
+    Ok(c)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RestoreRun {
+    pub id: Uuid,
+    pub started_by: String,
+    pub started_role: String,
+    pub started_at: OffsetDateTime,
+    pub heartbeat_at: OffsetDateTime,
+    pub finished_at: Option<OffsetDateTime>,
+    pub planned: i32,
+    pub copied: i64,
+    pub failed: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunState {
+    Running,
+    /// Not finished and nobody has touched it lately: resumable.
+    Interrupted,
+    Finished,
+}
+
+impl RestoreRun {
+    pub fn state(&self, now: OffsetDateTime) -> RunState {
+        if self.finished_at.is_some() {
+            RunState::Finished
+        } else if now - self.heartbeat_at > STALE_AFTER {
+            RunState::Interrupted
+        } else {
+            RunState::Running
+        }
+    }
+
+    pub fn remaining(&self) -> i64 {
+        i64::from(self.planned) - self.copied
+    }
+}
+
+macro_rules! select_runs {
+    ($($rest:literal)*) => {
+        concat!(
+            "SELECT r.id, r.started_by, r.started_role, r.started_at, r.heartbeat_at, r.finished_at, r.planned,
+                    (SELECT count(*) FROM restore_items i WHERE i.run_id = r.id AND i.done_at IS NOT NULL) AS copied,
+                    (SELECT count(*) FROM restore_items i WHERE i.run_id = r.id AND i.done_at IS NULL AND i.error IS NOT NULL) AS failed
+             FROM restore_runs r ",
+            $($rest),*
+        )
+    };
+}
+
+pub async fn find_run(pool: &PgPool, id: Uuid) -> Result<Option<RestoreRun>, sqlx::Error> {
+    sqlx::query_as(select_runs!("WHERE r.id = $1")).bind(id).fetch_optional(pool).await
+}
+
+pub async fn recent_runs(pool: &PgPool, limit: i64) -> Result<Vec<RestoreRun>, sqlx::Error> {
+    sqlx::query_as(select_runs!("ORDER BY r.started_at DESC LIMIT $1")).bind(limit).fetch_all(pool).await
+}
+
+/// Keys that failed in a run, with the reason.
+pub async fn failures(pool: &PgPool, id: Uuid) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT key, error FROM restore_items WHERE run_id = $1 AND done_at IS NULL AND error IS NOT NULL ORDER BY key LIMIT 100",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Records a restore of `plan` (the dry run's list) and its audit row, in
+/// one transaction. Nothing is copied yet: `execute` does that.
+pub async fn start(
+    pool: &PgPool,
+    plan: &[(ObjectInfo, &'static str)],
+    actor: &Actor,
+    client_addr: &str,
+) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::now_v7();
+    let mut tx = pool.begin().await?;
+    sqlx::query("INSERT INTO restore_runs (id, started_by, started_role, planned) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(actor.name())
+        .bind(actor.role())
+        .bind(plan.len() as i32)
+        .execute(&mut *tx)
+        .await?;
+    let keys: Vec<&str> = plan.iter().map(|(o, _)| o.key.as_str()).collect();
+    let sizes: Vec<i64> = plan.iter().map(|(o, _)| o.size).collect();
+    let reasons: Vec<&str> = plan.iter().map(|(_, r)| *r).collect();
+    sqlx::query(
+        "INSERT INTO restore_items (run_id, key, bytes, reason) SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[])",
+    )
+    .bind(id)
+    .bind(&keys)
+    .bind(&sizes)
+    .bind(&reasons)
+    .execute(&mut *tx)
+    .await?;
+    let missing = plan.iter().filter(|(_, r)| *r == "missing").count();
+    audit::append(
+        &mut tx,
+        NewEvent {
+            actor: actor.clone(),
+            action: AuditAction::RestoreStarted,
+            subject: format!("restore:{id}"),
+            details: serde_json::json!({
+                "planned": plan.len(), "missing": missing, "differing": plan.len() - missing,
+                "bytes": sizes.iter().sum::<i64>(),
+            }),
+            client_addr: client_addr.to_owned(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Records that `actor` resumed an interrupted run.
+pub async fn record_resume(
+    pool: &PgPool,
+    run: &RestoreRun,
+    actor: &Actor,
+    client_addr: &str,
+) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE restore_runs SET heartbeat_at = now(), finished_at = NULL WHERE id = $1")
+        .bind(run.id)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        NewEvent {
+            actor: actor.clone(),
+            action: AuditAction::RestoreResumed,
+            subject: format!("restore:{}", run.id),
+            details: serde_json::json!({ "planned": run.planned, "already_copied": run.copied, "remaining": run.remaining() }),
+            client_addr: client_addr.to_owned(),
+        },
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// `bucket/key` for CopySource, the key percent-encoded except `/`.
+fn copy_source(bucket: &str, key: &str) -> String {
+    format!("{bucket}/{}", super::trigger::percent_encode_key(key, "%20"))
+}
+
+/// Copies the run's pending items from backup into resized, oldest key
+/// first, touching the run as it goes. `budget` stops after that many items
+/// without finishing the run, as an interruption would (for tests). When
+/// every item has had its turn, the run is finished and audited.
+pub async fn execute(support: Arc<Support>, pool: PgPool, id: Uuid, budget: Option<usize>) -> anyhow::Result<()> {
+    // The resized bucket may have been deleted: make it again, as the spec says.
+    let resized = support.buckets.resized.clone();
+    if list(&support.s3, &resized).await?.is_none() {
+        doctor::apply(&support, Fix { role: BucketRole::Resized, aspect: Aspect::Location }).await?;
+    }
+    let pending: Vec<String> =
+        sqlx::query_scalar("SELECT key FROM restore_items WHERE run_id = $1 AND done_at IS NULL ORDER BY key")
+            .bind(id)
+            .fetch_all(&pool)
+            .await?;
+    for (n, key) in pending.iter().enumerate() {
+        if budget.is_some_and(|b| n >= b) {
+            return Ok(());
+        }
+        let copied = support
+            .s3
+            .copy_object()
+            .bucket(&resized)
+            .key(key)
+            .copy_source(copy_source(&support.buckets.backup, key))
+            .send()
+            .await;
+        match copied {
+            Ok(_) => {
+                sqlx::query("UPDATE restore_items SET done_at = now(), error = NULL WHERE run_id = $1 AND key = $2")
+                    .bind(id)
+                    .bind(key)
+                    .execute(&pool)
+                    .await?
+            }
+            Err(e) => {
+                sqlx::query("UPDATE restore_items SET error = $3 WHERE run_id = $1 AND key = $2")
+                    .bind(id)
+                    .bind(key)
+                    .bind(DisplayErrorContext(e).to_string())
+                    .execute(&pool)
+                    .await?
+            }
+        };
+        sqlx::query("UPDATE restore_runs SET heartbeat_at = now() WHERE id = $1").bind(id).execute(&pool).await?;
+    }
+    let run = find_run(&pool, id).await?.ok_or_else(|| anyhow::anyhow!("restore {id} vanished"))?;
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE restore_runs SET finished_at = now(), heartbeat_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        NewEvent {
+            actor: Actor::Staff { email: run.started_by.clone(), role: run.started_role.clone() },
+            action: AuditAction::RestoreFinished,
+            subject: format!("restore:{id}"),
+            details: serde_json::json!({ "planned": run.planned, "copied": run.copied, "failed": run.failed }),
+            client_addr: "console".into(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Runs `execute` in the background, logging a failure (the run then shows
+/// as interrupted and can be resumed).
+pub fn spawn(support: Arc<Support>, pool: PgPool, id: Uuid) {
+    tokio::spawn(async move {
+        if let Err(e) = execute(support, pool, id, None).await {
+            tracing::error!(error = ?e, restore = %id, "restore stopped; it can be resumed from /admin/backups");
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn o(key: &str, size: i64, etag: &str) -> ObjectInfo {
+        ObjectInfo { key: key.into(), size, etag: etag.into() }
+    }
+
+    #[test]
+    fn comparison_finds_missing_extra_and_differing_objects() {
+        let backup = [o("a", 1, "x"), o("b", 2, "y"), o("c", 3, "z"), o("d", 4, "w")];
+        let resized = [o("a", 1, "x"), o("b", 2, "other"), o("c", 30, "z"), o("e", 5, "v")];
+        let c = compare(&resized, &backup);
+        assert_eq!(c.matching, 1);
+        assert_eq!(c.missing, vec![o("d", 4, "w")]);
+        assert_eq!(c.extra, vec![o("e", 5, "v")]);
+        assert_eq!(c.differing.iter().map(|(b, _)| b.key.as_str()).collect::<Vec<_>>(), vec!["b", "c"]);
+        let plan: Vec<_> = c.restore_plan().into_iter().map(|(o, r)| (o.key, r)).collect();
+        assert_eq!(plan, vec![("b".into(), "differing"), ("c".into(), "differing"), ("d".into(), "missing")]);
+        assert!(compare(&backup, &backup).in_step());
+    }
+
+    #[test]
+    fn copy_sources_are_percent_encoded() {
+        assert_eq!(copy_source("b", "artwork/a b/thumb+1.jpg"), "b/artwork/a%20b/thumb%2B1.jpg");
+    }
+}

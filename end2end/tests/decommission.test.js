@@ -1,0 +1,73 @@
+// Decommissioning as a stakeholder meets it: an admin opens a request, the
+// stakeholder finds the mail in the inbox, opens the link (which changes
+// nothing by itself) and approves on the page it shows.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { base, launch, screenshot, signInAsAdmin } from './helpers.js';
+
+const inbox = process.env.EASEL_MAIL_INBOX_URL;
+
+let browser;
+before(async () => {
+  if (!process.env.EASEL_E2E_ADMIN_EMAIL || !inbox) {
+    throw new Error('EASEL_E2E_ADMIN_*/EASEL_MAIL_INBOX_URL are not set: run through `cargo ops test`.');
+  }
+  browser = await launch();
+});
+after(async () => { await browser?.close(); });
+
+async function mailTo(address) {
+  for (let i = 0; i < 100; i++) {
+    for (const path of ['/email', '/api/email']) {
+      const res = await fetch(`${inbox}${path}`).catch(() => null);
+      if (!res?.ok) continue;
+      const list = await res.json().catch(() => null);
+      if (!Array.isArray(list)) continue;
+      const found = list.find((m) => (m.to || []).some((t) => t.address === address));
+      if (found) return found;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no mail reached ${address}`);
+}
+
+test('a stakeholder opens the link from the mail inbox and approves', async () => {
+  const tag = Math.random().toString(36).slice(2, 10);
+  const rep = `rep-${tag}@client.example`;
+  const admin = await browser.newPage();
+  await signInAsAdmin(admin);
+  await admin.goto(`${base}/admin/decommission`);
+  await admin.fill('#stakeholders', `Rita Rep, ${rep}, representative\nBo Boss, boss-${tag}@client.example, management`);
+  await admin.fill('#point_of_contact', 'Levin Dsouza');
+  await admin.fill('#reason', 'The product is replaced by a newer one.');
+  await admin.click('form.panel button[type=submit]');
+  await admin.waitForURL(/\/admin\/decommission$/);
+  assert.match(await admin.textContent('#step'), /stakeholders approve/);
+  assert.match(await admin.textContent('.decommission-banner'), /Decommissioning under way/);
+  await screenshot(admin, '30-decommission-request');
+
+  const mail = await mailTo(rep);
+  assert.match(mail.subject, /approval is requested/);
+  const link = mail.text.match(/https?:\/\/\S+\/decommission\/[0-9a-f]{64}/)[0];
+
+  // The stakeholder has no account: a fresh browser context, no cookies.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(link);
+  assert.match(await page.textContent('h1'), /Approve the decommissioning/);
+  await screenshot(page, '31-decommission-stakeholder-confirm');
+  await page.fill('#comment', 'Agreed.');
+  await page.click('button[value=approve]');
+  await page.waitForLoadState();
+  assert.match(await page.textContent('p[role=status]'), /approval is recorded/);
+  await screenshot(page, '32-decommission-stakeholder-approved');
+  // The same link again: used once, so refused.
+  await page.goto(link);
+  assert.match(await page.textContent('p[role=alert]'), /already been used/);
+  await context.close();
+
+  await admin.goto(`${base}/admin/decommission`);
+  const row = admin.locator('#stakeholder-list tr', { hasText: rep });
+  assert.match(await row.textContent(), /approved/);
+  await admin.close();
+});

@@ -1,0 +1,78 @@
+// A support person's first troubleshooting round: an admin makes their
+// account; they sign in, run the bucket doctor (and cannot apply fixes),
+// and read the resizer's logs for an upload.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { base, launch, screenshot, pngFile, signInAsAdmin } from './helpers.js';
+
+const adminEmail = process.env.EASEL_E2E_ADMIN_EMAIL;
+const oneTime = process.env.EASEL_E2E_ADMIN_PASSWORD;
+
+let browser;
+before(async () => {
+  if (!adminEmail || !oneTime) throw new Error('EASEL_E2E_ADMIN_EMAIL/PASSWORD are not set: run through `cargo ops test`.');
+  browser = await launch();
+});
+after(async () => { await browser?.close(); });
+
+test('a support user signs in, runs the doctor and reads the logs', async () => {
+  // An upload, so the resizer has something to log.
+  const merchant = await browser.newPage();
+  await merchant.goto(`${base}/`);
+  await merchant.setInputFiles('#artwork', pngFile(`support-${Date.now()}.png`, 300, 200));
+  await merchant.click('button[type=submit]');
+  await merchant.waitForURL(/\/uploaded\//);
+  const id = merchant.url().split('/uploaded/')[1];
+  await merchant.locator('.status.ready').waitFor({ timeout: 30000 });
+  await merchant.close();
+
+  // The admin creates the support account.
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signInAsAdmin(admin);
+  await admin.goto(`${base}/admin/users`);
+  const supportEmail = `support-${Date.now()}@easel.test`;
+  await admin.fill('#email', supportEmail);
+  await admin.selectOption('#role', 'support');
+  await admin.click('form.panel button[type=submit]');
+  const supportOneTime = (await admin.textContent('code.secret')).trim();
+  await adminContext.close();
+
+  // The support person signs in and sets a password.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${base}/admin/login`);
+  await page.fill('#email', supportEmail);
+  await page.fill('#password', supportOneTime);
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/admin\/password$/);
+  const mine = 'support passphrase for the test';
+  await page.fill('#current', supportOneTime);
+  await page.fill('#new', mine);
+  await page.fill('#confirm', mine);
+  await page.click('form.panel button[type=submit]');
+  await page.waitForURL(/\/admin\?notice=password-changed$/);
+  assert.ok(await page.locator('figure.chart svg').count() === 1, 'the dashboard draws its chart');
+  await screenshot(page, '30-support-dashboard');
+
+  // The doctor: every check has a verdict; support sees remedies, not fix buttons.
+  await page.click('nav >> text=Doctor');
+  await page.waitForURL(/\/admin\/doctor$/);
+  assert.match(await page.textContent('#doctor-summary'), /checks (pass|fail)/);
+  assert.ok(await page.locator('tr.check').count() >= 20, 'the checks are listed');
+  assert.equal(await page.locator('text=Review the fix').count(), 0);
+  await screenshot(page, '31-support-doctor');
+  const refused = await page.goto(`${base}/admin/doctor/fix/resized.policy`);
+  assert.equal(refused.status(), 403);
+
+  // The logs: the upload's invocation, found by its key.
+  await page.goto(`${base}/admin/logs`);
+  await page.fill('#q', `artwork/${id}`);
+  await page.click('form.filters button[type=submit]');
+  await page.waitForURL(/\/admin\/logs\?/);
+  const invocation = page.locator('section.invocation', { hasText: `artwork/${id}` });
+  await invocation.first().waitFor();
+  assert.match(await invocation.first().textContent(), /RequestId .*"event":"resized"/s);
+  await screenshot(page, '32-support-logs');
+  await context.close();
+});

@@ -1,0 +1,114 @@
+//! `cargo ops doctor [--fix]`: the bucket doctor's checks for scripts and
+//! CI. Prints each check; exits non-zero when one fails. `--fix` applies
+//! the recommended fixes first (each shown as a diff and recorded in the
+//! audit trail under the operator's name), then checks again.
+
+use anyhow::{Context, bail};
+use easel_app::{
+    audit::AuditAction,
+    settings::Settings,
+    support::{
+        self, Support,
+        doctor::{self, Check, DiffLine, Status},
+    },
+};
+
+use crate::stack::env_file;
+
+#[derive(Debug, clap::Args)]
+pub struct Opts {
+    /// Apply the recommended fix of every failing check, then check again.
+    #[arg(long)]
+    fix: bool,
+}
+
+/// Settings as the console would read them, with the addresses of a
+/// running `cargo ops up` filling in what the environment does not say.
+fn settings(need_database: bool) -> anyhow::Result<Settings> {
+    let database = env_file::database_url();
+    if need_database {
+        database.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    Settings::from_lookup(|k| match k {
+        // The checks alone never touch Postgres.
+        "DATABASE_URL" => Some(database.as_ref().cloned().unwrap_or_else(|_| "postgres://unused/unused".into())),
+        "EASEL_AWS_ENDPOINT" | "EASEL_AWS_REGION" => env_file::setting(k),
+        _ => std::env::var(k).ok(),
+    })
+    .context("reading Easel's settings")
+}
+
+fn print_checks(checks: &[Check]) {
+    for c in checks {
+        println!("{:<5} {:<28} {}", c.status.as_str().to_uppercase(), c.id, c.title);
+        if c.status != Status::Pass {
+            for e in &c.evidence {
+                println!("      evidence: {e}");
+            }
+            if !c.remedy.is_empty() {
+                println!("      remedy:   {}", c.remedy);
+            }
+            if let Some(f) = c.fix {
+                println!("      fix:      {f} (`cargo ops doctor --fix`)");
+            }
+        }
+    }
+    let count = |s| checks.iter().filter(|c| c.status == s).count();
+    println!("{} pass, {} warn, {} fail", count(Status::Pass), count(Status::Warn), count(Status::Fail));
+}
+
+pub async fn run(opts: Opts) -> anyhow::Result<()> {
+    let settings = settings(opts.fix)?;
+    let sdk = easel_resizer::aws::sdk_config(settings.aws.endpoint.as_deref(), &settings.aws.region).await;
+    let support = Support::new(&settings, &sdk);
+    let (_, _, mut checks) = doctor::run(&support).await?;
+    if opts.fix {
+        let fixes = doctor::fixes(&checks);
+        if fixes.is_empty() {
+            println!("Nothing to fix.");
+        } else {
+            let pool = sqlx::PgPool::connect(settings.database_url.expose()).await.context("connecting to Postgres")?;
+            easel_app::db::migrate(&pool).await?;
+            let operator = env_file::operator();
+            for fix in fixes {
+                match doctor::apply(&support, fix).await? {
+                    None => println!("fix {fix}: already as the spec says"),
+                    Some(p) => {
+                        println!("fix {fix}: applied to {}", p.bucket);
+                        for line in p.diff() {
+                            match line {
+                                DiffLine::Same(_) => {}
+                                DiffLine::Removed(t) => println!("  - {t}"),
+                                DiffLine::Added(t) => println!("  + {t}"),
+                            }
+                        }
+                        let details =
+                            serde_json::json!({ "fix": fix.to_string(), "before": p.before, "after": p.after });
+                        support::record(
+                            &pool,
+                            &operator,
+                            AuditAction::DoctorFixApplied,
+                            format!("bucket:{}", p.bucket),
+                            details,
+                            "local",
+                        )
+                        .await?;
+                    }
+                }
+            }
+            println!();
+        }
+        checks = doctor::run(&support).await?.2;
+    }
+    print_checks(&checks);
+    let failing: Vec<&str> = checks.iter().filter(|c| c.status == Status::Fail).map(|c| c.id.as_str()).collect();
+    if !failing.is_empty() {
+        bail!(
+            "{} check(s) fail: {}{}",
+            failing.len(),
+            failing.join(", "),
+            if opts.fix { "" } else { ". `cargo ops doctor --fix` applies the recommended fixes." }
+        );
+    }
+    Ok(())
+}

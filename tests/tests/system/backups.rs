@@ -1,0 +1,124 @@
+//! Backups against the emulator: verify, the dry run, a complete restore of
+//! an emptied resized bucket, and a deleted bucket restored by a restore
+//! interrupted half-way and resumed.
+
+use std::time::Duration;
+
+use easel_app::{audit::Actor, auth::Role, support::backups};
+use image::ImageFormat;
+
+use crate::helpers::{Staff, TestApp, image_bytes, spawn_app};
+
+async fn empty_bucket(app: &TestApp, bucket: &str) -> usize {
+    let keys = app.keys(bucket).await;
+    for k in &keys {
+        app.s3.delete_object().bucket(bucket).key(k).send().await.unwrap();
+    }
+    keys.len()
+}
+
+async fn wait_until_finished(app: &TestApp, staff: &Staff, path: &str) -> String {
+    for _ in 0..150 {
+        let r = staff.get(app, path).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        if r.body.contains("finished:") {
+            return r.body;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the restore at {path} did not finish within 30 s");
+}
+
+#[tokio::test]
+async fn an_emptied_resized_bucket_is_restored_completely_after_a_dry_run() {
+    let app = spawn_app().await;
+    let support = app.signed_in(Role::Support).await;
+    let a = app.upload_ok("a.png", image_bytes(120, 80, ImageFormat::Png)).await;
+    let b = app.upload_ok("b.jpg", image_bytes(90, 160, ImageFormat::Jpeg)).await;
+    app.wait_until_ready(a).await;
+    app.wait_until_ready(b).await;
+    let mut before = app.keys(&app.buckets.resized).await;
+    before.sort();
+    let r = support.get(&app, "/admin/backups").await;
+    assert!(r.body.contains(&format!("{} objects, same sizes and checksums", before.len())), "{}", r.body);
+
+    let n = empty_bucket(&app, &app.buckets.resized).await;
+    assert_eq!(n, before.len());
+    let r = support.get(&app, "/admin/backups").await;
+    assert!(r.body.contains(&format!("{n} missing from")), "{}", r.body);
+    assert!(r.body.contains(&format!("Dry run: a restore would copy {n} object(s)")), "{}", r.body);
+    assert!(r.body.contains(&before[0]), "the dry run lists the keys");
+    assert!(app.keys(&app.buckets.resized).await.is_empty(), "a dry run changes nothing");
+
+    let r = support.post(&app, "/admin/backups/restore", &[("csrf", &support.csrf)]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let progress = r.location.unwrap();
+    assert!(progress.starts_with("/admin/backups/restore/"));
+    let body = wait_until_finished(&app, &support, &progress).await;
+    assert!(body.contains(&format!("finished: {n} of {n} copied (100%), 0 failed")), "{body}");
+
+    let mut after = app.keys(&app.buckets.resized).await;
+    after.sort();
+    assert_eq!(after, before);
+    let r = support.get(&app, "/admin/backups").await;
+    assert!(r.body.contains(&format!("{n} objects, same sizes and checksums")), "{}", r.body);
+    assert_eq!(app.get(&format!("/media/{a}/thumb")).await.status, 200);
+
+    let rows: Vec<(String, String, serde_json::Value)> = sqlx::query_as(
+        "SELECT action, actor, details FROM audit_events WHERE action LIKE 'support.restore%' ORDER BY id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!((rows[0].0.as_str(), rows[0].1.as_str()), ("support.restore_started", support.email.as_str()));
+    assert_eq!(rows[0].2["planned"], n);
+    assert_eq!(rows[1].0, "support.restore_finished");
+    assert_eq!((rows[1].2["copied"].as_i64(), rows[1].2["failed"].as_i64()), (Some(n as i64), Some(0)));
+}
+
+#[tokio::test]
+async fn a_deleted_resized_bucket_comes_back_through_an_interrupted_and_resumed_restore() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(Role::Admin).await;
+    let id = app.upload_ok("c.png", image_bytes(100, 100, ImageFormat::Png)).await;
+    app.wait_until_ready(id).await;
+    let n = empty_bucket(&app, &app.buckets.resized).await;
+    assert!(n >= 3, "renditions and a manifest");
+    app.s3.delete_bucket().bucket(&app.buckets.resized).send().await.unwrap();
+    let r = admin.get(&app, "/admin/backups").await;
+    assert!(r.body.contains("does not exist. A restore creates it"), "{}", r.body);
+
+    // The restore copies one object, then stops as a crash would stop it.
+    let support = app.support().await;
+    let plan = backups::verify(&support).await.unwrap().restore_plan();
+    assert_eq!(plan.len(), n);
+    let actor = Actor::Staff { email: admin.email.clone(), role: "admin".into() };
+    let run = backups::start(&app.pool, &plan, &actor, "test").await.unwrap();
+    backups::execute(support.clone(), app.pool.clone(), run, Some(1)).await.unwrap();
+    assert_eq!(app.keys(&app.buckets.resized).await.len(), 1, "the bucket was made again and one object copied");
+    sqlx::query("UPDATE restore_runs SET heartbeat_at = now() - interval '1 minute' WHERE id = $1")
+        .bind(run)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    let path = format!("/admin/backups/restore/{run}");
+    let r = admin.get(&app, &path).await;
+    assert!(r.body.contains(&format!("interrupted: 1 of {n} copied")), "{}", r.body);
+    let r = admin.post(&app, &format!("{path}/resume"), &[("csrf", &admin.csrf)]).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some(path.as_str())), "{}", r.body);
+    let body = wait_until_finished(&app, &admin, &path).await;
+    assert!(body.contains(&format!("finished: {n} of {n} copied")), "{body}");
+    assert_eq!(app.keys(&app.buckets.resized).await.len(), n);
+    assert_eq!(app.get(&format!("/media/{id}/thumb")).await.status, 200);
+
+    // The bucket came back as the spec says, not as a bare bucket.
+    let r = admin.get(&app, "/admin/doctor").await;
+    assert!(r.body.contains("All 23 checks pass"), "{:#?}", crate::doctor::failing(&r.body));
+    let resumed: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'support.restore_resumed'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(resumed, 1);
+}

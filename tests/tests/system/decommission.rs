@@ -1,0 +1,455 @@
+//! The decommissioning SOP end to end: mail read from the real SMTP sink
+//! (maildev), links followed as a stakeholder would, the archive opened and
+//! checked, the buckets listed afterwards.
+
+use std::{io::Read, time::Duration};
+
+use easel_app::auth::Role;
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{Reply, Staff, TestApp, image_bytes, reply, spawn_app_with};
+
+/// A console whose archives go to a private temporary folder.
+async fn spawn() -> TestApp {
+    let dir = std::env::temp_dir().join(format!("easel-archives-{}", uuid::Uuid::new_v4().simple()));
+    spawn_app_with(&[("EASEL_ARCHIVE_DIR", dir.to_str().unwrap())]).await
+}
+
+fn inbox_url() -> String {
+    std::env::var("EASEL_MAIL_INBOX_URL")
+        .expect("EASEL_MAIL_INBOX_URL is not set: run these tests through `cargo ops test`")
+}
+
+/// Every message in the sink (shared by all tests: filter by recipient).
+async fn all_mail() -> Vec<serde_json::Value> {
+    let http = reqwest::Client::new();
+    for path in ["/email", "/api/email"] {
+        if let Ok(res) = http.get(format!("{}{path}", inbox_url())).send().await
+            && res.status().is_success()
+            && let Ok(serde_json::Value::Array(list)) = res.json::<serde_json::Value>().await
+        {
+            return list;
+        }
+    }
+    panic!("the mail sink at {} did not list its messages", inbox_url());
+}
+
+fn sent_to(m: &serde_json::Value, email: &str) -> bool {
+    m["to"].as_array().is_some_and(|to| to.iter().any(|t| t["address"].as_str() == Some(email)))
+}
+
+/// The messages to `email` whose subject contains `subject`, waiting for
+/// at least `count` of them.
+async fn mail_to(email: &str, subject: &str, count: usize) -> Vec<serde_json::Value> {
+    for _ in 0..100 {
+        let found: Vec<_> = all_mail()
+            .await
+            .into_iter()
+            .filter(|m| sent_to(m, email) && m["subject"].as_str().is_some_and(|s| s.contains(subject)))
+            .collect();
+        if found.len() >= count {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no mail “{subject}” reached {email}");
+}
+
+/// The link in the newest mail to `email` about `subject`, as a path.
+async fn link_for(app: &TestApp, email: &str, subject: &str, count: usize) -> String {
+    let mails = mail_to(email, subject, count).await;
+    let text = mails.last().unwrap()["text"].as_str().expect("a text body").to_owned();
+    let at = text.find(&format!("{}/decommission/", app.base)).expect("the mail carries a link to this console");
+    let link: String = text[at..].chars().take_while(|c| !c.is_whitespace()).collect();
+    link.strip_prefix(&app.base).unwrap().to_owned()
+}
+
+struct People {
+    rep: String,
+    boss: String,
+    user: String,
+}
+
+fn people() -> People {
+    let tag = &uuid::Uuid::new_v4().simple().to_string()[..10];
+    People {
+        rep: format!("rep-{tag}@client.example"),
+        boss: format!("boss-{tag}@client.example"),
+        user: format!("user-{tag}@client.example"),
+    }
+}
+
+async fn open_request(app: &TestApp, admin: &Staff, p: &People) -> Reply {
+    let list =
+        format!("Rita Rep, {}, representative\nBo Boss, {}, management\nUma User, {}, user\n", p.rep, p.boss, p.user);
+    let pdf = b"%PDF-1.4\n% the reason document\n".to_vec();
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", admin.csrf.clone())
+        .text("stakeholders", list)
+        .text("point_of_contact", "Levin Dsouza, support@easel.example")
+        .text("reason", "The product is replaced by a newer one.")
+        .part(
+            "reason_pdf",
+            reqwest::multipart::Part::bytes(pdf).file_name("reason.pdf").mime_str("application/pdf").unwrap(),
+        );
+    reply(admin.http.post(format!("{}/admin/decommission", app.base)).multipart(form).send().await.unwrap()).await
+}
+
+async fn step(app: &TestApp) -> String {
+    sqlx::query_scalar("SELECT step FROM decommissions WHERE step <> 'halted'").fetch_one(&app.pool).await.unwrap()
+}
+
+async fn decommission_id(app: &TestApp) -> uuid::Uuid {
+    sqlx::query_scalar("SELECT id FROM decommissions ORDER BY opened_at DESC LIMIT 1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+async fn post_link(app: &TestApp, path: &str, form: &[(&str, &str)]) -> Reply {
+    reply(app.http.post(format!("{}{path}", app.base)).form(form).send().await.unwrap()).await
+}
+
+async fn approve(app: &TestApp, path: &str) -> Reply {
+    post_link(app, path, &[("decision", "approve"), ("comment", "Fine by me.")]).await
+}
+
+/// Whether `bucket` has any event notification. Read raw: the emulator answers
+/// an empty configuration with a root element the SDK does not parse.
+async fn has_notifications(bucket: &str) -> bool {
+    let endpoint = std::env::var("EASEL_AWS_ENDPOINT").unwrap();
+    let url = format!("{}/{bucket}?notification", endpoint.trim_end_matches('/'));
+    let body = reqwest::get(url).await.unwrap().text().await.unwrap();
+    ["QueueConfiguration", "CloudFunctionConfiguration", "TopicConfiguration"].iter().any(|c| body.contains(c))
+}
+
+async fn stakeholder_id(app: &TestApp, email: &str) -> uuid::Uuid {
+    sqlx::query_scalar("SELECT id FROM stakeholders WHERE email = $1").bind(email).fetch_one(&app.pool).await.unwrap()
+}
+
+/// How many audit rows record `action`.
+async fn audited(app: &TestApp, action: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = $1")
+        .bind(action)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// Every object version and delete marker left in `bucket`.
+async fn versions_left(app: &TestApp, bucket: &str) -> usize {
+    let out = app.s3.list_object_versions().bucket(bucket).send().await.unwrap();
+    out.versions().len() + out.delete_markers().len()
+}
+
+#[tokio::test]
+async fn the_whole_procedure_runs_from_request_to_closed() {
+    let app = spawn().await;
+    let art = app.upload_ok("sunset.png", image_bytes(640, 400, image::ImageFormat::Png)).await;
+    app.wait_until_ready(art).await;
+    let admin = app.signed_in(Role::Admin).await;
+    let support = app.signed_in(Role::Support).await;
+    let p = people();
+
+    // 1. Request.
+    let r = open_request(&app, &admin, &p).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let id = decommission_id(&app).await;
+    let page = admin.get(&app, "/admin").await;
+    assert!(page.body.contains("Decommissioning under way"), "the banner shows on every admin page");
+
+    // Destruction is refused before anything else happened.
+    let r = admin.post(&app, &format!("/admin/decommission/{id}/destroy"), &[("csrf", &admin.csrf)]).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+
+    // 2. Every stakeholder approves through their mailed link.
+    for who in [&p.rep, &p.boss, &p.user] {
+        let link = link_for(&app, who, "approval is requested", 1).await;
+        let confirm = app.get(&link).await;
+        assert_eq!(confirm.status, 200, "{}", confirm.body);
+        assert!(confirm.body.contains("Approve"));
+        let pdf = app.get(&format!("{link}/reason.pdf")).await;
+        assert_eq!(pdf.status, 200, "the stakeholder can read the reason document");
+        assert!(pdf.body.starts_with("%PDF-"));
+        let r = approve(&app, &link).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    assert_eq!(step(&app).await, "plan");
+
+    // 3. Plan, approved by the representative.
+    let plan = [
+        ("csrf", admin.csrf.as_str()),
+        ("steps", "Archive, hand over, destroy."),
+        ("timeline", "One week."),
+        ("resources", "One admin."),
+        ("contingency", "Restore from the archive."),
+    ];
+    let r = admin.post(&app, &format!("/admin/decommission/{id}/plan"), &plan).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let link = link_for(&app, &p.rep, "approve the plan", 1).await;
+    assert!(app.get(&link).await.body.contains("One week."));
+    assert_eq!(approve(&app, &link).await.status, 200);
+    assert_eq!(step(&app).await, "archive");
+
+    // Uploads are frozen from the archive step on.
+    let form = app.get("/").await;
+    assert!(form.body.contains("Uploads are paused") && !form.body.contains("upload-form"), "{}", form.body);
+    let refused = app.upload(Some(("late.png", image_bytes(64, 64, image::ImageFormat::Png)))).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert_eq!(app.artwork_count().await, 1);
+
+    // 4. The archive: built, verified, handed over.
+    let r = admin.post(&app, &format!("/admin/decommission/{id}/archive"), &[("csrf", &admin.csrf)]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    for _ in 0..300 {
+        if step(&app).await == "handover" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let progress: String =
+        sqlx::query_scalar("SELECT archive_state || ': ' || archive_progress FROM decommissions WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(step(&app).await, "handover", "the archive was not built within 30 s: {progress}");
+    let r = admin.post(&app, &format!("/admin/decommission/{id}/destroy"), &[("csrf", &admin.csrf)]).await;
+    assert_eq!(r.status, 409, "destruction before the receipt must be refused: {}", r.body);
+    assert_eq!(app.keys(&app.buckets.originals).await.len(), 1);
+
+    let link = link_for(&app, &p.rep, "archive is ready", 1).await;
+    let confirm = app.get(&link).await;
+    assert!(confirm.body.contains("Download the archive"));
+    let zip_bytes = app.http.get(format!("{}{link}/archive", app.base)).send().await.unwrap().bytes().await.unwrap();
+    let archive_sha = hex::encode(Sha256::digest(&zip_bytes));
+    let (stored_sha, head): (String, String) =
+        sqlx::query_as("SELECT archive_sha256, audit_head FROM decommissions WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(archive_sha, stored_sha);
+    check_archive(&app, &zip_bytes, &head, art).await;
+
+    let r = post_link(&app, &link, &[("decision", "receipt"), ("full_name", "Rita Rep")]).await;
+    assert_eq!(r.status, 400, "a receipt without consent is refused: {}", r.body);
+    let r = post_link(&app, &link, &[("decision", "receipt"), ("full_name", "Rita Rep"), ("consent", "yes")]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (name, receipt_sha): (String, String) =
+        sqlx::query_as("SELECT receipt_name, receipt_sha256 FROM decommissions WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!((name.as_str(), receipt_sha.as_str()), ("Rita Rep", archive_sha.as_str()));
+
+    // 5. Destroy and remove.
+    assert!(has_notifications(&app.buckets.originals).await, "provisioning set the resizer's trigger");
+    let r = admin.post(&app, &format!("/admin/decommission/{id}/destroy"), &[("csrf", &admin.csrf)]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    for bucket in [&app.buckets.originals, &app.buckets.resized, &app.buckets.backup] {
+        assert_eq!(versions_left(&app, bucket).await, 0, "{bucket} is not empty");
+        assert!(app.s3.get_bucket_policy().bucket(bucket).send().await.is_err(), "{bucket} still has a policy");
+        assert!(!has_notifications(bucket).await, "{bucket} still sends events");
+    }
+    let disabled: bool = sqlx::query_scalar("SELECT disabled_at IS NOT NULL FROM users WHERE email = $1")
+        .bind(&support.email)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(disabled, "support accounts are disabled");
+    let r = admin
+        .post(&app, "/admin/users", &[("csrf", &admin.csrf), ("email", "new@x.example"), ("role", "support")])
+        .await;
+    assert_eq!(r.status, 403, "the console is read-only: {}", r.body);
+    assert!(app.get("/").await.body.contains("Easel is closed"));
+
+    // 6. Completion mail to everyone; 7. review.
+    let r = admin.post(&app, &format!("/admin/decommission/{id}/notify"), &[("csrf", &admin.csrf)]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    for who in [&p.rep, &p.boss, &p.user] {
+        mail_to(who, "has been decommissioned", 1).await;
+    }
+    let r = admin
+        .post(&app, &format!("/admin/decommission/{id}/review"), &[("csrf", &admin.csrf), ("review", "Went well.")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(step(&app).await, "closed");
+
+    // Every step is in the audit trail, and the chain is intact.
+    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_events WHERE subject = $1 ORDER BY id")
+        .bind(format!("decommission:{id}"))
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    for a in [
+        "decommission.opened",
+        "decommission.mail_sent",
+        "decommission.approved",
+        "decommission.plan_submitted",
+        "decommission.plan_approved",
+        "decommission.archive_started",
+        "decommission.archive_built",
+        "decommission.receipt_signed",
+        "decommission.destroyed",
+        "decommission.completion_notified",
+        "decommission.closed",
+    ] {
+        assert!(actions.iter().any(|x| x == a), "{a} missing from {actions:?}");
+    }
+    let mails: i64 = sqlx::query_scalar("SELECT count(*) FROM outbound_mail WHERE decommission_id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(mails, 3 + 1 + 1 + 3, "approval, plan, archive and completion mail are recorded");
+    let verdict = easel_app::audit::verify(&app.pool).await.unwrap();
+    assert!(matches!(verdict, easel_app::audit::ChainVerdict::Intact { .. }), "{verdict:?}");
+}
+
+/// The manifest lists every file with its hash, the audit export ends in the
+/// manifest's head, and that head is a row of the live chain.
+async fn check_archive(app: &TestApp, zip_bytes: &[u8], head: &str, art: easel_resizer::keys::ArtworkId) {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes.to_vec())).unwrap();
+    let mut read = |name: &str| {
+        let mut buf = Vec::new();
+        zip.by_name(name).unwrap_or_else(|_| panic!("{name} is in the archive")).read_to_end(&mut buf).unwrap();
+        buf
+    };
+    let manifest: serde_json::Value = serde_json::from_slice(&read("manifest.json")).unwrap();
+    assert_eq!(manifest["audit_chain_head"].as_str(), Some(head));
+    let files = manifest["files"].as_array().unwrap();
+    for f in files {
+        let bytes = read(f["path"].as_str().unwrap());
+        assert_eq!(hex::encode(Sha256::digest(&bytes)), f["sha256"].as_str().unwrap(), "{}", f["path"]);
+    }
+    let paths: Vec<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert!(paths.iter().any(|p| p.starts_with(&format!("buckets/originals/artwork/{art}"))), "{paths:?}");
+    assert!(paths.iter().any(|p| p.starts_with("buckets/resized/")), "{paths:?}");
+    assert!(paths.iter().any(|p| p.starts_with("buckets/backup/")), "{paths:?}");
+    assert!(paths.contains(&"decommission/reason.pdf"));
+    let audit = String::from_utf8(read("database/audit_events.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["hash"].as_str(), Some(head));
+    let in_chain: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM audit_events WHERE hash = $1)")
+        .bind(hex::decode(head).unwrap())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(in_chain);
+    let users = String::from_utf8(read("database/users.jsonl")).unwrap();
+    assert!(!users.contains("argon2"), "password hashes stay out of the archive");
+}
+
+#[tokio::test]
+async fn a_rejection_halts_the_request_with_its_reason() {
+    let app = spawn().await;
+    let admin = app.signed_in(Role::Admin).await;
+    let p = people();
+    assert_eq!(open_request(&app, &admin, &p).await.status, 303);
+    let id = decommission_id(&app).await;
+
+    let boss = link_for(&app, &p.boss, "approval is requested", 1).await;
+    let r = post_link(&app, &boss, &[("decision", "reject"), ("comment", "")]).await;
+    assert_eq!(r.status, 400, "a rejection needs its reason: {}", r.body);
+    let r = post_link(&app, &boss, &[("decision", "reject"), ("comment", "We still need it.")]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let (s, reason): (String, String) = sqlx::query_as("SELECT step, halted_reason FROM decommissions WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(s, "halted");
+    assert!(reason.contains("We still need it."), "{reason}");
+    let rep = link_for(&app, &p.rep, "approval is requested", 1).await;
+    assert_eq!(approve(&app, &rep).await.status, 410, "the other links end with the request");
+    let page = admin.get(&app, "/admin/decommission").await;
+    assert!(page.body.contains("We still need it."), "the halted request shows its reason");
+    assert!(!page.body.contains("Decommissioning under way"));
+    assert_eq!(audited(&app, "decommission.rejected").await, 1);
+    // A new request may follow a halted one.
+    assert_eq!(open_request(&app, &admin, &people()).await.status, 303);
+}
+
+#[tokio::test]
+async fn links_refuse_reuse_expiry_tampering_and_replacement_and_get_changes_nothing() {
+    let app = spawn().await;
+    let admin = app.signed_in(Role::Admin).await;
+    let p = people();
+    assert_eq!(open_request(&app, &admin, &p).await.status, 303);
+    let id = decommission_id(&app).await;
+    let unused = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM approval_tokens WHERE used_at IS NULL AND ended_at IS NULL")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+
+    // A mail scanner's pre-fetch: GET twice, nothing changes.
+    let rep = link_for(&app, &p.rep, "approval is requested", 1).await;
+    let audit_rows = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM audit_events").fetch_one(&app.pool).await.unwrap()
+    };
+    let before = (unused().await, audit_rows().await);
+    for _ in 0..2 {
+        assert_eq!(app.get(&rep).await.status, 200);
+    }
+    assert_eq!((unused().await, audit_rows().await), before, "GET changed something");
+    let decided: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM stakeholder_decisions").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(decided, 0);
+
+    // Used once, then refused.
+    assert_eq!(approve(&app, &rep).await.status, 200);
+    let again = approve(&app, &rep).await;
+    assert_eq!(again.status, 410);
+    assert!(again.body.contains("already been used"), "{}", again.body);
+    assert!(app.get(&rep).await.body.contains("already been used"));
+
+    // Tampered or forged: refused, nothing changes.
+    let boss = link_for(&app, &p.boss, "approval is requested", 1).await;
+    let last = boss.chars().last().unwrap();
+    let tampered = format!("{}{}", &boss[..boss.len() - 1], if last == '0' { '1' } else { '0' });
+    for bad in [tampered.as_str(), "/decommission/not-a-token", &format!("{boss}0")] {
+        let r = approve(&app, bad).await;
+        assert!(r.status == 404, "{bad}: {}", r.status);
+        assert!(r.body.contains("not valid") || r.status == 404);
+    }
+    // A decision link cannot download anything.
+    assert_eq!(app.get(&format!("{boss}/archive")).await.status, 404);
+
+    // Expired.
+    let hash = Sha256::digest(boss.rsplit('/').next().unwrap().as_bytes()).to_vec();
+    sqlx::query("UPDATE approval_tokens SET expires_at = now() - interval '1 minute' WHERE token_hash = $1")
+        .bind(&hash)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let r = approve(&app, &boss).await;
+    assert_eq!(r.status, 410);
+    assert!(r.body.contains("expired"), "{}", r.body);
+
+    // Resent: the old link ends, the new one works.
+    let user_old = link_for(&app, &p.user, "approval is requested", 1).await;
+    let sid = stakeholder_id(&app, &p.user).await;
+    let r = admin
+        .post(&app, &format!("/admin/decommission/{id}/stakeholders/{sid}/resend"), &[("csrf", &admin.csrf)])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let user_new = link_for(&app, &p.user, "approval is requested", 2).await;
+    assert_ne!(user_old, user_new);
+    let r = approve(&app, &user_old).await;
+    assert_eq!(r.status, 410);
+    assert!(r.body.contains("replaced"), "{}", r.body);
+    assert_eq!(approve(&app, &user_new).await.status, 200);
+    // The representative already decided: there is nothing to resend them.
+    let rep_id = stakeholder_id(&app, &p.rep).await;
+    let r = admin
+        .post(&app, &format!("/admin/decommission/{id}/stakeholders/{rep_id}/resend"), &[("csrf", &admin.csrf)])
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(step(&app).await, "approval", "the boss's expired link left one approval missing");
+    assert_eq!(audited(&app, "decommission.link_resent").await, 1);
+}
