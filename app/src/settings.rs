@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::{
     auth::{sessions::SessionPolicy, throttle::ThrottlePolicy},
+    client_addr::TrustedProxies,
     decommission::{DecommissionSettings, SmtpUrl},
     storage::BucketNames,
 };
@@ -59,6 +60,8 @@ pub struct AwsSettings {
 pub struct AuthSettings {
     pub sessions: SessionPolicy,
     pub throttle: ThrottlePolicy,
+    /// `EASEL_TRUSTED_PROXIES`: balancers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The support console: when an upload counts as stuck, and which mail
@@ -181,6 +184,13 @@ impl Settings {
                 max_per_account: parse(&get("EASEL_LOGIN_MAX_FAILURES", "5"), "EASEL_LOGIN_MAX_FAILURES")?,
                 max_per_address: 20,
             },
+            trusted_proxies: TrustedProxies::parse(&get("EASEL_TRUSTED_PROXIES", "")).map_err(|reason| {
+                SettingsError {
+                    var: "EASEL_TRUSTED_PROXIES",
+                    value: lookup("EASEL_TRUSTED_PROXIES").unwrap_or_default(),
+                    reason,
+                }
+            })?,
         };
         let stuck_secs: u64 = parse(&get("EASEL_STUCK_AFTER_SECONDS", "300"), "EASEL_STUCK_AFTER_SECONDS")?;
         let support = SupportSettings {
@@ -329,6 +339,7 @@ mod tests {
             ("EASEL_PUBLIC_URL", "easel.example"),
             ("EASEL_DECOMMISSION_LINK_DAYS", "0"),
             ("EASEL_MAIL_FROM", "not an address"),
+            ("EASEL_TRUSTED_PROXIES", "10.0.0.0/8, lb.internal"),
         ] {
             let err = with(&[DB, (var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{err}");

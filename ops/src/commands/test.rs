@@ -40,9 +40,14 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         install::npm_packages(&root.join("end2end"), "the browser-test driver (playwright-core)").await?;
         Some(install::chromium().await?)
     };
-    let mut stack = LocalStack::start(StackDir::test(), Ports::free()?, External::default(), "easel_e2e", true).await?;
+    for abandoned in StackDir::abandoned_tests() {
+        LocalStack::discard_state(&abandoned).await;
+    }
+    let dir = StackDir::test();
+    let mut stack = LocalStack::start(dir.clone(), Ports::free()?, External::default(), "easel_e2e", true).await?;
     let result = run_suites(&stack, &opts, chromium.as_deref()).await;
     stack.stop().await;
+    LocalStack::discard_state(&dir).await;
     let (tally, ok) = result?;
     println!("\ntotal: {} passed, {} failed", tally.passed, tally.failed);
     if !ok || tally.failed > 0 {

@@ -160,6 +160,15 @@ impl LocalStack {
         Ok(())
     }
 
+    /// Stops whatever still runs from the stack kept in `dir` (after `stop`,
+    /// or when its `cargo ops` died) and deletes its state.
+    pub async fn discard_state(dir: &StackDir) {
+        let _ = process::stop_stale(&dir.pid_file("maildev"), "maildev");
+        let _ = process::stop_stale(&dir.pid_file("moto"), "moto_server");
+        postgres::LocalPostgres::discard(&dir.root).await;
+        let _ = std::fs::remove_dir_all(&dir.root);
+    }
+
     /// Stops everything this stack started, newest first.
     pub async fn stop(&mut self) {
         if let Some(m) = self.mail.take() {

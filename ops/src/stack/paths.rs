@@ -6,7 +6,9 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// Where one local stack keeps its state: `.easel/` for `cargo ops up`,
-/// `.easel/test/` for the throw-away stack of `cargo ops test`.
+/// `.easel/test/<pid>/` for the throw-away stack of each `cargo ops test`
+/// run, so two runs (two terminals, two worktrees' agents) never share a
+/// cluster.
 #[derive(Debug, Clone)]
 pub struct StackDir {
     pub root: PathBuf,
@@ -17,8 +19,30 @@ impl StackDir {
         Self { root: workspace_root().join(".easel") }
     }
 
+    /// This process's test stack.
     pub fn test() -> Self {
-        Self { root: workspace_root().join(".easel").join("test") }
+        Self { root: Self::tests_root().join(std::process::id().to_string()) }
+    }
+
+    /// Test stacks of runs whose process is gone (killed, crashed).
+    pub fn abandoned_tests() -> Vec<Self> {
+        let Ok(entries) = std::fs::read_dir(Self::tests_root()) else { return Vec::new() };
+        entries
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                // Older checkouts kept one stack directly in .easel/test; its
+                // subdirectories are not numbers and are left alone.
+                e.file_name()
+                    .to_str()
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .is_some_and(|pid| pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists())
+            })
+            .map(|e| Self { root: e.path() })
+            .collect()
+    }
+
+    fn tests_root() -> PathBuf {
+        workspace_root().join(".easel").join("test")
     }
 
     pub fn create(&self) -> std::io::Result<()> {

@@ -150,6 +150,16 @@ impl LocalPostgres {
         Ok(self.url(name))
     }
 
+    /// Stops the cluster kept under `state_dir` if one is running there and
+    /// deletes it: what a test stack leaves behind when its run died.
+    pub async fn discard(state_dir: &Path) {
+        let Ok(bindir) = install::postgres_bindir().await else { return };
+        let run_as = if is_root() { User::from_name("postgres").ok().flatten() } else { None };
+        let base = cluster_dir(state_dir, run_as.is_some());
+        stop_if_running(&bindir, &base.join("data"), run_as.as_ref()).await;
+        let _ = std::fs::remove_dir_all(&base);
+    }
+
     pub async fn stop(&self) {
         let data = self.data();
         let _ =

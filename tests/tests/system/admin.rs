@@ -300,3 +300,32 @@ async fn with_cookie(app: &crate::helpers::TestApp, cookie: &str, path: &str) ->
         .unwrap();
     res.status().as_u16()
 }
+
+/// Behind a trusted balancer the audit trail and the throttle see the client
+/// named in `X-Forwarded-For`; from any other peer the header is ignored, or
+/// an attacker could pick the address their failures are counted against.
+#[tokio::test]
+async fn x_forwarded_for_is_believed_only_from_trusted_proxies() {
+    for (trusted, expected) in [("127.0.0.0/8", "203.0.113.7"), ("", "127.0.0.1"), ("10.0.0.0/8", "127.0.0.1")] {
+        let app = spawn_app_with(&[("EASEL_TRUSTED_PROXIES", trusted)]).await;
+        let (email, _) = app.create_staff(Role::Support).await;
+        let mut headers = reqwest::header::HeaderMap::new();
+        // A forged entry first, then the one the balancer appended.
+        headers.insert("x-forwarded-for", "198.51.100.1, 203.0.113.7".parse().unwrap());
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        assert_eq!(app.sign_in_with(&http, &email, "not the password").await.status, 401);
+        let (audited, counted): (String, String) = sqlx::query_as(
+            "SELECT (SELECT client_addr FROM audit_events WHERE action = 'auth.sign_in_failed' ORDER BY id DESC LIMIT 1),
+                    (SELECT client_addr FROM login_failures ORDER BY at DESC LIMIT 1)",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        assert_eq!((audited.as_str(), counted.as_str()), (expected, expected), "trusted proxies {trusted:?}");
+    }
+}

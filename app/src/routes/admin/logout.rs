@@ -1,13 +1,12 @@
-use std::net::SocketAddr;
-
 use axum::{
     Extension, Form,
-    extract::{ConnectInfo, State, rejection::FormRejection},
+    extract::{State, rejection::FormRejection},
     response::{IntoResponse, Redirect, Response},
 };
 use http::header;
 
 use super::{CsrfOnly, checked_form};
+use crate::client_addr::ClientAddr;
 use crate::{
     audit::{self, AuditAction, NewEvent},
     auth::{
@@ -21,7 +20,7 @@ use crate::{
 pub async fn sign_out(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     form: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Response {
     let result: Result<(), PageError> = async {
@@ -35,7 +34,7 @@ pub async fn sign_out(
                 action: AuditAction::SignedOut,
                 subject: format!("user:{}", session.user.email),
                 details: serde_json::json!({}),
-                client_addr: client.ip().to_string(),
+                client_addr: client.to_string(),
             },
         )
         .await?;

@@ -1,13 +1,12 @@
-use std::net::SocketAddr;
-
 use axum::{
     Form,
-    extract::{ConnectInfo, Path, State},
+    extract::{Path, State},
     response::Response,
 };
 use http::StatusCode;
 
 use super::refusal;
+use crate::client_addr::ClientAddr;
 use crate::{
     decommission::{
         DecommissionError,
@@ -31,12 +30,12 @@ pub struct DecisionForm {
 
 pub async fn decide(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     Path(token): Path<String>,
     Form(form): Form<DecisionForm>,
 ) -> Response {
     let path = "/decommission/link";
-    let addr = client.ip().to_string();
+    let addr = client.to_string();
     let done = match form.decision.as_str() {
         "receipt" => procedure::sign_receipt(&state, &token, &form.full_name, form.consent.is_some(), &addr)
             .await

@@ -1,10 +1,8 @@
 //! `POST /upload`: a plain axum multipart handler, so that our own size
 //! limit holds and a cut-off body is an error, never a shorter file.
 
-use std::net::SocketAddr;
-
 use axum::{
-    extract::{ConnectInfo, Multipart, State, multipart::MultipartRejection},
+    extract::{Multipart, State, multipart::MultipartRejection},
     response::{IntoResponse, Redirect, Response},
 };
 use bytes::{Bytes, BytesMut};
@@ -14,6 +12,7 @@ use easel_resizer::{
 };
 use http::HeaderMap;
 
+use crate::client_addr::ClientAddr;
 use crate::{
     artworks::{self, NewArtwork},
     audit::{self, Actor, AuditAction, NewEvent},
@@ -35,7 +34,7 @@ fn drain_cap(limit: u64) -> u64 {
 
 pub async fn upload_artwork(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
@@ -52,7 +51,7 @@ struct Received {
 
 async fn store(
     state: &AppState,
-    client: SocketAddr,
+    client: ClientAddr,
     headers: &HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<ArtworkId, UploadError> {
@@ -108,7 +107,7 @@ async fn store(
                 "key": key, "filename": received.filename, "format": info.format.extension(),
                 "width": info.width, "height": info.height, "bytes": received.bytes.len(),
             }),
-            client_addr: client.ip().to_string(),
+            client_addr: client.to_string(),
         },
     )
     .await?;

@@ -1,13 +1,12 @@
-use std::net::SocketAddr;
-
 use axum::{
     Extension, Form,
-    extract::{ConnectInfo, Path, State, rejection::FormRejection},
+    extract::{Path, State, rejection::FormRejection},
     response::{IntoResponse, Redirect, Response},
 };
 use http::StatusCode;
 use time::OffsetDateTime;
 
+use crate::client_addr::ClientAddr;
 use crate::{
     auth::Session,
     error::PageError,
@@ -21,7 +20,7 @@ use crate::{
 pub async fn start_restore(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     form: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Response {
     let result: Result<uuid::Uuid, PageError> = async {
@@ -38,7 +37,7 @@ pub async fn start_restore(
                 "Nothing to restore: the resized bucket has everything the backup has.".into(),
             ));
         }
-        let id = backups::start(&state.pool, &plan, &session.actor(), &client.ip().to_string()).await?;
+        let id = backups::start(&state.pool, &plan, &session.actor(), &client.to_string()).await?;
         backups::spawn(state.support.clone(), state.pool.clone(), id);
         Ok(id)
     }
@@ -76,7 +75,7 @@ pub async fn restore_progress(
 pub async fn resume_restore(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     Path(id): Path<String>,
     form: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Response {
@@ -93,7 +92,7 @@ pub async fn resume_restore(
             }
             _ => {}
         }
-        backups::record_resume(&state.pool, &run, &session.actor(), &client.ip().to_string()).await?;
+        backups::record_resume(&state.pool, &run, &session.actor(), &client.to_string()).await?;
         backups::spawn(state.support.clone(), state.pool.clone(), run.id);
         Ok(())
     }

@@ -1,15 +1,14 @@
 //! `POST /admin/decommission`: step 1, a multipart form (the reason may come
 //! as a PDF).
 
-use std::net::SocketAddr;
-
 use axum::{
     Extension,
-    extract::{ConnectInfo, Multipart, State, multipart::MultipartRejection},
+    extract::{Multipart, State, multipart::MultipartRejection},
     response::Response,
 };
 
 use super::act::{PAGE, answer};
+use crate::client_addr::ClientAddr;
 use crate::{
     auth::Session,
     decommission::{DecommissionError, procedure, stakeholder},
@@ -62,7 +61,7 @@ async fn read(mut multipart: Multipart) -> Result<Fields, DecommissionError> {
 pub async fn open_request(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let Ok(multipart) = multipart else {
@@ -84,7 +83,7 @@ pub async fn open_request(
             reason: fields.reason,
             reason_pdf: fields.pdf,
         };
-        procedure::open(&state, &session.actor(), &client.ip().to_string(), req).await.map(|_| ())
+        procedure::open(&state, &session.actor(), &client.to_string(), req).await.map(|_| ())
     }
     .await;
     answer(&state, &session, result).await

@@ -1,12 +1,11 @@
-use std::net::SocketAddr;
-
 use axum::{
     Extension, Form,
-    extract::{ConnectInfo, Path, State, rejection::FormRejection},
+    extract::{Path, State, rejection::FormRejection},
     response::Response,
 };
 
 use super::act::{PAGE, answer, parse_id};
+use crate::client_addr::ClientAddr;
 use crate::{
     auth::Session,
     decommission::{procedure, repo::Plan},
@@ -37,7 +36,7 @@ impl HasCsrf for PlanForm {
 pub async fn submit_plan(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     Path(id): Path<String>,
     form: Result<Form<PlanForm>, FormRejection>,
 ) -> Response {
@@ -52,7 +51,7 @@ pub async fn submit_plan(
             resources: form.resources,
             contingency: form.contingency,
         };
-        procedure::submit_plan(&state, parse_id(&id)?, &session.actor(), &client.ip().to_string(), plan).await
+        procedure::submit_plan(&state, parse_id(&id)?, &session.actor(), &client.to_string(), plan).await
     }
     .await;
     answer(&state, &session, result).await

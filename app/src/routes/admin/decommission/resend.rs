@@ -1,12 +1,11 @@
-use std::net::SocketAddr;
-
 use axum::{
     Extension, Form,
-    extract::{ConnectInfo, Path, State, rejection::FormRejection},
+    extract::{Path, State, rejection::FormRejection},
     response::Response,
 };
 
 use super::act::{PAGE, answer, parse_id};
+use crate::client_addr::ClientAddr;
 use crate::{
     auth::Session,
     decommission::procedure,
@@ -18,14 +17,14 @@ use crate::{
 pub async fn resend_link(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     Path((id, stakeholder)): Path<(String, String)>,
     form: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Response {
     if let Err(e) = checked_form(&session, form) {
         return e.into_page(PAGE).await;
     }
-    let addr = client.ip().to_string();
+    let addr = client.to_string();
     let result =
         async { procedure::resend(&state, parse_id(&id)?, parse_id(&stakeholder)?, &session.actor(), &addr).await }
             .await;

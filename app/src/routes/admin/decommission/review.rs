@@ -1,12 +1,11 @@
-use std::net::SocketAddr;
-
 use axum::{
     Extension, Form,
-    extract::{ConnectInfo, Path, State, rejection::FormRejection},
+    extract::{Path, State, rejection::FormRejection},
     response::Response,
 };
 
 use super::act::{PAGE, answer, parse_id};
+use crate::client_addr::ClientAddr;
 use crate::{
     auth::Session,
     decommission::procedure,
@@ -31,7 +30,7 @@ impl HasCsrf for ReviewForm {
 pub async fn record_review(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     Path(id): Path<String>,
     form: Result<Form<ReviewForm>, FormRejection>,
 ) -> Response {
@@ -39,7 +38,7 @@ pub async fn record_review(
         Ok(f) => f,
         Err(e) => return e.into_page(PAGE).await,
     };
-    let addr = client.ip().to_string();
+    let addr = client.to_string();
     let result =
         async { procedure::record_review(&state, parse_id(&id)?, &session.actor(), &addr, &form.review).await }.await;
     answer(&state, &session, result).await

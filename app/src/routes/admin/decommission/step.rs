@@ -1,15 +1,14 @@
 //! `POST /admin/decommission/{id}/{archive|destroy|notify}`: the steps whose
 //! form carries nothing but its CSRF token.
 
-use std::net::SocketAddr;
-
 use axum::{
     Extension, Form,
-    extract::{ConnectInfo, Path, State, rejection::FormRejection},
+    extract::{Path, State, rejection::FormRejection},
     response::Response,
 };
 
 use super::act::{PAGE, answer, parse_id};
+use crate::client_addr::ClientAddr;
 use crate::{
     auth::Session,
     decommission::{DecommissionError, procedure},
@@ -21,7 +20,7 @@ use crate::{
 pub async fn take_step(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     Path((id, action)): Path<(String, String)>,
     form: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Response {
@@ -31,7 +30,7 @@ pub async fn take_step(
     if let Err(e) = checked_form(&session, form) {
         return e.into_page(PAGE).await;
     }
-    let (actor, addr) = (session.actor(), client.ip().to_string());
+    let (actor, addr) = (session.actor(), client.to_string());
     let result = async {
         let id = parse_id(&id)?;
         match action.as_str() {

@@ -1,12 +1,11 @@
-use std::net::SocketAddr;
-
 use axum::{
     Extension, Form,
-    extract::{ConnectInfo, Path, State, rejection::FormRejection},
+    extract::{Path, State, rejection::FormRejection},
     response::{IntoResponse, Redirect, Response},
 };
 use http::StatusCode;
 
+use crate::client_addr::ClientAddr;
 use crate::{
     audit::AuditAction,
     auth::Session,
@@ -45,7 +44,7 @@ pub async fn review_fix(
 pub async fn apply_fix(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     Path(fix): Path<String>,
     form: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Response {
@@ -63,7 +62,7 @@ pub async fn apply_fix(
                     AuditAction::DoctorFixApplied,
                     format!("bucket:{}", p.bucket),
                     details,
-                    &client.ip().to_string(),
+                    &client.to_string(),
                 )
                 .await?;
                 Ok(format!("/admin/doctor?fixed={fix}"))

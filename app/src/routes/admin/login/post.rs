@@ -1,13 +1,12 @@
-use std::net::SocketAddr;
-
 use axum::{
     Form,
-    extract::{ConnectInfo, State},
+    extract::State,
     response::{IntoResponse, Redirect, Response},
 };
 use http::{HeaderMap, StatusCode, header};
 
 use super::get::render;
+use crate::client_addr::ClientAddr;
 use crate::{
     audit::{self, Actor, AuditAction, NewEvent},
     auth::{
@@ -39,7 +38,7 @@ const WRONG: &str = "The e-mail address or password is not right.";
 
 pub async fn sign_in(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
@@ -51,7 +50,7 @@ pub async fn sign_in(
 
 async fn attempt(
     state: &AppState,
-    client: SocketAddr,
+    client: ClientAddr,
     headers: &HeaderMap,
     form: SignInForm,
 ) -> Result<Response, PageError> {
@@ -59,7 +58,7 @@ async fn attempt(
     if form.csrf.is_empty() || !constant_time_eq(cookie_token.as_bytes(), form.csrf.as_bytes()) {
         return Err(PageError::CsrfRejected);
     }
-    let addr = client.ip().to_string();
+    let addr = client.to_string();
     let typed = form.email.trim().to_lowercase();
     let next = safe_next(form.next.as_deref()).to_owned();
     let again = |error: String| LoginModel {

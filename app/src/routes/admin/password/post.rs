@@ -1,12 +1,11 @@
-use std::net::SocketAddr;
-
 use axum::{
     Extension, Form,
-    extract::{ConnectInfo, State, rejection::FormRejection},
+    extract::{State, rejection::FormRejection},
     response::{IntoResponse, Redirect, Response},
 };
 use http::StatusCode;
 
+use crate::client_addr::ClientAddr;
 use crate::{
     audit::{self, AuditAction, NewEvent},
     auth::{Session, password, users},
@@ -37,7 +36,7 @@ impl HasCsrf for PasswordForm {
 pub async fn change_password(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     form: Result<Form<PasswordForm>, FormRejection>,
 ) -> Response {
     match change(&state, &session, client, form).await {
@@ -59,7 +58,7 @@ pub async fn change_password(
 async fn change(
     state: &AppState,
     session: &Session,
-    client: SocketAddr,
+    client: ClientAddr,
     form: Result<Form<PasswordForm>, FormRejection>,
 ) -> Result<Result<(), String>, PageError> {
     let form = checked_form(session, form)?;
@@ -89,7 +88,7 @@ async fn change(
             action: AuditAction::PasswordChanged,
             subject: format!("user:{}", session.user.email),
             details: serde_json::json!({ "was_one_time": session.user.must_change_password }),
-            client_addr: client.ip().to_string(),
+            client_addr: client.to_string(),
         },
     )
     .await?;

@@ -1,13 +1,12 @@
-use std::net::SocketAddr;
-
 use axum::{
     Extension, Form,
     body::Bytes,
-    extract::{ConnectInfo, Path, State, rejection::FormRejection},
+    extract::{Path, State, rejection::FormRejection},
     response::{IntoResponse, Redirect, Response},
 };
 use easel_resizer::keys::ArtworkId;
 
+use crate::client_addr::ClientAddr;
 use crate::{
     auth::Session,
     error::PageError,
@@ -16,9 +15,8 @@ use crate::{
     support::stuck,
 };
 
-async fn resize(state: &AppState, session: &Session, client: SocketAddr, ids: &[ArtworkId]) -> Response {
-    let result =
-        stuck::resize_again(&state.pool, &state.support, ids, &session.actor(), &client.ip().to_string()).await;
+async fn resize(state: &AppState, session: &Session, client: ClientAddr, ids: &[ArtworkId]) -> Response {
+    let result = stuck::resize_again(&state.pool, &state.support, ids, &session.actor(), &client.to_string()).await;
     match result {
         Ok(keys) => Redirect::to(&format!("/admin/uploads?requested={}", keys.len())).into_response(),
         Err(e) => PageError::from(e).into_page("/admin/uploads").await,
@@ -28,7 +26,7 @@ async fn resize(state: &AppState, session: &Session, client: SocketAddr, ids: &[
 pub async fn resize_one(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     Path(id): Path<String>,
     form: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Response {
@@ -46,7 +44,7 @@ pub async fn resize_one(
 pub async fn resize_selected(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     body: Bytes,
 ) -> Response {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();

@@ -1,12 +1,11 @@
-use std::net::SocketAddr;
-
 use axum::{
     Extension, Form,
-    extract::{ConnectInfo, State, rejection::FormRejection},
+    extract::{State, rejection::FormRejection},
     response::Response,
 };
 use http::StatusCode;
 
+use crate::client_addr::ClientAddr;
 use crate::{
     auth::{Email, Role, Session, accounts},
     error::PageError,
@@ -34,7 +33,7 @@ impl HasCsrf for NewAccountForm {
 pub async fn create_account(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     form: Result<Form<NewAccountForm>, FormRejection>,
 ) -> Response {
     let result: Result<(String, String), PageError> = async {
@@ -42,8 +41,7 @@ pub async fn create_account(
         let email = Email::parse(&form.email).map_err(|e| PageError::BadRequest(format!("{e}.")))?;
         let role =
             Role::parse(&form.role).ok_or_else(|| PageError::BadRequest("Choose the role admin or support.".into()))?;
-        let (user, otp) =
-            accounts::create(&state.pool, &email, role, &session.actor(), &client.ip().to_string()).await?;
+        let (user, otp) = accounts::create(&state.pool, &email, role, &session.actor(), &client.to_string()).await?;
         Ok((user.email.to_string(), otp))
     }
     .await;

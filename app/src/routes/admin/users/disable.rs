@@ -1,11 +1,10 @@
-use std::net::SocketAddr;
-
 use axum::{
     Extension, Form,
-    extract::{ConnectInfo, Path, State, rejection::FormRejection},
+    extract::{Path, State, rejection::FormRejection},
     response::{IntoResponse, Redirect, Response},
 };
 
+use crate::client_addr::ClientAddr;
 use crate::{
     auth::{Session, accounts},
     error::PageError,
@@ -16,14 +15,14 @@ use crate::{
 pub async fn disable_account(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     Path(id): Path<String>,
     form: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Response {
     let result: Result<(), PageError> = async {
         checked_form(&session, form)?;
         let id = uuid::Uuid::parse_str(&id).map_err(|_| PageError::NotFound)?;
-        accounts::disable(&state.pool, id, &session.actor(), Some(session.user.id), &client.ip().to_string()).await?;
+        accounts::disable(&state.pool, id, &session.actor(), Some(session.user.id), &client.to_string()).await?;
         Ok(())
     }
     .await;

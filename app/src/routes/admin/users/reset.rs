@@ -1,12 +1,11 @@
-use std::net::SocketAddr;
-
 use axum::{
     Extension, Form,
-    extract::{ConnectInfo, Path, State, rejection::FormRejection},
+    extract::{Path, State, rejection::FormRejection},
     response::Response,
 };
 use http::StatusCode;
 
+use crate::client_addr::ClientAddr;
 use crate::{
     auth::{Session, accounts},
     error::PageError,
@@ -18,21 +17,16 @@ use crate::{
 pub async fn reset_account(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     Path(id): Path<String>,
     form: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Response {
     let result: Result<(String, String), PageError> = async {
         checked_form(&session, form)?;
         let id = uuid::Uuid::parse_str(&id).map_err(|_| PageError::NotFound)?;
-        let (user, otp) = accounts::reset_password(
-            &state.pool,
-            id,
-            &session.actor(),
-            Some(session.user.id),
-            &client.ip().to_string(),
-        )
-        .await?;
+        let (user, otp) =
+            accounts::reset_password(&state.pool, id, &session.actor(), Some(session.user.id), &client.to_string())
+                .await?;
         Ok((user.email.to_string(), otp))
     }
     .await;
