@@ -73,6 +73,10 @@ pub enum PageError {
     CsrfRejected,
     #[error("{0}")]
     BadRequest(String),
+    /// AWS (S3, CloudWatch Logs, Lambda, SQS, STS) failed: a 502 page with
+    /// its message, not a generic error.
+    #[error("{0}")]
+    Upstream(String),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -106,6 +110,13 @@ impl PageError {
             PageError::BadRequest(msg) => {
                 pages::render(path, StatusCode::BAD_REQUEST, pages::admin::notice::page("Please check your input", msg))
                     .await
+            }
+            PageError::Upstream(msg) => {
+                tracing::warn!(error = %msg, path, "AWS failed");
+                let msg = format!(
+                    "AWS did not answer as expected, so this page cannot be shown or the change was not made: {msg}"
+                );
+                pages::render(path, StatusCode::BAD_GATEWAY, pages::admin::notice::page("AWS failed", msg)).await
             }
             PageError::Unexpected(e) => {
                 tracing::error!(error = ?e, path, "page failed");

@@ -68,9 +68,7 @@ pub fn router(state: AppState) -> Router {
         .route("/style/easel.css", get(assets::stylesheet))
         .route("/static/upload.js", get(assets::upload_script))
         .route("/health", get(health::health))
-        .route("/decommission/{token}", get(links::confirm_page).post(links::decide))
-        .route("/decommission/{token}/archive", get(links::download_archive))
-        .route("/decommission/{token}/reason.pdf", get(links::reason_document))
+        .merge(links::routes())
         .fallback(not_found)
         .with_state(state);
     headers::apply(routes)

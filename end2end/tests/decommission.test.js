@@ -69,5 +69,21 @@ test('a stakeholder opens the link from the mail inbox and approves', async () =
   await admin.goto(`${base}/admin/decommission`);
   const row = admin.locator('#stakeholder-list tr', { hasText: rep });
   assert.match(await row.textContent(), /approved/);
+
+  // The console is shared with the other browser tests: leave no
+  // decommission under way. The other stakeholder rejects, which halts it.
+  const bossMail = await mailTo(`boss-${tag}@client.example`);
+  const bossLink = bossMail.text.match(/https?:\/\/\S+\/decommission\/[0-9a-f]{64}/)[0];
+  const other = await browser.newContext();
+  const bossPage = await other.newPage();
+  await bossPage.goto(bossLink);
+  await bossPage.fill('#comment', 'Not yet: the browser test ends here.');
+  await bossPage.click('button[value=reject]');
+  await bossPage.waitForLoadState();
+  assert.match(await bossPage.textContent('p[role=status]'), /decommissioning is halted/);
+  await other.close();
+  await admin.goto(`${base}/admin/decommission`);
+  assert.equal(await admin.locator('.decommission-banner').count(), 0, 'no decommission is left under way');
+  assert.match(await admin.textContent('.history'), /Not yet: the browser test ends here\./);
   await admin.close();
 });

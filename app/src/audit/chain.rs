@@ -70,6 +70,9 @@ pub enum AuditAction {
     DecommissionArchiveBuilt,
     DecommissionArchiveFailed,
     DecommissionReceiptSigned,
+    /// Destruction began (a run that stops half-way is then on record).
+    DecommissionDestroyStarted,
+    DecommissionDestroyFailed,
     DecommissionDestroyed,
     DecommissionCompletionNotified,
     DecommissionClosed,
@@ -83,7 +86,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 29] = [
+    pub const ALL: [AuditAction; 31] = [
         AuditAction::ArtworkUploaded,
         AuditAction::SignedIn,
         AuditAction::SignInFailed,
@@ -105,6 +108,8 @@ impl AuditAction {
         AuditAction::DecommissionArchiveBuilt,
         AuditAction::DecommissionArchiveFailed,
         AuditAction::DecommissionReceiptSigned,
+        AuditAction::DecommissionDestroyStarted,
+        AuditAction::DecommissionDestroyFailed,
         AuditAction::DecommissionDestroyed,
         AuditAction::DecommissionCompletionNotified,
         AuditAction::DecommissionClosed,
@@ -138,6 +143,8 @@ impl AuditAction {
             AuditAction::DecommissionArchiveBuilt => "decommission.archive_built",
             AuditAction::DecommissionArchiveFailed => "decommission.archive_failed",
             AuditAction::DecommissionReceiptSigned => "decommission.receipt_signed",
+            AuditAction::DecommissionDestroyStarted => "decommission.destroy_started",
+            AuditAction::DecommissionDestroyFailed => "decommission.destroy_failed",
             AuditAction::DecommissionDestroyed => "decommission.destroyed",
             AuditAction::DecommissionCompletionNotified => "decommission.completion_notified",
             AuditAction::DecommissionClosed => "decommission.closed",

@@ -51,11 +51,17 @@ pub struct BuiltArchive {
     pub audit_head: String,
 }
 
-/// One file on its way into the zip.
-struct Entry {
-    path: String,
-    bytes: Vec<u8>,
+/// What travels to the zip writer: a new file, then its bytes piece by
+/// piece. Objects are streamed, never held whole in memory, so the size of
+/// a bucket (or of one object) does not matter.
+enum Piece {
+    Start(String),
+    Data(bytes::Bytes),
 }
+
+/// How often, in bytes copied, a long copy reports progress (and so keeps
+/// its heartbeat fresh: a build that still copies is never taken for dead).
+const PROGRESS_EVERY: u64 = 8 * 1024 * 1024;
 
 /// Builds, then verifies. `progress` is told what is happening.
 pub async fn build<F, Fut>(
@@ -75,11 +81,16 @@ where
         bail!("the audit chain is broken at row {row} ({reason}); it must be intact to be archived");
     }
     tokio::fs::create_dir_all(dir).await.with_context(|| format!("creating {}", dir.display()))?;
-    let path = dir.join(format!("easel-archive-{id}.zip"));
-    let partial = dir.join(format!("easel-archive-{id}.zip.partial"));
+    // Each build writes its own files: a build restarted while an old one is
+    // still running can never write into (or replace) the other's archive.
+    let build_id = Uuid::new_v4().simple().to_string();
+    let path = dir.join(format!("easel-archive-{id}-{build_id}.zip"));
+    let partial = dir.join(format!("easel-archive-{id}-{build_id}.zip.partial"));
+    let _cleanup = RemoveOnDrop(partial.clone());
 
-    // The zip is written on a blocking thread; entries arrive over a channel.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Entry>(4);
+    // The zip is written on a blocking thread; pieces arrive over a bounded
+    // channel, so at most a few chunks are in memory at once.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Piece>(16);
     let out = partial.clone();
     let writer = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let file = File::create(&out).with_context(|| format!("creating {}", out.display()))?;
@@ -87,9 +98,11 @@ where
         let opts = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Stored)
             .large_file(true);
-        while let Some(e) = rx.blocking_recv() {
-            zip.start_file(e.path.as_str(), opts)?;
-            zip.write_all(&e.bytes)?;
+        while let Some(piece) = rx.blocking_recv() {
+            match piece {
+                Piece::Start(path) => zip.start_file(path.as_str(), opts)?,
+                Piece::Data(bytes) => zip.write_all(&bytes)?,
+            }
         }
         zip.finish()?.flush()?;
         Ok(())
@@ -113,6 +126,8 @@ where
         }
     }
     let total = objects.len();
+    let mut copied: u64 = 0;
+    let mut reported: u64 = 0;
     for (i, (role, v)) in objects.into_iter().enumerate() {
         progress(format!("copying objects: {} of {total}", i + 1)).await;
         let bucket = buckets.get(role);
@@ -121,12 +136,24 @@ where
             get = get.version_id(version);
         }
         let obj = get.send().await.with_context(|| format!("reading {bucket}/{}", v.key))?;
-        let bytes = obj.body.collect().await.with_context(|| format!("reading {bucket}/{}", v.key))?.into_bytes();
+        let key = entry_name(&v.key);
         let name = match (&v.version_id, v.latest) {
-            (Some(version), false) => format!("buckets/{role}/.versions/{version}/{}", v.key),
-            _ => format!("buckets/{role}/{}", v.key),
+            (Some(version), false) => format!("buckets/{role}/.versions/{}/{key}", entry_name(version)),
+            _ => format!("buckets/{role}/{key}"),
         };
-        send(&tx, &mut files, name, bytes.to_vec()).await?;
+        tx.send(Piece::Start(name.clone())).await.map_err(|_| anyhow::anyhow!("the archive writer stopped"))?;
+        let (mut body, mut hasher, mut size) = (obj.body, Sha256::new(), 0u64);
+        while let Some(chunk) = body.try_next().await.with_context(|| format!("reading {bucket}/{}", v.key))? {
+            hasher.update(&chunk);
+            size += chunk.len() as u64;
+            copied += chunk.len() as u64;
+            tx.send(Piece::Data(chunk)).await.map_err(|_| anyhow::anyhow!("the archive writer stopped"))?;
+            if copied - reported >= PROGRESS_EVERY {
+                reported = copied;
+                progress(format!("copying objects: {} of {total} ({} MB copied)", i + 1, copied / (1024 * 1024))).await;
+            }
+        }
+        files.push(ManifestFile { path: name, sha256: hex::encode(hasher.finalize()), bytes: size });
     }
 
     let manifest = Manifest {
@@ -143,11 +170,13 @@ where
         files: files.clone(),
     };
     let manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
-    tx.send(Entry { path: MANIFEST.into(), bytes: manifest_bytes })
-        .await
-        .map_err(|_| anyhow::anyhow!("the archive writer stopped"))?;
+    tx.send(Piece::Start(MANIFEST.into())).await.map_err(|_| anyhow::anyhow!("the archive writer stopped"))?;
+    tx.send(Piece::Data(manifest_bytes.into())).await.map_err(|_| anyhow::anyhow!("the archive writer stopped"))?;
     drop(tx);
     writer.await.context("the archive writer panicked")??;
+    // The archive must outlive a crash once it is handed over.
+    let synced = partial.clone();
+    tokio::task::spawn_blocking(move || File::open(&synced)?.sync_all()).await.context("syncing panicked")??;
 
     progress("verifying the archive against its manifest".into()).await;
     let check = partial.clone();
@@ -156,16 +185,64 @@ where
     Ok(BuiltArchive { path, sha256, bytes, files: files.len() + 1, audit_head })
 }
 
+/// An object key as a path inside the zip that no unzip tool can take
+/// outside the folder it extracts to: no `..`, `.` or empty segments, no
+/// backslashes, no leading `/`. Such characters are percent-encoded (as is
+/// `%` itself), so distinct keys stay distinct.
+pub fn entry_name(key: &str) -> String {
+    let key = key.replace('%', "%25").replace('\\', "%5C");
+    key.split('/')
+        .map(|seg| match seg {
+            "" => "%2F".to_string(),
+            "." => "%2E".to_string(),
+            ".." => "%2E%2E".to_string(),
+            s => s.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Removes what builds of `id` left half-written when their console stopped
+/// (a build that fails on its own removes its file itself).
+pub async fn remove_partials(dir: &Path, id: Uuid) -> std::io::Result<usize> {
+    let mut entries = match tokio::fs::read_dir(dir).await {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let (prefix, mut removed) = (format!("easel-archive-{id}-"), 0);
+    while let Some(entry) = entries.next_entry().await? {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(&prefix) && name.ends_with(".zip.partial") {
+            tokio::fs::remove_file(entry.path()).await?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// A build that stops half-way leaves no partial file behind (after the
+/// final rename there is nothing left to remove).
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// Hashes a file for the manifest and hands it to the zip writer.
 async fn send(
-    tx: &tokio::sync::mpsc::Sender<Entry>,
+    tx: &tokio::sync::mpsc::Sender<Piece>,
     files: &mut Vec<ManifestFile>,
     path: String,
     bytes: Vec<u8>,
 ) -> anyhow::Result<()> {
     let sha256 = hex::encode(Sha256::digest(&bytes));
     files.push(ManifestFile { path: path.clone(), sha256, bytes: bytes.len() as u64 });
-    tx.send(Entry { path, bytes }).await.map_err(|_| anyhow::anyhow!("the archive writer stopped"))
+    let stopped = |_| anyhow::anyhow!("the archive writer stopped");
+    tx.send(Piece::Start(path)).await.map_err(stopped)?;
+    tx.send(Piece::Data(bytes.into())).await.map_err(stopped)
 }
 
 struct Export {
@@ -312,6 +389,40 @@ mod tests {
 
     fn entry(path: &str, bytes: &[u8]) -> ManifestFile {
         ManifestFile { path: path.into(), sha256: hex::encode(Sha256::digest(bytes)), bytes: bytes.len() as u64 }
+    }
+
+    #[test]
+    fn object_keys_cannot_escape_the_extraction_folder() {
+        assert_eq!(entry_name("artwork/abc/photo.jpg"), "artwork/abc/photo.jpg");
+        assert_eq!(entry_name("../../etc/passwd"), "%2E%2E/%2E%2E/etc/passwd");
+        assert_eq!(entry_name("/abs//x/./y"), "%2F/abs/%2F/x/%2E/y");
+        assert_eq!(entry_name("a\\..\\b"), "a%5C..%5Cb");
+        assert_ne!(entry_name("a/%2E%2E"), entry_name("a/.."));
+        for key in ["../x", "/x", "a/../../b", "..\\x"] {
+            let name = entry_name(key);
+            assert!(!name.starts_with('/') && !name.contains('\\'), "{name}");
+            assert!(name.split('/').all(|s| !s.is_empty() && s != "." && s != ".."), "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_restart_removes_only_this_decommissions_half_written_files() {
+        let dir = std::env::temp_dir().join(format!("easel-partials-test-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (id, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let files = [
+            format!("easel-archive-{id}-a.zip.partial"),
+            format!("easel-archive-{id}-b.zip"),
+            format!("easel-archive-{other}-c.zip.partial"),
+        ];
+        for f in &files {
+            std::fs::write(dir.join(f), b"x").unwrap();
+        }
+        assert_eq!(remove_partials(&dir, id).await.unwrap(), 1);
+        assert!(!dir.join(&files[0]).exists());
+        assert!(dir.join(&files[1]).exists() && dir.join(&files[2]).exists());
+        assert_eq!(remove_partials(&dir.join("missing"), id).await.unwrap(), 0);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use anyhow::Context;
 use aws_sdk_s3::{
     Client as S3Client,
+    error::ProvideErrorMetadata,
     types::{Delete, NotificationConfiguration, ObjectIdentifier},
 };
 
@@ -62,7 +63,12 @@ async fn wipe_bucket(s3: &S3Client, role: BucketRole, bucket: &str) -> anyhow::R
         }
     }
     let (left, _, _) = listing(s3, bucket).await?;
-    s3.delete_bucket_policy().bucket(bucket).send().await.with_context(|| format!("removing {bucket}'s policy"))?;
+    // A run that stopped half-way may have removed the policy already.
+    match s3.delete_bucket_policy().bucket(bucket).send().await {
+        Ok(_) => {}
+        Err(e) if e.code() == Some("NoSuchBucketPolicy") => {}
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("removing {bucket}'s policy"))),
+    }
     s3.put_bucket_notification_configuration()
         .bucket(bucket)
         .notification_configuration(NotificationConfiguration::builder().build())

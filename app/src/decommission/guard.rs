@@ -17,6 +17,15 @@ fn allowed_when_read_only(path: &str) -> bool {
     path == "/admin/logout" || path == "/admin/password" || path.starts_with("/admin/decommission/")
 }
 
+/// Changes to the data the archive holds (re-made renditions, restored
+/// backups, repairs to the buckets): refused from the archive step on, like
+/// uploads, so that what is archived is what is destroyed.
+fn changes_archived_data(path: &str) -> bool {
+    ["/admin/uploads", "/admin/backups", "/admin/doctor/fix"]
+        .iter()
+        .any(|p| path == *p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/')))
+}
+
 /// Runs inside `require_staff`, on every signed-in route.
 pub async fn decommission_guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
@@ -31,6 +40,12 @@ pub async fn decommission_guard(State(state): State<AppState>, mut req: Request,
                 let page = pages::admin::notice::page("Read-only", msg.to_string());
                 return pages::render(&path, StatusCode::FORBIDDEN, page).await;
             }
+            Ok(Some(d)) if d.step.uploads_frozen() && changes_archived_data(&path) => {
+                let msg = "Easel’s data is frozen while it is archived and handed over for decommissioning: \
+                           nothing may change it now.";
+                let page = pages::admin::notice::page("Data frozen", msg.to_string());
+                return pages::render(&path, StatusCode::FORBIDDEN, page).await;
+            }
             Ok(_) => {}
             Err(e) => return PageError::from(e).into_page(&path).await,
         }
@@ -43,7 +58,17 @@ pub async fn decommission_guard(State(state): State<AppState>, mut req: Request,
 
 #[cfg(test)]
 mod tests {
-    use super::allowed_when_read_only;
+    use super::{allowed_when_read_only, changes_archived_data};
+
+    #[test]
+    fn repairs_and_restores_wait_while_the_data_is_archived() {
+        for p in ["/admin/uploads/resize", "/admin/uploads/x/resize", "/admin/backups/restore", "/admin/doctor/fix/x"] {
+            assert!(changes_archived_data(p), "{p}");
+        }
+        for p in ["/admin/users", "/admin/password", "/admin/decommission/x/archive", "/admin/uploadsx"] {
+            assert!(!changes_archived_data(p), "{p}");
+        }
+    }
 
     #[test]
     fn a_read_only_console_still_finishes_the_procedure() {

@@ -73,6 +73,21 @@ async fn locked(tx: &mut Transaction<'_, Postgres>, id: Uuid) -> Result<Decommis
     repo::lock(tx, id).await?.ok_or(DecommissionError::NotFound)
 }
 
+/// One audit row in its own transaction.
+async fn record(
+    state: &AppState,
+    actor: &Actor,
+    action: AuditAction,
+    id: Uuid,
+    details: serde_json::Value,
+    addr: &str,
+) -> Result<()> {
+    let mut tx = state.pool.begin().await?;
+    audit::append(&mut tx, event(actor, action, id, details, addr)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Step 1: what the admin fills in.
 pub struct OpenRequest {
     pub stakeholders: Vec<NewStakeholder>,
@@ -353,6 +368,10 @@ pub async fn start_archive(state: &AppState, id: Uuid, actor: &Actor, addr: &str
     if running || d.archive_state == ArchiveState::Ready {
         return Err(DecommissionError::Invalid("The archive is already being built.".into()));
     }
+    // A restart after a stopped console: its half-written file goes.
+    if let Err(e) = archive::remove_partials(&state.decommission.archive_dir, id).await {
+        tracing::warn!(error = %e, "a stale partial archive was not removed");
+    }
     repo::set_archive_state(&mut *tx, id, ArchiveState::Running, "starting").await?;
     let details = serde_json::json!({ "uploads_frozen": true });
     audit::append(&mut tx, event(actor, AuditAction::DecommissionArchiveStarted, id, details, addr)).await?;
@@ -367,6 +386,12 @@ pub async fn start_archive(state: &AppState, id: Uuid, actor: &Actor, addr: &str
             };
             let progress = format!("{e:#}");
             let recorded = async {
+                // A build restarted meanwhile may have finished: then this
+                // one's failure changes nothing.
+                match repo::lock(&mut tx, id).await? {
+                    Some(d) if d.step == DecommissionStep::Archive => {}
+                    _ => return Ok(()),
+                }
                 repo::set_archive_state(&mut *tx, id, ArchiveState::Failed, &progress).await?;
                 let details = serde_json::json!({ "error": format!("{e:#}") });
                 audit::append(&mut tx, event(&Actor::System, AuditAction::DecommissionArchiveFailed, id, details, ""))
@@ -397,7 +422,12 @@ async fn build_and_hand_over(state: &AppState, id: Uuid) -> anyhow::Result<()> {
         .context("building the archive")?;
     let mut tx = state.pool.begin().await?;
     let d = repo::lock(&mut tx, id).await?.context("the decommission vanished")?;
-    d.step.next(StepEvent::ArchiveVerified)?;
+    if d.step != DecommissionStep::Archive {
+        // Another build (restarted while this one seemed stalled) won.
+        drop(tx);
+        let _ = tokio::fs::remove_file(&built.path).await;
+        return Ok(());
+    }
     let file = built.path.to_string_lossy().into_owned();
     let facts = repo::ArchiveFacts {
         file: &file,
@@ -428,6 +458,14 @@ pub async fn archive_for_link(state: &AppState, token: &str) -> Result<(std::pat
     Ok((file.into(), format!("easel-archive-{}.zip", view.decommission.id)))
 }
 
+/// The words the representative ticks on the receipt, as stored with it.
+pub fn receipt_consent(archive_sha256: &str) -> String {
+    format!(
+        "I confirm that I received Easel’s data archive with the SHA-256 {archive_sha256}, and I consent to the \
+         destruction of Easel’s data."
+    )
+}
+
 /// Step 4: the representative signs for the archive.
 pub async fn sign_receipt(state: &AppState, token: &str, full_name: &str, consent: bool, addr: &str) -> Result<()> {
     let full_name = full_name.trim();
@@ -443,9 +481,11 @@ pub async fn sign_receipt(state: &AppState, token: &str, full_name: &str, consen
     }
     d.step.next(StepEvent::ReceiptSigned)?;
     let sha = d.archive_sha256.clone().context("a handed-over archive has a hash")?;
-    let at = repo::set_receipt(&mut tx, d.id, full_name, addr, &sha).await?;
+    let consent = receipt_consent(&sha);
+    let receipt = repo::Receipt { full_name, by: &s.email, consent: &consent, addr, sha256: &sha };
+    let at = repo::set_receipt(&mut tx, d.id, &receipt).await?;
     let details = serde_json::json!({
-        "full_name": full_name, "stakeholder": s.email, "archive_sha256": sha, "consent": true,
+        "full_name": full_name, "stakeholder": s.email, "archive_sha256": sha, "consent": consent,
         "at": at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
     });
     let actor = Actor::Stakeholder { email: s.email.clone() };
@@ -457,21 +497,51 @@ pub async fn sign_receipt(state: &AppState, token: &str, full_name: &str, consen
 /// Step 5: destroys every object and version, removes what Easel set on the
 /// buckets, disables support accounts. Refused before the signed receipt.
 pub async fn destroy(state: &AppState, id: Uuid, actor: &Actor, addr: &str) -> Result<()> {
-    let d = repo::find(&state.pool, id).await?.ok_or(DecommissionError::NotFound)?;
+    // The row stays locked through the whole destruction: a second admin's
+    // click waits, then finds the step done. An interrupted run leaves the
+    // step at “destroy”; running it again lists what is left and finishes.
+    let mut tx = state.pool.begin().await?;
+    let d = locked(&mut tx, id).await?;
     d.step.next(StepEvent::Destroyed)?;
     if d.receipt_at.is_none() {
         return Err(DecommissionError::Invalid(
             "Nothing is destroyed before the representative signs the receipt.".into(),
         ));
     }
-    let report = destroy::wipe(&state.s3, &state.buckets).await.context("destroying the buckets' contents")?;
-    if let Some(b) = report.iter().find(|b| !b.empty) {
-        return Err(anyhow::anyhow!("bucket {} is not empty after deletion", b.bucket).into());
-    }
-    let mut tx = state.pool.begin().await?;
-    let d = locked(&mut tx, id).await?;
-    d.step.next(StepEvent::Destroyed)?;
-    let report = serde_json::to_value(&report).context("a report serialises")?;
+    // On record before anything is deleted, in its own transaction: a run
+    // that fails or stops half-way is then in the audit trail too.
+    record(state, actor, AuditAction::DecommissionDestroyStarted, id, serde_json::json!({}), addr).await?;
+    let wiped = destroy::wipe(&state.s3, &state.buckets).await.context("destroying the buckets' contents");
+    let wiped = wiped.and_then(|report| match report.iter().find(|b| !b.empty) {
+        Some(b) => Err(anyhow::anyhow!("bucket {} is not empty after deletion", b.bucket)),
+        None => Ok(report),
+    });
+    let report = match wiped {
+        Ok(report) => report,
+        Err(e) => {
+            let details = serde_json::json!({ "error": format!("{e:#}") });
+            if let Err(not_recorded) =
+                record(state, actor, AuditAction::DecommissionDestroyFailed, id, details, addr).await
+            {
+                tracing::error!(error = ?not_recorded, "the destruction's failure was not recorded");
+            }
+            return Err(e.into());
+        }
+    };
+    // The console's own copy of the archive is a copy of all the data too:
+    // the representative has signed for theirs, so this one goes as well.
+    let archive_copy_removed = match &d.archive_file {
+        Some(file) => match tokio::fs::remove_file(file).await {
+            Ok(()) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+            Err(e) => return Err(anyhow::Error::new(e).context(format!("removing the archive copy {file}")).into()),
+        },
+        None => true,
+    };
+    let report = serde_json::json!({
+        "buckets": serde_json::to_value(&report).context("a report serialises")?,
+        "archive_copy_removed": archive_copy_removed,
+    });
     repo::set_destroyed(&mut tx, id, &report).await?;
     repo::close_uploads(&mut tx).await?;
     let support: Vec<(Uuid, String)> =
@@ -490,7 +560,8 @@ pub async fn destroy(state: &AppState, id: Uuid, actor: &Actor, addr: &str) -> R
         audit::append(&mut tx, e).await?;
     }
     let details = serde_json::json!({
-        "buckets": report, "support_accounts_disabled": support.iter().map(|(_, e)| e).collect::<Vec<_>>(),
+        "buckets": report["buckets"], "archive_copy_removed": archive_copy_removed,
+        "support_accounts_disabled": support.iter().map(|(_, e)| e).collect::<Vec<_>>(),
     });
     audit::append(&mut tx, event(actor, AuditAction::DecommissionDestroyed, id, details, addr)).await?;
     tx.commit().await?;
@@ -499,6 +570,14 @@ pub async fn destroy(state: &AppState, id: Uuid, actor: &Actor, addr: &str) -> R
 
 /// Step 6: every stakeholder is told. Retrying mails only those not yet told.
 pub async fn notify_completion(state: &AppState, id: Uuid, actor: &Actor, addr: &str) -> Result<()> {
+    // One sender at a time (two admins clicking at once mail nobody twice).
+    // Not the row lock: recording each mail references the row from another
+    // connection, which a row lock held here would block.
+    let mut one_at_a_time = state.pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(format!("easel-decommission-notify:{id}"))
+        .execute(&mut *one_at_a_time)
+        .await?;
     let d = repo::find(&state.pool, id).await?.ok_or(DecommissionError::NotFound)?;
     d.step.next(StepEvent::CompletionSent)?;
     let told: Vec<Uuid> = repo::mails(&state.pool, id)
@@ -530,6 +609,7 @@ pub async fn notify_completion(state: &AppState, id: Uuid, actor: &Actor, addr: 
     let details = serde_json::json!({ "to": everyone.iter().map(|s| &s.email).collect::<Vec<_>>() });
     audit::append(&mut tx, event(actor, AuditAction::DecommissionCompletionNotified, id, details, addr)).await?;
     tx.commit().await?;
+    one_at_a_time.commit().await?;
     Ok(())
 }
 

@@ -307,22 +307,31 @@ pub async fn set_archive_ready(
     Ok(())
 }
 
+/// What the representative signs.
+pub struct Receipt<'a> {
+    pub full_name: &'a str,
+    pub by: &'a str,
+    pub consent: &'a str,
+    pub addr: &'a str,
+    pub sha256: &'a str,
+}
+
 pub async fn set_receipt(
     tx: &mut Transaction<'_, Postgres>,
     id: Uuid,
-    name: &str,
-    addr: &str,
-    sha256: &str,
+    r: &Receipt<'_>,
 ) -> Result<OffsetDateTime, sqlx::Error> {
     sqlx::query_scalar(
         "UPDATE decommissions SET receipt_name = $2, receipt_at = now(), receipt_addr = $3, receipt_sha256 = $4,
-             step = 'destroy'
+             receipt_consent = $5, receipt_by = $6, step = 'destroy'
          WHERE id = $1 RETURNING receipt_at",
     )
     .bind(id)
-    .bind(name)
-    .bind(addr)
-    .bind(sha256)
+    .bind(r.full_name)
+    .bind(r.addr)
+    .bind(r.sha256)
+    .bind(r.consent)
+    .bind(r.by)
     .fetch_one(&mut **tx)
     .await
 }

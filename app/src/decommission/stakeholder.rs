@@ -48,6 +48,8 @@ pub struct NewStakeholder {
 pub enum StakeholderListError {
     #[error("Line {line}: write “name, e-mail, role” (role: representative, management or user).")]
     Shape { line: usize },
+    #[error("Line {line}: the name must be plain text of at most {MAX_NAME_CHARS} characters.")]
+    Name { line: usize },
     #[error("Line {line}: {reason}.")]
     Email { line: usize, reason: String },
     #[error("Line {line}: the role must be representative, management or user.")]
@@ -59,6 +61,9 @@ pub enum StakeholderListError {
     #[error("Name exactly one representative: they approve the plan and sign for the archive.")]
     Representative,
 }
+
+/// A stakeholder's name goes into a mail header (`To:`): plain text only.
+pub const MAX_NAME_CHARS: usize = 120;
 
 /// One stakeholder per line: `name, e-mail, role`. Exactly one representative.
 pub fn parse_list(text: &str) -> Result<Vec<NewStakeholder>, StakeholderListError> {
@@ -72,8 +77,18 @@ pub fn parse_list(text: &str) -> Result<Vec<NewStakeholder>, StakeholderListErro
         if name.is_empty() {
             return Err(StakeholderListError::Shape { line: line_no });
         }
+        // No control characters (a CR or LF could forge mail headers) and
+        // nothing that reads as address syntax in a display name.
+        if name.chars().count() > MAX_NAME_CHARS || name.chars().any(|c| c.is_control() || "<>\"\\;@".contains(c)) {
+            return Err(StakeholderListError::Name { line: line_no });
+        }
         let email =
             Email::parse(email).map_err(|e| StakeholderListError::Email { line: line_no, reason: e.to_string() })?;
+        // What the mailer will accept, checked now rather than at sending.
+        if email.as_str().parse::<lettre::Address>().is_err() {
+            let reason = format!("“{email}” is not an address mail can be sent to");
+            return Err(StakeholderListError::Email { line: line_no, reason });
+        }
         let role = StakeholderRole::parse(role).ok_or(StakeholderListError::Role { line: line_no })?;
         if out.iter().any(|s| s.email == email) {
             return Err(StakeholderListError::Duplicate(email.to_string()));
@@ -121,5 +136,18 @@ mod tests {
             assert_eq!(parse_list(text), Err(expected), "{text}");
         }
         assert!(matches!(parse_list("Ada, not-an-email, representative"), Err(StakeholderListError::Email { .. })));
+        assert!(matches!(
+            parse_list("Ada\rBcc: eve@evil.example, ada@x.example, representative"),
+            Err(StakeholderListError::Email { .. } | StakeholderListError::Name { .. })
+        ));
+    }
+
+    #[test]
+    fn names_that_could_forge_mail_headers_are_refused() {
+        for name in ["Ada\rBcc: eve@evil.example", "Ada\u{0}", "Eve <eve@evil.example>", "\"Ada\"", &"x".repeat(121)] {
+            let text = format!("{name}, ada@x.example, representative");
+            assert_eq!(parse_list(&text), Err(StakeholderListError::Name { line: 1 }), "{name:?}");
+        }
+        assert!(parse_list("Zoë O’Brien-Łukasz, ada@x.example, representative").is_ok());
     }
 }

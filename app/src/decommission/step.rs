@@ -110,15 +110,19 @@ impl DecommissionStep {
     /// In people's words, with the SOP's step number.
     pub fn label(self) -> &'static str {
         match self {
-            DecommissionStep::Approval => "2 · stakeholders approve",
+            DecommissionStep::Approval => "2 · notify stakeholders: the stakeholders approve",
             DecommissionStep::Halted => "halted (rejected)",
-            DecommissionStep::Plan => "3 · write the plan",
-            DecommissionStep::PlanApproval => "3 · the representative approves the plan",
-            DecommissionStep::Archive => "4 · backup and archive",
-            DecommissionStep::Handover => "4 · the representative signs for the archive",
-            DecommissionStep::Destroy => "5 · destroy and remove",
-            DecommissionStep::Notify => "6 · notify completion",
-            DecommissionStep::Review => "7 · post-decommissioning review",
+            DecommissionStep::Plan => "3 · planning of the decommissioning process: write the plan",
+            DecommissionStep::PlanApproval => {
+                "3 · planning of the decommissioning process: the representative approves the plan"
+            }
+            DecommissionStep::Archive => "4 · backup and archive data",
+            DecommissionStep::Handover => {
+                "4 · backup and archive data: the representative signs for the backed-up data"
+            }
+            DecommissionStep::Destroy => "5 · destroy and remove: data destruction",
+            DecommissionStep::Notify => "6 · notify stakeholders of completion",
+            DecommissionStep::Review => "7 · conduct post-decommissioning review",
             DecommissionStep::Closed => "closed",
         }
     }

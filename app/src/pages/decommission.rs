@@ -36,14 +36,14 @@ pub fn link_page(v: LinkView, token: String) -> impl Fn() -> AnyView + Clone + S
                         <p>{greeting}</p>
                         <p>"This archive holds every stored file of Easel, a database export with the whole audit trail, and a manifest listing each file’s SHA-256."</p>
                         <p><a class="button" id="download" href=format!("{action}/archive")>"Download the archive"</a></p>
-                        <p>{format!("Size: {size} bytes. SHA-256: ")}<code>{sha}</code></p>
+                        <p>{format!("Size: {size} bytes. SHA-256: ")}<code>{sha.clone()}</code></p>
                         <h2>"Receipt"</h2>
                         <form class="panel" method="post" action=action.clone()>
                             <label for="full_name">"Your full name"</label>
                             <input id="full_name" name="full_name" type="text" required=true autocomplete="name"/>
                             <label class="check">
                                 <input id="consent" name="consent" type="checkbox" value="yes" required=true/>
-                                " I confirm that I received Easel’s data archive with the SHA-256 shown above, and I consent to the destruction of Easel’s data."
+                                " "{crate::decommission::procedure::receipt_consent(&sha)}
                             </label>
                             <button type="submit" name="decision" value="receipt">"Sign the receipt"</button>
                         </form>

@@ -6,7 +6,7 @@
 
 use aws_sdk_s3::{
     Client,
-    error::DisplayErrorContext,
+    error::{DisplayErrorContext, ProvideErrorMetadata},
     types::{
         BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Event, FilterRule, FilterRuleName,
         LambdaFunctionConfiguration, NotificationConfiguration, NotificationConfigurationFilter,
@@ -103,12 +103,48 @@ pub struct LiveBucket {
     pub notifications: Vec<NotificationTarget>,
     /// Whether the bucket holds no object (or object version) at all.
     pub empty: bool,
+    /// Settings that could not be read, as (aspect, the error): `encryption`,
+    /// `public-access`, `versioning`, `policy`, `notifications`, or
+    /// `settings` for all of them (a bucket in another region). An
+    /// unreadable setting is unknown, not absent: its field stays `None`
+    /// and the doctor warns instead of offering a fix.
+    pub unreadable: Vec<(&'static str, String)>,
 }
 
 impl LiveBucket {
     pub fn policy_json(&self) -> Option<Value> {
         self.policy.as_deref().and_then(|p| serde_json::from_str(p).ok())
     }
+
+    /// Why `aspect` (or every setting) could not be read, if it could not.
+    pub fn unreadable(&self, aspect: &str) -> Option<&str> {
+        self.unreadable.iter().find(|(a, _)| *a == aspect || *a == "settings").map(|(_, e)| e.as_str())
+    }
+}
+
+/// The error codes that mean "this setting is not configured"; any other
+/// failure leaves the setting unknown.
+const ABSENT: &[&str] =
+    &["NoSuchBucketPolicy", "ServerSideEncryptionConfigurationNotFoundError", "NoSuchPublicAccessBlockConfiguration"];
+
+/// Reads one optional setting: `Ok(None)` when S3 says it is absent,
+/// `Err(text)` when the read failed otherwise.
+fn optional<T, E, R>(what: &str, read: Result<T, aws_sdk_s3::error::SdkError<E, R>>) -> Result<Option<T>, String>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match read {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.code().is_some_and(|c| ABSENT.contains(&c)) => Ok(None),
+        Err(e) => Err(format!("{what} failed: {}", DisplayErrorContext(e))),
+    }
+}
+
+/// The region S3 names in a redirect for a bucket in another region (301
+/// PermanentRedirect, or 400 with the header on some endpoints).
+fn redirected_region(status: u16, header: Option<&str>) -> Option<String> {
+    matches!(status, 301 | 400).then_some(header).flatten().map(str::to_owned).filter(|r| !r.is_empty())
 }
 
 /// Reads a bucket's configuration. Settings that are absent come back as
@@ -120,6 +156,20 @@ pub async fn read_bucket(s3: &Client, name: &str) -> Result<LiveBucket, ConfigEr
         if e.as_service_error().is_some_and(|s| s.is_not_found())
             || e.raw_response().is_some_and(|r| r.status().as_u16() == 404)
         {
+            return Ok(live);
+        }
+        let region = e
+            .raw_response()
+            .and_then(|r| redirected_region(r.status().as_u16(), r.headers().get("x-amz-bucket-region")));
+        if let Some(region) = region {
+            // In another region: its settings cannot be read from here, and
+            // whether it is empty is unknown, so nothing offers to move it.
+            live.exists = true;
+            live.region = Some(region.clone());
+            live.unreadable.push((
+                "settings",
+                format!("HeadBucket {name} redirected to {region}: its settings can only be read in {region}"),
+            ));
             return Ok(live);
         }
         return Err(s3_err("HeadBucket", name, e));
@@ -134,32 +184,63 @@ pub async fn read_bucket(s3: &Client, name: &str) -> Result<LiveBucket, ConfigEr
             .filter(|l| !l.is_empty())
             .unwrap_or_else(|| "us-east-1".into()),
     );
-    live.encryption = s3.get_bucket_encryption().bucket(name).send().await.ok().and_then(|out| {
-        out.server_side_encryption_configuration().and_then(|c| {
-            c.rules().iter().find_map(|r| {
-                r.apply_server_side_encryption_by_default().map(|d| d.sse_algorithm().as_str().to_owned())
+    match optional("GetBucketEncryption", s3.get_bucket_encryption().bucket(name).send().await) {
+        Ok(out) => {
+            live.encryption = out.and_then(|out| {
+                out.server_side_encryption_configuration().and_then(|c| {
+                    c.rules().iter().find_map(|r| {
+                        r.apply_server_side_encryption_by_default().map(|d| d.sse_algorithm().as_str().to_owned())
+                    })
+                })
             })
-        })
-    });
-    live.public_access = s3.get_public_access_block().bucket(name).send().await.ok().and_then(|out| {
-        out.public_access_block_configuration().map(|c| PublicAccess {
-            block_public_acls: c.block_public_acls() == Some(true),
-            ignore_public_acls: c.ignore_public_acls() == Some(true),
-            block_public_policy: c.block_public_policy() == Some(true),
-            restrict_public_buckets: c.restrict_public_buckets() == Some(true),
-        })
-    });
-    live.versioning = match s3.get_bucket_versioning().bucket(name).send().await {
-        Ok(o) => o.status().map(|s| s.as_str().to_owned()),
+        }
+        Err(e) => live.unreadable.push(("encryption", e)),
+    }
+    match optional("GetPublicAccessBlock", s3.get_public_access_block().bucket(name).send().await) {
+        Ok(out) => {
+            live.public_access = out.and_then(|out| {
+                out.public_access_block_configuration().map(|c| PublicAccess {
+                    block_public_acls: c.block_public_acls() == Some(true),
+                    ignore_public_acls: c.ignore_public_acls() == Some(true),
+                    block_public_policy: c.block_public_policy() == Some(true),
+                    restrict_public_buckets: c.restrict_public_buckets() == Some(true),
+                })
+            })
+        }
+        Err(e) => live.unreadable.push(("public-access", e)),
+    }
+    match s3.get_bucket_versioning().bucket(name).send().await {
+        Ok(o) => live.versioning = o.status().map(|s| s.as_str().to_owned()),
         // moto names the answer's root element `GetBucketVersioningResponse`,
         // which the SDK refuses to parse; the status inside is still right.
-        Err(e) => e
-            .raw_response()
-            .and_then(|r| r.body().bytes())
-            .and_then(|b| xml_text(&String::from_utf8_lossy(b), "Status")),
+        Err(e) if e.raw_response().is_some_and(|r| r.status().is_success()) => {
+            live.versioning = e
+                .raw_response()
+                .and_then(|r| r.body().bytes())
+                .and_then(|b| xml_text(&String::from_utf8_lossy(b), "Status"))
+        }
+        Err(e) => {
+            live.unreadable.push(("versioning", format!("GetBucketVersioning failed: {}", DisplayErrorContext(e))))
+        }
+    }
+    match optional("GetBucketPolicy", s3.get_bucket_policy().bucket(name).send().await) {
+        Ok(out) => live.policy = out.and_then(|o| o.policy().map(str::to_owned)),
+        Err(e) => live.unreadable.push(("policy", e)),
+    }
+    let notifications = match s3.get_bucket_notification_configuration().bucket(name).send().await {
+        Ok(n) => Some(n),
+        // The emulator's answer for a fresh bucket does not parse; a
+        // successful answer without a configuration means none.
+        Err(e) if e.raw_response().is_some_and(|r| r.status().is_success()) => None,
+        Err(e) => {
+            live.unreadable.push((
+                "notifications",
+                format!("GetBucketNotificationConfiguration failed: {}", DisplayErrorContext(e)),
+            ));
+            None
+        }
     };
-    live.policy = s3.get_bucket_policy().bucket(name).send().await.ok().and_then(|o| o.policy().map(str::to_owned));
-    if let Ok(n) = s3.get_bucket_notification_configuration().bucket(name).send().await {
+    if let Some(n) = notifications {
         let filter = |f: Option<&NotificationConfigurationFilter>| -> Vec<(String, String)> {
             f.and_then(|f| f.key())
                 .map(|k| {
@@ -371,6 +452,15 @@ pub async fn put_notifications(s3: &Client, name: &str, targets: &[NotificationT
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_redirect_with_a_region_names_another_region() {
+        assert_eq!(redirected_region(301, Some("us-west-2")).as_deref(), Some("us-west-2"));
+        assert_eq!(redirected_region(400, Some("eu-central-1")).as_deref(), Some("eu-central-1"));
+        assert_eq!(redirected_region(301, None), None);
+        assert_eq!(redirected_region(403, Some("us-west-2")), None);
+        assert_eq!(redirected_region(301, Some("")), None);
+    }
 
     #[test]
     fn a_notification_fires_only_for_created_keys_its_filter_lets_through() {

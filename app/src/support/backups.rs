@@ -96,6 +96,15 @@ pub async fn list(s3: &aws_sdk_s3::Client, bucket: &str) -> anyhow::Result<Optio
     Ok(Some(out))
 }
 
+/// Whether `bucket` exists (a one-key listing).
+pub async fn bucket_exists(s3: &aws_sdk_s3::Client, bucket: &str) -> anyhow::Result<bool> {
+    match s3.list_objects_v2().bucket(bucket).max_keys(1).send().await {
+        Ok(_) => Ok(true),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_bucket()) => Ok(false),
+        Err(e) => anyhow::bail!("listing {bucket}: {}", DisplayErrorContext(e)),
+    }
+}
+
 pub async fn verify(support: &Support) -> anyhow::Result<Comparison> {
     let resized = list(&support.s3, &support.buckets.resized).await?;
     let backup = list(&support.s3, &support.buckets.backup).await?;
@@ -172,23 +181,58 @@ pub async fn failures(pool: &PgPool, id: Uuid) -> Result<Vec<(String, String)>, 
     .await
 }
 
+/// Why a restore could not be started or resumed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimError {
+    #[error("Another restore has not finished yet{}: resume it or let it finish before starting another.", .0.map(|id| format!(" (restore {id})")).unwrap_or_default())]
+    Busy(Option<Uuid>),
+    #[error("This restore is still running; it needs no resuming.")]
+    Running,
+    #[error("This restore finished with nothing left to copy.")]
+    Done,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// The unique index that allows one unfinished run at a time.
+fn is_busy(e: &sqlx::Error) -> bool {
+    e.as_database_error().and_then(|d| d.constraint()) == Some("restore_runs_one_unfinished")
+}
+
+async fn unfinished_run(pool: &PgPool) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM restore_runs WHERE finished_at IS NULL LIMIT 1").fetch_optional(pool).await
+}
+
 /// Records a restore of `plan` (the dry run's list) and its audit row, in
-/// one transaction. Nothing is copied yet: `execute` does that.
+/// one transaction. Nothing is copied yet: `execute` does that. Only one
+/// restore may be unfinished at a time (a unique index makes sure), so the
+/// caller that created the run is the only one to spawn its copier.
 pub async fn start(
     pool: &PgPool,
     plan: &[(ObjectInfo, &'static str)],
     actor: &Actor,
     client_addr: &str,
-) -> Result<Uuid, sqlx::Error> {
+) -> Result<Uuid, ClaimError> {
+    if let Some(other) = unfinished_run(pool).await? {
+        return Err(ClaimError::Busy(Some(other)));
+    }
     let id = Uuid::now_v7();
     let mut tx = pool.begin().await?;
-    sqlx::query("INSERT INTO restore_runs (id, started_by, started_role, planned) VALUES ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(actor.name())
-        .bind(actor.role())
-        .bind(plan.len() as i32)
-        .execute(&mut *tx)
-        .await?;
+    let inserted =
+        sqlx::query("INSERT INTO restore_runs (id, started_by, started_role, planned) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(actor.name())
+            .bind(actor.role())
+            .bind(plan.len() as i32)
+            .execute(&mut *tx)
+            .await;
+    match inserted {
+        Err(e) if is_busy(&e) => {
+            drop(tx);
+            return Err(ClaimError::Busy(unfinished_run(pool).await?));
+        }
+        other => other?,
+    };
     let keys: Vec<&str> = plan.iter().map(|(o, _)| o.key.as_str()).collect();
     let sizes: Vec<i64> = plan.iter().map(|(o, _)| o.size).collect();
     let reasons: Vec<&str> = plan.iter().map(|(_, r)| *r).collect();
@@ -216,22 +260,52 @@ pub async fn start(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(id)
+    match tx.commit().await {
+        Err(e) if is_busy(&e) => Err(ClaimError::Busy(unfinished_run(pool).await?)),
+        other => Ok(other.map(|()| id)?),
+    }
 }
 
-/// Records that `actor` resumed an interrupted run.
+/// Claims an interrupted run (or a finished one with failures) for a new
+/// copier and records that `actor` resumed it. The claim is one UPDATE
+/// whose condition only a stale or finished run meets and which makes it
+/// fresh, so of two resumes at once exactly one gets the run; the caller
+/// spawns a copier only when this returns `Ok`.
 pub async fn record_resume(
     pool: &PgPool,
     run: &RestoreRun,
     actor: &Actor,
     client_addr: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), ClaimError> {
     let mut tx = pool.begin().await?;
-    sqlx::query("UPDATE restore_runs SET heartbeat_at = now(), finished_at = NULL WHERE id = $1")
-        .bind(run.id)
-        .execute(&mut *tx)
-        .await?;
+    let claimed: Result<Option<Uuid>, sqlx::Error> = sqlx::query_scalar(
+        "UPDATE restore_runs r SET heartbeat_at = now(), finished_at = NULL
+         WHERE r.id = $1 AND (
+             (r.finished_at IS NULL AND r.heartbeat_at < now() - make_interval(secs => $2))
+             OR (r.finished_at IS NOT NULL
+                 AND EXISTS (SELECT 1 FROM restore_items i WHERE i.run_id = r.id AND i.done_at IS NULL)))
+         RETURNING r.id",
+    )
+    .bind(run.id)
+    .bind(STALE_AFTER.as_secs_f64())
+    .fetch_optional(&mut *tx)
+    .await;
+    match claimed {
+        Err(e) if is_busy(&e) => {
+            drop(tx);
+            return Err(ClaimError::Busy(unfinished_run(pool).await?));
+        }
+        Err(e) => return Err(e.into()),
+        Ok(None) => {
+            drop(tx);
+            let now = find_run(pool, run.id).await?;
+            return Err(match now {
+                Some(r) if r.finished_at.is_some() => ClaimError::Done,
+                _ => ClaimError::Running,
+            });
+        }
+        Ok(Some(_)) => {}
+    }
     audit::append(
         &mut tx,
         NewEvent {
@@ -243,7 +317,38 @@ pub async fn record_resume(
         },
     )
     .await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Aborts the heartbeat task when the copier stops, however it stops.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Heartbeat {
+    /// Touches the run every third of `STALE_AFTER` while the copier runs,
+    /// so a slow copy never makes a live run look interrupted.
+    fn start(pool: PgPool, id: Uuid) -> Self {
+        Heartbeat(tokio::spawn(async move {
+            let mut every = tokio::time::interval(STALE_AFTER / 3);
+            loop {
+                every.tick().await;
+                let touched =
+                    sqlx::query("UPDATE restore_runs SET heartbeat_at = now() WHERE id = $1 AND finished_at IS NULL")
+                        .bind(id)
+                        .execute(&pool)
+                        .await;
+                if let Err(e) = touched {
+                    tracing::warn!(error = ?e, restore = %id, "could not touch the restore's heartbeat");
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// `bucket/key` for CopySource, the key percent-encoded except `/`.
@@ -256,10 +361,41 @@ fn copy_source(bucket: &str, key: &str) -> String {
 /// without finishing the run, as an interruption would (for tests). When
 /// every item has had its turn, the run is finished and audited.
 pub async fn execute(support: Arc<Support>, pool: PgPool, id: Uuid, budget: Option<usize>) -> anyhow::Result<()> {
-    // The resized bucket may have been deleted: make it again, as the spec says.
+    let _heartbeat = Heartbeat::start(pool.clone(), id);
+    let run = find_run(&pool, id).await?.ok_or_else(|| anyhow::anyhow!("restore {id} vanished"))?;
+    let starter = Actor::Staff { email: run.started_by.clone(), role: run.started_role.clone() };
+    // The resized bucket may have been deleted: make it again, as the spec
+    // says (the routes let only admins start or resume such a restore), and
+    // record the re-creation like the doctor's fix it is.
     let resized = support.buckets.resized.clone();
+    let mut recreated = false;
     if list(&support.s3, &resized).await?.is_none() {
-        doctor::apply(&support, Fix { role: BucketRole::Resized, aspect: Aspect::Location }).await?;
+        let fix = Fix { role: BucketRole::Resized, aspect: Aspect::Location };
+        if let Some(p) = doctor::apply(&support, fix).await? {
+            recreated = true;
+            // Whoever started or last resumed the run made this happen.
+            let claimant: Option<(String, String)> = sqlx::query_as(
+                "SELECT actor, role FROM audit_events WHERE subject = $1
+                   AND action IN ('support.restore_started', 'support.restore_resumed')
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(format!("restore:{id}"))
+            .fetch_optional(&pool)
+            .await?;
+            let by = claimant.map(|(email, role)| Actor::Staff { email, role }).unwrap_or_else(|| starter.clone());
+            super::record(
+                &pool,
+                &by,
+                AuditAction::DoctorFixApplied,
+                format!("bucket:{}", p.bucket),
+                serde_json::json!({
+                    "fix": fix.to_string(), "before": p.before, "after": p.after,
+                    "recreated_bucket": true, "restore": id.to_string(),
+                }),
+                "console",
+            )
+            .await?;
+        }
     }
     let pending: Vec<String> =
         sqlx::query_scalar("SELECT key FROM restore_items WHERE run_id = $1 AND done_at IS NULL ORDER BY key")
@@ -295,21 +431,36 @@ pub async fn execute(support: Arc<Support>, pool: PgPool, id: Uuid, budget: Opti
                     .await?
             }
         };
-        sqlx::query("UPDATE restore_runs SET heartbeat_at = now() WHERE id = $1").bind(id).execute(&pool).await?;
     }
-    let run = find_run(&pool, id).await?.ok_or_else(|| anyhow::anyhow!("restore {id} vanished"))?;
+    // Finishing is conditional, so the run is finished (and audited) once.
     let mut tx = pool.begin().await?;
-    sqlx::query("UPDATE restore_runs SET finished_at = now(), heartbeat_at = now() WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    let finished: Option<Uuid> = sqlx::query_scalar(
+        "UPDATE restore_runs SET finished_at = now(), heartbeat_at = now() WHERE id = $1 AND finished_at IS NULL RETURNING id",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if finished.is_none() {
+        return Ok(());
+    }
+    let (copied, failed): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE done_at IS NOT NULL), count(*) FILTER (WHERE done_at IS NULL AND error IS NOT NULL)
+         FROM restore_items WHERE run_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let mut details = serde_json::json!({ "planned": run.planned, "copied": copied, "failed": failed });
+    if recreated {
+        details["recreated_bucket"] = true.into();
+    }
     audit::append(
         &mut tx,
         NewEvent {
-            actor: Actor::Staff { email: run.started_by.clone(), role: run.started_role.clone() },
+            actor: starter,
             action: AuditAction::RestoreFinished,
             subject: format!("restore:{id}"),
-            details: serde_json::json!({ "planned": run.planned, "copied": run.copied, "failed": run.failed }),
+            details,
             client_addr: "console".into(),
         },
     )

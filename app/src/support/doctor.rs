@@ -136,6 +136,10 @@ pub enum DoctorError {
     Config(#[from] ConfigError),
     #[error("{0}")]
     NoFix(String),
+    /// No currently failing check offers this fix: nothing to repair, or
+    /// not a change the doctor makes.
+    #[error("no failing check offers the fix {0}")]
+    NotOffered(Fix),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -219,6 +223,44 @@ pub fn diagnose(spec: &StackSpec, trigger: &ResizerTrigger, live: &LiveStack) ->
         FunctionState::Found { region, .. } => Some(region.clone()),
         _ => None,
     };
+    // Where the originals bucket's notification really sends events: the
+    // region in its ARN, which must be the bucket's (S3 cannot invoke a
+    // function in another region).
+    let notified: Option<(String, String)> = live
+        .bucket(BucketRole::Originals)
+        .notifications
+        .iter()
+        .find(|t| trigger.names_resizer(t))
+        .map(|t| (t.arn.clone(), t.arn.split(':').nth(3).unwrap_or_default().to_owned()));
+
+    // The three names must differ: resized == originals makes the resizer
+    // trigger itself, and a backup that is the bucket it backs up is none.
+    let names: Vec<(BucketRole, String)> =
+        BucketRole::ALL.into_iter().map(|r| (r, spec.buckets.get(r).to_owned())).collect();
+    let clashes: Vec<String> = names
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (a, an))| names[i + 1..].iter().filter(move |(_, bn)| bn == an).map(move |(b, _)| (a, b, an)))
+        .map(|(a, b, n)| format!("the {a} and {b} buckets are both named {n}"))
+        .collect();
+    checks.push(Check {
+        id: "stack.distinct-buckets".into(),
+        title: "The originals, resized and backup buckets are three different buckets".into(),
+        status: if clashes.is_empty() { Status::Pass } else { Status::Fail },
+        evidence: if clashes.is_empty() {
+            names.iter().map(|(r, n)| format!("{r}: {n}")).collect()
+        } else {
+            clashes.clone()
+        },
+        remedy: if clashes.is_empty() {
+            String::new()
+        } else {
+            "Give each role its own bucket (EASEL_BUCKET_* settings): with resized = originals every rendition the \
+             resizer writes triggers it again, and a backup in the same bucket protects nothing."
+                .into()
+        },
+        fix: None,
+    });
     for role in BucketRole::ALL {
         let b = live.bucket(role);
         let want = spec.bucket(role);
@@ -245,7 +287,18 @@ pub fn diagnose(spec: &StackSpec, trigger: &ResizerTrigger, live: &LiveStack) ->
                 FunctionState::Missing => format!("the resizer function was not found in {}", spec.region),
                 FunctionState::Unreadable(e) => format!("the resizer function could not be read: {e}"),
             };
-            let in_place = region == spec.region && fn_region.as_deref().is_none_or(|r| r == region);
+            // For originals, the region that matters is the one its
+            // notification sends events to; else the function's.
+            let resizer_region = match (&notified, role) {
+                (Some((_, r)), BucketRole::Originals) => Some(r.clone()),
+                _ => fn_region.clone(),
+            };
+            let mut location_evidence = vec![format!("bucket {} is in {region}", want.name), fn_evidence];
+            if let (Some((arn, r)), BucketRole::Originals) = (&notified, role) {
+                location_evidence.push(format!("its notification invokes {arn}, in {r}"));
+            }
+            location_evidence.push(format!("Easel is configured for {}", spec.region));
+            let in_place = region == spec.region && resizer_region.as_deref().is_none_or(|r| r == region);
             let (status, remedy, fix) = if in_place {
                 (Status::Pass, String::new(), None)
             } else if b.empty {
@@ -272,11 +325,7 @@ pub fn diagnose(spec: &StackSpec, trigger: &ResizerTrigger, live: &LiveStack) ->
                 id: id("location"),
                 title: format!("The {role} bucket is in the resizer's region"),
                 status,
-                evidence: vec![
-                    format!("bucket {} is in {region}", want.name),
-                    fn_evidence,
-                    format!("Easel is configured for {}", spec.region),
-                ],
+                evidence: location_evidence,
                 remedy,
                 fix,
             }
@@ -285,13 +334,22 @@ pub fn diagnose(spec: &StackSpec, trigger: &ResizerTrigger, live: &LiveStack) ->
         if !b.exists {
             continue;
         }
+        if let Some(e) = b.unreadable("settings") {
+            checks.push(unreadable(id("settings"), format!("The {role} bucket's settings can be read"), e));
+            continue;
+        }
 
         // The policy, parsed.
         let parsed = b.policy.as_deref().map(Policy::parse);
+        let policy_unreadable = b.unreadable("policy");
+        if let Some(e) = policy_unreadable {
+            checks.push(unreadable(id("resizer-access"), format!("The {role} bucket's policy can be read"), e));
+        }
         let role_arn = spec.role_arn();
         let object = sample_object(spec, role);
         let bucket_arn = format!("arn:aws:s3:::{}", want.name);
         match &parsed {
+            None if policy_unreadable.is_some() => {}
             None => checks.push(Check {
                 id: id("resizer-access"),
                 title: format!("The resizer may {} in the {role} bucket", resizer_actions(spec, role).join(" and ")),
@@ -312,6 +370,7 @@ pub fn diagnose(spec: &StackSpec, trigger: &ResizerTrigger, live: &LiveStack) ->
                 // The resizer's grants.
                 let mut evidence = Vec::new();
                 let mut missing = Vec::new();
+                let mut unsure = Vec::new();
                 for action in resizer_actions(spec, role) {
                     let decision = policy.evaluate(&Request::new(Some(&role_arn), &action, &object));
                     match decision {
@@ -332,6 +391,14 @@ pub fn diagnose(spec: &StackSpec, trigger: &ResizerTrigger, live: &LiveStack) ->
                             missing.push(action.clone());
                             evidence.push(format!("{action} on {object}: no statement grants it to {role_arn}"))
                         }
+                        Decision::Indeterminate(by) => {
+                            unsure.push(action.clone());
+                            evidence.push(format!(
+                                "{action} on {object}: depends on condition keys the doctor cannot know, in {}: {}",
+                                statement_name(policy, by[0]),
+                                compact(&policy.statements[by[0]].raw)
+                            ))
+                        }
                     }
                 }
                 checks.push(Check {
@@ -340,15 +407,27 @@ pub fn diagnose(spec: &StackSpec, trigger: &ResizerTrigger, live: &LiveStack) ->
                         "The resizer's role may {} in the {role} bucket",
                         resizer_actions(spec, role).join(" and ")
                     ),
-                    status: if missing.is_empty() { Status::Pass } else { Status::Fail },
-                    evidence,
-                    remedy: if missing.is_empty() {
-                        String::new()
+                    status: if !missing.is_empty() {
+                        Status::Fail
+                    } else if !unsure.is_empty() {
+                        Status::Warn
                     } else {
+                        Status::Pass
+                    },
+                    evidence,
+                    remedy: if !missing.is_empty() {
                         format!(
                             "The resizer cannot {} here, so uploads will not be resized. Put the spec's policy back (the fix does).",
                             missing.join(" or ")
                         )
+                    } else if !unsure.is_empty() {
+                        format!(
+                            "Whether the resizer may {} depends on the request (its source IP, VPC endpoint or tags). \
+                             Check that the condition admits the resizer's requests.",
+                            unsure.join(" or ")
+                        )
+                    } else {
+                        String::new()
                     },
                     fix: (!missing.is_empty()).then_some(Fix { role, aspect: Aspect::Policy }),
                 });
@@ -431,6 +510,7 @@ pub fn diagnose(spec: &StackSpec, trigger: &ResizerTrigger, live: &LiveStack) ->
                     (None, "s3:ListBucket", bucket_arn.as_str()),
                 ];
                 let mut denied_all = true;
+                let mut maybe_denied = false;
                 let mut evidence = Vec::new();
                 for (who, action, resource) in plain {
                     let d = policy.evaluate(&Request::new(who, action, resource).with("aws:SecureTransport", "false"));
@@ -441,6 +521,16 @@ pub fn diagnose(spec: &StackSpec, trigger: &ResizerTrigger, live: &LiveStack) ->
                             statement_name(policy, by[0]),
                             compact(&policy.statements[by[0]].raw)
                         )),
+                        Decision::Indeterminate(by) if policy.statements[by[0]].effect == Effect::Deny => {
+                            denied_all = false;
+                            maybe_denied = true;
+                            evidence.push(format!(
+                                "{action} over plain HTTP by {}: denied only depending on condition keys the doctor cannot know, by {}: {}",
+                                who.unwrap_or("anyone"),
+                                statement_name(policy, by[0]),
+                                compact(&policy.statements[by[0]].raw)
+                            ))
+                        }
                         _ => {
                             denied_all = false;
                             evidence.push(format!(
@@ -452,6 +542,12 @@ pub fn diagnose(spec: &StackSpec, trigger: &ResizerTrigger, live: &LiveStack) ->
                 }
                 let (status, remedy) = match (denied_all, spec.tls_only) {
                     (true, _) => (Status::Pass, String::new()),
+                    (false, true) if maybe_denied => (
+                        Status::Warn,
+                        "Whether plain-HTTP requests are refused depends on condition keys the doctor cannot know. \
+                         Check the Deny's conditions; the spec's Deny has only aws:SecureTransport = false."
+                            .to_string(),
+                    ),
                     (false, true) => (
                         Status::Fail,
                         "Requests without TLS are not refused. Put the spec's policy back (the fix does): it starts with a Deny on aws:SecureTransport = false."
@@ -475,45 +571,59 @@ pub fn diagnose(spec: &StackSpec, trigger: &ResizerTrigger, live: &LiveStack) ->
         }
 
         // Encryption.
-        let (status, evidence) = match &b.encryption {
-            Some(alg) => (Status::Pass, format!("default encryption: {alg}")),
-            None => (Status::Fail, "no default encryption configured".to_string()),
-        };
-        checks.push(Check {
-            id: id("encryption"),
-            title: format!("The {role} bucket encrypts objects by default"),
-            status,
-            evidence: vec![evidence],
-            remedy: if status == Status::Pass {
-                String::new()
-            } else {
-                format!(
-                    "Turn default encryption ({}) on; the fix does. Objects already stored keep their own setting.",
-                    want.encryption
-                )
-            },
-            fix: (status == Status::Fail).then_some(Fix { role, aspect: Aspect::Encryption }),
-        });
+        if let Some(e) = b.unreadable("encryption") {
+            checks.push(unreadable(id("encryption"), format!("The {role} bucket encrypts objects by default"), e));
+        } else {
+            let (status, evidence) = match &b.encryption {
+                Some(alg) => (Status::Pass, format!("default encryption: {alg}")),
+                None => (Status::Fail, "no default encryption configured".to_string()),
+            };
+            checks.push(Check {
+                id: id("encryption"),
+                title: format!("The {role} bucket encrypts objects by default"),
+                status,
+                evidence: vec![evidence],
+                remedy: if status == Status::Pass {
+                    String::new()
+                } else {
+                    format!(
+                        "Turn default encryption ({}) on; the fix does. Objects already stored keep their own setting.",
+                        want.encryption
+                    )
+                },
+                fix: (status == Status::Fail).then_some(Fix { role, aspect: Aspect::Encryption }),
+            });
+        }
 
         // Public access.
-        let blocked = b.public_access.as_ref().is_some_and(|p| p.all_blocked());
-        checks.push(Check {
-            id: id("public-access"),
-            title: format!("The {role} bucket blocks public access"),
-            status: if blocked || !want.block_public_access { Status::Pass } else { Status::Fail },
-            evidence: vec![match &b.public_access {
-                Some(p) => format!(
-                    "BlockPublicAcls={} IgnorePublicAcls={} BlockPublicPolicy={} RestrictPublicBuckets={}",
-                    p.block_public_acls, p.ignore_public_acls, p.block_public_policy, p.restrict_public_buckets
-                ),
-                None => "no public access block configured".into(),
-            }],
-            remedy: if blocked { String::new() } else { "Block all four kinds of public access; the fix does.".into() },
-            fix: (!blocked && want.block_public_access).then_some(Fix { role, aspect: Aspect::PublicAccess }),
-        });
+        if let Some(e) = b.unreadable("public-access") {
+            checks.push(unreadable(id("public-access"), format!("The {role} bucket blocks public access"), e));
+        } else {
+            let blocked = b.public_access.as_ref().is_some_and(|p| p.all_blocked());
+            checks.push(Check {
+                id: id("public-access"),
+                title: format!("The {role} bucket blocks public access"),
+                status: if blocked || !want.block_public_access { Status::Pass } else { Status::Fail },
+                evidence: vec![match &b.public_access {
+                    Some(p) => format!(
+                        "BlockPublicAcls={} IgnorePublicAcls={} BlockPublicPolicy={} RestrictPublicBuckets={}",
+                        p.block_public_acls, p.ignore_public_acls, p.block_public_policy, p.restrict_public_buckets
+                    ),
+                    None => "no public access block configured".into(),
+                }],
+                remedy: if blocked {
+                    String::new()
+                } else {
+                    "Block all four kinds of public access; the fix does.".into()
+                },
+                fix: (!blocked && want.block_public_access).then_some(Fix { role, aspect: Aspect::PublicAccess }),
+            });
+        }
 
         // Versioning, where the spec wants it.
-        if want.versioned {
+        if let (true, Some(e)) = (want.versioned, b.unreadable("versioning")) {
+            checks.push(unreadable(id("versioning"), format!("The {role} bucket keeps every version"), e));
+        } else if want.versioned {
             let on = b.versioning.as_deref() == Some("Enabled");
             checks.push(Check {
                 id: id("versioning"),
@@ -530,6 +640,15 @@ pub fn diagnose(spec: &StackSpec, trigger: &ResizerTrigger, live: &LiveStack) ->
         }
 
         // Notifications.
+        if let Some(e) = b.unreadable("notifications") {
+            let (kind, title) = if role == BucketRole::Originals {
+                ("trigger", "New originals trigger the resizer".to_string())
+            } else {
+                ("no-loop", format!("Writes to the {role} bucket cannot trigger the resizer"))
+            };
+            checks.push(unreadable(id(kind), title, e));
+            continue;
+        }
         let to_resizer: Vec<&NotificationTarget> = b.notifications.iter().filter(|t| trigger.is_target(t)).collect();
         let listed = |ts: &[&NotificationTarget]| ts.iter().map(|t| t.describe()).collect::<Vec<_>>();
         if role == BucketRole::Originals {
@@ -610,6 +729,21 @@ pub fn diagnose(spec: &StackSpec, trigger: &ResizerTrigger, live: &LiveStack) ->
         },
     });
     checks
+}
+
+/// A check whose setting could not be read: a warning with the error, and
+/// no fix (writing blind could undo a setting that is fine).
+fn unreadable(id: String, title: String, error: &str) -> Check {
+    Check {
+        id,
+        title,
+        status: Status::Warn,
+        evidence: vec![format!("could not read the setting: {error}")],
+        remedy: "The doctor cannot tell whether this is as the spec says. Check that the console's credentials may \
+                 read the bucket's configuration, then run the checks again."
+            .into(),
+        fix: None,
+    }
 }
 
 /// What a fix would write, as text lines for a diff.
@@ -697,13 +831,25 @@ pub fn propose(spec: &StackSpec, trigger: &ResizerTrigger, live: &LiveStack, fix
     Proposal { fix, bucket: want.name, before, after }
 }
 
-/// Applies `fix` if it changes something. Returns the proposal it applied
-/// (`None`: already as the spec says, nothing written).
+/// The change `fix` would make, if a check failing now offers it (or it
+/// would change nothing): the doctor writes only what a failing check asks
+/// for, never an aspect the spec leaves alone (`resized.versioning`).
+pub fn review(spec: &StackSpec, trigger: &ResizerTrigger, live: &LiveStack, fix: Fix) -> Result<Proposal, DoctorError> {
+    let proposal = propose(spec, trigger, live, fix);
+    if proposal.changes_something() && !fixes(&diagnose(spec, trigger, live)).contains(&fix) {
+        return Err(DoctorError::NotOffered(fix));
+    }
+    Ok(proposal)
+}
+
+/// Applies `fix` if a check that fails now offers it and it changes
+/// something. Returns the proposal it applied (`None`: already as the spec
+/// says, nothing written); `NotOffered` when no failing check offers it.
 pub async fn apply(support: &Support, fix: Fix) -> Result<Option<Proposal>, DoctorError> {
     let spec = support.spec().await?;
     let trigger = support.trigger(&spec);
     let live = examine(support, &spec).await?;
-    let proposal = propose(&spec, &trigger, &live, fix);
+    let proposal = review(&spec, &trigger, &live, fix)?;
     if !proposal.changes_something() {
         return Ok(None);
     }
@@ -820,6 +966,7 @@ mod tests {
                     policy: Some(b.policy.to_string()),
                     notifications: if b.role == BucketRole::Originals { vec![trigger.notification()] } else { vec![] },
                     empty: false,
+                    unreadable: vec![],
                 };
                 (b.role, live)
             })
@@ -841,8 +988,8 @@ mod tests {
         let t = ResizerTrigger::for_spec(&s, false);
         let checks = diagnose(&s, &t, &healthy(&s, &t));
         assert!(checks.iter().all(|c| c.status == Status::Pass), "{checks:#?}");
-        // Seven per bucket, versioning on backup, and the function.
-        assert_eq!(checks.len(), 3 * 7 + 1 + 1);
+        // Distinct names, seven per bucket, versioning on backup, and the function.
+        assert_eq!(checks.len(), 1 + 3 * 7 + 1 + 1);
     }
 
     #[test]
@@ -967,6 +1114,107 @@ mod tests {
                 assert!(!p.changes_something(), "{role}.{}: {p:#?}", aspect.as_str());
             }
         }
+    }
+
+    #[test]
+    fn an_unreadable_setting_warns_with_the_error_and_offers_no_fix() {
+        let s = spec();
+        let t = ResizerTrigger::for_spec(&s, false);
+        let mut live = healthy(&s, &t);
+        let b = bucket_mut(&mut live, BucketRole::Resized);
+        b.encryption = None;
+        b.policy = None;
+        b.unreadable = vec![("encryption", "AccessDenied".into()), ("policy", "AccessDenied: no".into())];
+        let checks = diagnose(&s, &t, &live);
+        assert!(failing(&checks).is_empty(), "{checks:#?}");
+        for id in ["resized.encryption", "resized.resizer-access"] {
+            let c = checks.iter().find(|c| c.id == id).unwrap();
+            assert_eq!((c.status, c.fix), (Status::Warn, None), "{c:#?}");
+            assert!(c.evidence[0].contains("AccessDenied"), "{c:#?}");
+        }
+        assert!(!checks.iter().any(|c| c.id == "resized.least-privilege"));
+        assert!(fixes(&checks).is_empty());
+    }
+
+    #[test]
+    fn a_bucket_in_another_region_fails_its_location_without_a_fix_and_nothing_else() {
+        let s = spec();
+        let t = ResizerTrigger::for_spec(&s, false);
+        let mut live = healthy(&s, &t);
+        let b = bucket_mut(&mut live, BucketRole::Backup);
+        *b = LiveBucket {
+            name: b.name.clone(),
+            exists: true,
+            region: Some("us-west-2".into()),
+            unreadable: vec![("settings", "HeadBucket redirected to us-west-2".into())],
+            ..Default::default()
+        };
+        let checks = diagnose(&s, &t, &live);
+        assert_eq!(failing(&checks), vec![("backup.location".into(), None)]);
+        let c = checks.iter().find(|c| c.id == "backup.location").unwrap();
+        assert!(c.evidence[0].contains("us-west-2"), "{c:#?}");
+        let c = checks.iter().find(|c| c.id == "backup.settings").unwrap();
+        assert_eq!(c.status, Status::Warn);
+    }
+
+    #[test]
+    fn a_notification_to_the_resizer_in_another_region_fails_the_originals_location() {
+        let s = spec();
+        let t = ResizerTrigger::for_spec(&s, false);
+        let mut live = healthy(&s, &t);
+        let mut n = t.notification();
+        n.arn = n.arn.replace(":eu-west-1:", ":us-east-2:");
+        bucket_mut(&mut live, BucketRole::Originals).notifications = vec![n.clone()];
+        let checks = diagnose(&s, &t, &live);
+        let c = checks.iter().find(|c| c.id == "originals.location").unwrap();
+        assert_eq!(c.status, Status::Fail, "{c:#?}");
+        assert!(c.evidence.iter().any(|e| e.contains("is in eu-west-1")), "{c:#?}");
+        assert!(c.evidence.iter().any(|e| e.contains(&n.arn) && e.contains("us-east-2")), "{c:#?}");
+        let c = checks.iter().find(|c| c.id == "resized.location").unwrap();
+        assert_eq!(c.status, Status::Pass, "{c:#?}");
+    }
+
+    #[test]
+    fn conditions_on_unknown_keys_make_a_warning_not_a_verdict() {
+        let s = spec();
+        let t = ResizerTrigger::for_spec(&s, false);
+        let mut live = healthy(&s, &t);
+        let mut policy = s.bucket(BucketRole::Resized).policy;
+        policy["Statement"][1]["Condition"] = json!({"StringEquals": {"aws:SourceVpce": "vpce-1234"}});
+        policy["Statement"][0]["Condition"]["StringNotEquals"] = json!({"aws:SourceIp": "10.0.0.1"});
+        bucket_mut(&mut live, BucketRole::Resized).policy = Some(policy.to_string());
+        let checks = diagnose(&s, &t, &live);
+        for id in ["resized.resizer-access", "resized.tls-only"] {
+            let c = checks.iter().find(|c| c.id == id).unwrap();
+            assert_eq!((c.status, c.fix), (Status::Warn, None), "{c:#?}");
+            assert!(c.evidence.iter().any(|e| e.contains("cannot know")), "{c:#?}");
+        }
+    }
+
+    #[test]
+    fn the_three_buckets_must_have_three_names() {
+        let mut names = BucketNames::with_prefix("easel");
+        names.resized = names.originals.clone();
+        let s = StackSpec::new("eu-west-1", "123456789012", names);
+        let t = ResizerTrigger::for_spec(&s, false);
+        let checks = diagnose(&s, &t, &healthy(&s, &t));
+        let c = checks.iter().find(|c| c.id == "stack.distinct-buckets").unwrap();
+        assert_eq!((c.status, c.fix), (Status::Fail, None), "{c:#?}");
+        assert!(c.evidence[0].contains("originals and resized"), "{c:#?}");
+    }
+
+    #[test]
+    fn only_a_fix_a_failing_check_offers_is_reviewed_or_applied() {
+        let s = spec();
+        let t = ResizerTrigger::for_spec(&s, false);
+        let mut live = healthy(&s, &t);
+        let versioning = Fix { role: BucketRole::Resized, aspect: Aspect::Versioning };
+        assert!(matches!(review(&s, &t, &live, versioning), Err(DoctorError::NotOffered(_))));
+        // A fix already in place is "unchanged", not refused.
+        let enc = Fix { role: BucketRole::Resized, aspect: Aspect::Encryption };
+        assert!(!review(&s, &t, &live, enc).unwrap().changes_something());
+        bucket_mut(&mut live, BucketRole::Resized).encryption = None;
+        assert!(review(&s, &t, &live, enc).unwrap().changes_something());
     }
 
     #[test]

@@ -245,6 +245,8 @@ pub struct EventPage {
 pub struct LogsError {
     pub group: String,
     pub detail: String,
+    /// CloudWatch refused the page token (stale, or not one of its own).
+    pub bad_token: bool,
 }
 
 /// One `FilterLogEvents` page between `from` and `to` (no filter pattern:
@@ -277,7 +279,10 @@ pub async fn fetch_page(
         Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
             return Ok(EventPage::default());
         }
-        Err(e) => return Err(LogsError { group, detail: DisplayErrorContext(e).to_string() }),
+        Err(e) => {
+            let bad_token = token.is_some() && e.as_service_error().is_some_and(|s| s.is_invalid_parameter_exception());
+            return Err(LogsError { group, detail: DisplayErrorContext(e).to_string(), bad_token });
+        }
     };
     let events = out
         .events()
@@ -331,10 +336,21 @@ pub struct StreamInfo {
 /// The newest streams first.
 pub async fn streams(support: &Support, n: usize) -> Result<Vec<StreamInfo>, LogsError> {
     let group = support.log_group();
-    let out = match support.logs.describe_log_streams().log_group_name(&group).send().await {
+    // Ordered by the server: a group has more streams than one page holds,
+    // and the newest are the ones wanted.
+    let out = match support
+        .logs
+        .describe_log_streams()
+        .log_group_name(&group)
+        .order_by(aws_sdk_cloudwatchlogs::types::OrderBy::LastEventTime)
+        .descending(true)
+        .limit(n.clamp(1, 50) as i32)
+        .send()
+        .await
+    {
         Ok(out) => out,
         Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => return Ok(vec![]),
-        Err(e) => return Err(LogsError { group, detail: DisplayErrorContext(e).to_string() }),
+        Err(e) => return Err(LogsError { group, detail: DisplayErrorContext(e).to_string(), bad_token: false }),
     };
     let mut streams: Vec<StreamInfo> = out
         .log_streams()

@@ -74,9 +74,28 @@ pub struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
+    /// A request over TLS; for a signed one, the principal's condition keys
+    /// (`aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalType`) are
+    /// filled in from its ARN.
     pub fn new(principal: Option<&'a str>, action: &'a str, resource: &'a str) -> Self {
         let mut context = HashMap::new();
         context.insert("aws:securetransport".to_owned(), "true".to_owned());
+        if let Some(arn) = principal {
+            context.insert("aws:principalarn".to_owned(), arn.to_owned());
+            let parts: Vec<&str> = arn.split(':').collect();
+            if let Some(account) = parts.get(4).filter(|a| !a.is_empty()) {
+                context.insert("aws:principalaccount".to_owned(), (*account).to_owned());
+            }
+            let kind = match parts.get(5).map(|r| r.split('/').next().unwrap_or_default()) {
+                Some("root") => "Account",
+                Some("user") => "User",
+                Some("role") | Some("assumed-role") => "AssumedRole",
+                _ => "",
+            };
+            if !kind.is_empty() {
+                context.insert("aws:principaltype".to_owned(), kind.to_owned());
+            }
+        }
         Self { principal, action, resource, context }
     }
 
@@ -94,6 +113,10 @@ pub enum Decision {
     ExplicitDeny(Vec<usize>),
     /// Nothing grants it.
     ImplicitDeny,
+    /// The answer depends on condition keys this evaluation cannot know
+    /// (`aws:SourceIp`, `aws:SourceVpce`, tags…): these statements might
+    /// apply. No definite Deny applies.
+    Indeterminate(Vec<usize>),
 }
 
 impl Decision {
@@ -110,6 +133,20 @@ fn strings(v: &Value, what: &str) -> Result<Vec<String>, PolicyError> {
             .map(|i| i.as_str().map(str::to_owned).ok_or_else(|| PolicyError(format!("{what} must list strings"))))
             .collect(),
         _ => Err(PolicyError(format!("{what} must be a string or a list of strings"))),
+    }
+}
+
+/// A condition's values: strings, booleans or numbers, alone or in a list.
+fn condition_values(v: &Value, what: &str) -> Result<Vec<String>, PolicyError> {
+    let one = |v: &Value| match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Number(n) => Ok(n.to_string()),
+        _ => Err(PolicyError(format!("{what} must list strings, booleans or numbers"))),
+    };
+    match v {
+        Value::Array(items) => items.iter().map(one).collect(),
+        other => Ok(vec![one(other)?]),
     }
 }
 
@@ -185,11 +222,7 @@ impl Policy {
                 for (operator, keys) in ops {
                     let keys = keys.as_object().ok_or_else(|| PolicyError(format!("{operator} must be an object")))?;
                     for (key, values) in keys {
-                        let values = match values {
-                            Value::Bool(b) => vec![b.to_string()],
-                            Value::Number(n) => vec![n.to_string()],
-                            v => strings(v, operator)?,
-                        };
+                        let values = condition_values(values, operator)?;
                         conditions.push(Condition { operator: operator.clone(), key: key.clone(), values });
                     }
                 }
@@ -210,24 +243,51 @@ impl Policy {
 
     /// S3's decision for `req`.
     pub fn evaluate(&self, req: &Request<'_>) -> Decision {
-        let applying: Vec<(usize, Effect)> =
-            self.statements.iter().enumerate().filter(|(_, s)| s.applies_to(req)).map(|(i, s)| (i, s.effect)).collect();
-        let denies: Vec<usize> = applying.iter().filter(|(_, e)| *e == Effect::Deny).map(|(i, _)| *i).collect();
+        let judged: Vec<(usize, Effect, Option<bool>)> =
+            self.statements.iter().enumerate().map(|(i, s)| (i, s.effect, s.applicability(req))).collect();
+        let pick = |effect: Effect, applies: Option<bool>| -> Vec<usize> {
+            judged.iter().filter(|(_, e, a)| *e == effect && *a == applies).map(|(i, _, _)| *i).collect()
+        };
+        let denies = pick(Effect::Deny, Some(true));
         if !denies.is_empty() {
             return Decision::ExplicitDeny(denies);
         }
-        let allows: Vec<usize> = applying.iter().map(|(i, _)| *i).collect();
-        if allows.is_empty() { Decision::ImplicitDeny } else { Decision::Allowed(allows) }
+        let maybe_denies = pick(Effect::Deny, None);
+        if !maybe_denies.is_empty() {
+            return Decision::Indeterminate(maybe_denies);
+        }
+        let allows = pick(Effect::Allow, Some(true));
+        if !allows.is_empty() {
+            return Decision::Allowed(allows);
+        }
+        let maybe_allows = pick(Effect::Allow, None);
+        if maybe_allows.is_empty() { Decision::ImplicitDeny } else { Decision::Indeterminate(maybe_allows) }
     }
 }
 
 impl Statement {
+    /// Whether the statement could apply to `req` (it does, or it depends
+    /// on condition keys that cannot be known).
     pub fn applies_to(&self, req: &Request<'_>) -> bool {
+        self.applicability(req) != Some(false)
+    }
+
+    /// `Some(true)`: applies; `Some(false)`: does not; `None`: depends on a
+    /// condition key the request does not model.
+    pub fn applicability(&self, req: &Request<'_>) -> Option<bool> {
         let principal = self.principal_matches(req.principal) != self.not_principal;
-        principal
-            && matches(&self.action, req.action, false)
-            && matches(&self.resource, req.resource, true)
-            && self.conditions.iter().all(|c| c.holds(&req.context, self.effect))
+        if !(principal && matches(&self.action, req.action, false) && matches(&self.resource, req.resource, true)) {
+            return Some(false);
+        }
+        let mut unknown = false;
+        for c in &self.conditions {
+            match c.holds(&req.context, self.effect) {
+                Some(false) => return Some(false),
+                Some(true) => {}
+                None => unknown = true,
+            }
+        }
+        if unknown { None } else { Some(true) }
     }
 
     fn principal_matches(&self, caller: Option<&str>) -> bool {
@@ -273,13 +333,15 @@ pub fn glob(pattern: &str, value: &str, case_sensitive: bool) -> bool {
     let (mut pi, mut vi) = (0, 0);
     let (mut star, mut mark) = (None, 0);
     while vi < v.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == v[vi]) {
-            pi += 1;
-            vi += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        // A `*` in the pattern is always a wildcard, even against a literal
+        // `*` in the value.
+        if pi < p.len() && p[pi] == '*' {
             star = Some(pi);
             mark = vi;
             pi += 1;
+        } else if pi < p.len() && (p[pi] == '?' || p[pi] == v[vi]) {
+            pi += 1;
+            vi += 1;
         } else if let Some(s) = star {
             pi = s + 1;
             mark += 1;
@@ -294,28 +356,54 @@ pub fn glob(pattern: &str, value: &str, case_sensitive: bool) -> bool {
     pi == p.len()
 }
 
+/// Condition keys a `Request` models: when one is missing from its context
+/// it is known to be absent. Any other key is unknown.
+const MODELED_KEYS: &[&str] = &["aws:securetransport", "aws:principalarn", "aws:principalaccount", "aws:principaltype"];
+
+const OPERATORS: &[&str] = &[
+    "Bool",
+    "StringEquals",
+    "ArnEquals",
+    "StringNotEquals",
+    "ArnNotEquals",
+    "StringEqualsIgnoreCase",
+    "StringNotEqualsIgnoreCase",
+    "StringLike",
+    "ArnLike",
+    "StringNotLike",
+    "ArnNotLike",
+];
+
 impl Condition {
-    /// Whether the condition holds for `context`. An operator this code does
-    /// not know is read cautiously: it never lets an Allow grant, and it
-    /// always lets a Deny refuse.
-    pub fn holds(&self, context: &HashMap<String, String>, effect: Effect) -> bool {
+    /// Whether the condition holds for `context`: `None` when it depends on
+    /// a key the request does not model (`aws:SourceIp`, `aws:SourceVpce`…).
+    /// An operator this code does not know is read cautiously, whatever the
+    /// key: it never lets an Allow grant, and it always lets a Deny refuse.
+    pub fn holds(&self, context: &HashMap<String, String>, effect: Effect) -> Option<bool> {
         let (op, if_exists) = match self.operator.strip_suffix("IfExists") {
             Some(op) => (op, true),
             None => (self.operator.as_str(), false),
         };
-        let actual = context.get(&self.key.to_ascii_lowercase());
+        if op != "Null" && !OPERATORS.contains(&op) {
+            return Some(effect == Effect::Deny);
+        }
+        let key = self.key.to_ascii_lowercase();
+        let actual = context.get(&key);
+        if actual.is_none() && !MODELED_KEYS.contains(&key.as_str()) {
+            return None;
+        }
         if op == "Null" {
             let wants_absent = self.values.iter().any(|v| v.eq_ignore_ascii_case("true"));
-            return actual.is_none() == wants_absent;
+            return Some(actual.is_none() == wants_absent);
         }
         let negated = op.contains("Not");
         let Some(actual) = actual else {
-            // A missing key: negated operators match, others do not, and
-            // `...IfExists` matches either way.
-            return if_exists || negated;
+            // A key known to be missing: negated operators match, others do
+            // not, and `...IfExists` matches either way.
+            return Some(if_exists || negated);
         };
         let any = |f: &dyn Fn(&str) -> bool| self.values.iter().any(|v| f(v));
-        match op {
+        Some(match op {
             "Bool" => any(&|v| v.eq_ignore_ascii_case(actual)),
             "StringEquals" | "ArnEquals" => any(&|v| v == actual),
             "StringNotEquals" | "ArnNotEquals" => !any(&|v| v == actual),
@@ -323,8 +411,8 @@ impl Condition {
             "StringNotEqualsIgnoreCase" => !any(&|v| v.eq_ignore_ascii_case(actual)),
             "StringLike" | "ArnLike" => any(&|v| glob(v, actual, true)),
             "StringNotLike" | "ArnNotLike" => !any(&|v| glob(v, actual, true)),
-            _ => effect == Effect::Deny,
-        }
+            _ => unreachable!("checked against OPERATORS"),
+        })
     }
 }
 
@@ -412,16 +500,87 @@ mod tests {
 
     #[test]
     fn conditions_follow_iam_rules_for_missing_keys_and_unknown_operators() {
-        let ctx: HashMap<String, String> = HashMap::from([("aws:sourceip".into(), "10.0.0.1".into())]);
+        // An anonymous request: the principal keys are known to be absent.
+        let anon = Request::new(None, "s3:GetObject", OBJ).with("aws:SourceIp", "10.0.0.1").context;
         let c =
             |op: &str, key: &str, v: &str| Condition { operator: op.into(), key: key.into(), values: vec![v.into()] };
-        assert!(c("StringLike", "aws:SourceIp", "10.*").holds(&ctx, Effect::Allow));
-        assert!(!c("StringEquals", "aws:PrincipalTag/x", "y").holds(&ctx, Effect::Allow));
-        assert!(c("StringNotEquals", "aws:PrincipalTag/x", "y").holds(&ctx, Effect::Allow));
-        assert!(c("StringEqualsIfExists", "aws:PrincipalTag/x", "y").holds(&ctx, Effect::Allow));
-        assert!(c("Null", "aws:PrincipalTag/x", "true").holds(&ctx, Effect::Allow));
-        assert!(!c("IpAddress", "aws:SourceIp", "10.0.0.0/8").holds(&ctx, Effect::Allow));
-        assert!(c("IpAddress", "aws:SourceIp", "10.0.0.0/8").holds(&ctx, Effect::Deny));
+        assert_eq!(c("StringLike", "aws:SourceIp", "10.*").holds(&anon, Effect::Allow), Some(true));
+        assert_eq!(c("StringEquals", "aws:PrincipalArn", "y").holds(&anon, Effect::Allow), Some(false));
+        assert_eq!(c("StringNotEquals", "aws:PrincipalArn", "y").holds(&anon, Effect::Allow), Some(true));
+        assert_eq!(c("StringEqualsIfExists", "aws:PrincipalArn", "y").holds(&anon, Effect::Allow), Some(true));
+        assert_eq!(c("Null", "aws:PrincipalArn", "true").holds(&anon, Effect::Allow), Some(true));
+        assert_eq!(c("IpAddress", "aws:SourceIp", "10.0.0.0/8").holds(&anon, Effect::Allow), Some(false));
+        assert_eq!(c("IpAddress", "aws:SourceIp", "10.0.0.0/8").holds(&anon, Effect::Deny), Some(true));
+    }
+
+    #[test]
+    fn an_unknown_operator_on_a_missing_key_never_lets_an_allow_through_and_always_lets_a_deny_apply() {
+        let ctx = Request::new(Some(ROLE), "s3:GetObject", OBJ).context;
+        for op in ["IpAddressIfExists", "NotIpAddress", "DateLessThanIfExists", "NumericNotEquals"] {
+            let c = Condition { operator: op.into(), key: "aws:SourceIp".into(), values: vec!["10.0.0.0/8".into()] };
+            assert_eq!(c.holds(&ctx, Effect::Allow), Some(false), "{op}");
+            assert_eq!(c.holds(&ctx, Effect::Deny), Some(true), "{op}");
+        }
+        let p =
+            policy(json!([{"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "s3:GetObject", "Resource": "*",
+                                "Condition": {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}}}]));
+        assert_eq!(p.evaluate(&Request::new(Some(ROLE), "s3:GetObject", OBJ)), Decision::ImplicitDeny);
+    }
+
+    #[test]
+    fn a_literal_star_in_the_value_does_not_defeat_the_wildcard() {
+        assert!(glob("a*c", "a*bc", true));
+        assert!(glob("arn:aws:s3:::b/*", "arn:aws:s3:::b/x*y", true));
+        assert!(glob("*", "*", true));
+        assert!(!glob("a*c", "a*b", true));
+    }
+
+    #[test]
+    fn booleans_and_numbers_are_accepted_inside_condition_lists() {
+        let p = policy(json!([{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+                                "Condition": {"Bool": {"aws:SecureTransport": [false]}}}]));
+        assert_eq!(p.statements[0].conditions[0].values, vec!["false"]);
+        let plain = Request::new(Some(ROLE), "s3:GetObject", OBJ).with("aws:SecureTransport", "false");
+        assert_eq!(p.evaluate(&plain), Decision::ExplicitDeny(vec![0]));
+        let p = policy(json!([{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*",
+                                "Condition": {"NumericLessThan": {"s3:max-keys": [10, 20]}}}]));
+        assert_eq!(p.statements[0].conditions[0].values, vec!["10", "20"]);
+    }
+
+    #[test]
+    fn the_principal_condition_keys_come_from_the_callers_arn() {
+        let r = Request::new(Some(ROLE), "s3:GetObject", OBJ);
+        assert_eq!(r.context["aws:principalarn"], ROLE);
+        assert_eq!(r.context["aws:principalaccount"], "123456789012");
+        assert_eq!(r.context["aws:principaltype"], "AssumedRole");
+        let p = policy(json!([{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*",
+                                "Condition": {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}}]));
+        assert!(allowed(&p, "s3:GetObject"));
+        assert_eq!(p.evaluate(&Request::new(None, "s3:GetObject", OBJ)), Decision::ImplicitDeny);
+        let p = policy(json!([{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*",
+                                "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/easel-*"}}}]));
+        assert!(allowed(&p, "s3:GetObject"));
+    }
+
+    #[test]
+    fn conditions_on_keys_the_request_does_not_model_are_indeterminate() {
+        let ctx = Request::new(Some(ROLE), "s3:GetObject", OBJ).context;
+        for key in ["aws:SourceIp", "aws:SourceVpce", "aws:PrincipalTag/team"] {
+            let c = Condition { operator: "StringEquals".into(), key: key.into(), values: vec!["x".into()] };
+            assert_eq!(c.holds(&ctx, Effect::Allow), None, "{key}");
+            let c = Condition { operator: "Null".into(), key: key.into(), values: vec!["true".into()] };
+            assert_eq!(c.holds(&ctx, Effect::Deny), None, "{key}");
+        }
+        let p = policy(json!([
+            {"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "s3:GetObject", "Resource": "*"},
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+             "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}}
+        ]));
+        assert_eq!(p.evaluate(&Request::new(Some(ROLE), "s3:GetObject", OBJ)), Decision::Indeterminate(vec![1]));
+        let p =
+            policy(json!([{"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "s3:GetObject", "Resource": "*",
+                                "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}}]));
+        assert_eq!(p.evaluate(&Request::new(Some(ROLE), "s3:GetObject", OBJ)), Decision::Indeterminate(vec![0]));
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub enum Diagnosis {
     FinishedWithoutManifest { at: OffsetDateTime },
     /// No line in the logs names the key: the event never reached the resizer.
     NeverSeen,
+    /// The logs could not be read: the reason is unknown.
+    Unavailable(String),
 }
 
 impl Diagnosis {
@@ -45,6 +47,7 @@ impl Diagnosis {
             Diagnosis::NeverSeen => "The resizer's logs never mention this key: the upload event did not reach it. \
                  Check the bucket doctor's trigger check, then resize again."
                 .into(),
+            Diagnosis::Unavailable(e) => format!("Reason unavailable: the resizer's logs could not be read ({e})."),
         }
     }
 
@@ -54,6 +57,7 @@ impl Diagnosis {
             Diagnosis::Skipped { .. } => "skipped",
             Diagnosis::FinishedWithoutManifest { .. } => "finished",
             Diagnosis::NeverSeen => "never-seen",
+            Diagnosis::Unavailable(_) => "unavailable",
         }
     }
 
@@ -62,7 +66,7 @@ impl Diagnosis {
             Diagnosis::Failed { at, .. }
             | Diagnosis::Skipped { at, .. }
             | Diagnosis::FinishedWithoutManifest { at } => Some(*at),
-            Diagnosis::NeverSeen => None,
+            Diagnosis::NeverSeen | Diagnosis::Unavailable(_) => None,
         }
     }
 }
@@ -119,15 +123,25 @@ pub async fn list(pool: &PgPool, support: &Support) -> anyhow::Result<Vec<StuckU
     // At most a week back: an older failure says little about today's.
     let now = OffsetDateTime::now_utc();
     let from = (oldest - time::Duration::minutes(1)).max(now - time::Duration::days(7));
-    let events = logs::fetch_all(support, from, now, 20_000).await?;
-    let invocations = logs::group(events);
-    let keys: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
-    let mut found = diagnose(&keys, &invocations);
+    // Without the logs the uploads are still listed, each without a reason.
+    let (mut found, unavailable) = match logs::fetch_all(support, from, now, 20_000).await {
+        Ok(events) => {
+            let keys: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+            (diagnose(&keys, &logs::group(events)), None)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "stuck uploads listed without reasons");
+            (HashMap::new(), Some(e.to_string()))
+        }
+    };
     Ok(rows
         .into_iter()
         .map(|(id, original_key, original_filename, uploaded_at)| StuckUpload {
             id: ArtworkId::from(id),
-            diagnosis: found.remove(&original_key).unwrap_or(Diagnosis::NeverSeen),
+            diagnosis: found.remove(&original_key).unwrap_or_else(|| match &unavailable {
+                Some(e) => Diagnosis::Unavailable(e.clone()),
+                None => Diagnosis::NeverSeen,
+            }),
             original_key,
             original_filename,
             uploaded_at,
@@ -143,6 +157,9 @@ pub enum ResizeError {
     OriginalGone { key: String, detail: String },
     #[error(transparent)]
     Redelivery(#[from] trigger::RedeliveryError),
+    /// Some events went out (and were audited) before one failed.
+    #[error("{error} (after {sent} sent)")]
+    Partial { sent: usize, error: trigger::RedeliveryError },
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -181,21 +198,35 @@ pub async fn resize_again(
             key,
         });
     }
+    // Every event that went out is audited, even when a later one fails.
+    let mut keys: Vec<String> = Vec::new();
+    let mut failure = None;
     for o in &objects {
         let event = trigger::s3_event(&support.region, std::slice::from_ref(o));
-        trigger::redeliver(&target, &support.sqs, &support.lambda, &event).await?;
+        match trigger::redeliver(&target, &support.sqs, &support.lambda, &event).await {
+            Ok(()) => keys.push(o.key.clone()),
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
     }
-    let keys: Vec<String> = objects.into_iter().map(|o| o.key).collect();
-    super::record(
-        pool,
-        actor,
-        AuditAction::ResizeRequested,
-        format!("bucket:{bucket}"),
-        serde_json::json!({ "keys": keys, "target": target.arn() }),
-        client_addr,
-    )
-    .await?;
-    Ok(keys)
+    if !keys.is_empty() {
+        super::record(
+            pool,
+            actor,
+            AuditAction::ResizeRequested,
+            format!("bucket:{bucket}"),
+            serde_json::json!({ "keys": keys, "target": target.arn() }),
+            client_addr,
+        )
+        .await?;
+    }
+    match failure {
+        None => Ok(keys),
+        Some(error) if keys.is_empty() => Err(ResizeError::Redelivery(error)),
+        Some(error) => Err(ResizeError::Partial { sent: keys.len(), error }),
+    }
 }
 
 #[cfg(test)]
@@ -228,5 +259,13 @@ mod tests {
         }
         assert!(!d.contains_key("c"));
         assert!(Diagnosis::NeverSeen.summary().contains("never mention"));
+    }
+
+    #[test]
+    fn without_the_logs_the_reason_is_unavailable_not_never_seen() {
+        let d = Diagnosis::Unavailable("reading the log group /aws/lambda/x failed: throttled".into());
+        assert_eq!(d.kind(), "unavailable");
+        assert!(d.summary().starts_with("Reason unavailable:") && d.summary().contains("throttled"), "{}", d.summary());
+        assert_eq!(d.at(), None);
     }
 }

@@ -61,6 +61,19 @@ impl ResizerTrigger {
         t.kind == kind && t.arn == self.arn()
     }
 
+    /// Whether `t` names the resizer's function (or queue) in any region or
+    /// account: the notification that really invokes it, wherever it lives.
+    pub fn names_resizer(&self, t: &NotificationTarget) -> bool {
+        let kind = match self {
+            ResizerTrigger::Lambda { .. } => TargetKind::Lambda,
+            ResizerTrigger::LocalQueue { .. } => TargetKind::Queue,
+        };
+        let parts = |arn: &str| -> Vec<String> {
+            arn.split(':').enumerate().filter(|(i, _)| ![3, 4].contains(i)).take(5).map(|(_, p)| p.to_owned()).collect()
+        };
+        t.kind == kind && parts(&t.arn) == parts(self.arn())
+    }
+
     /// The notification provisioning sets on the originals bucket.
     pub fn notification(&self) -> NotificationTarget {
         NotificationTarget {

@@ -115,10 +115,124 @@ async fn a_deleted_resized_bucket_comes_back_through_an_interrupted_and_resumed_
 
     // The bucket came back as the spec says, not as a bare bucket.
     let r = admin.get(&app, "/admin/doctor").await;
-    assert!(r.body.contains("All 23 checks pass"), "{:#?}", crate::doctor::failing(&r.body));
+    assert!(r.body.contains("All 24 checks pass"), "{:#?}", crate::doctor::failing(&r.body));
     let resumed: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'support.restore_resumed'")
         .fetch_one(&app.pool)
         .await
         .unwrap();
     assert_eq!(resumed, 1);
+    // Making the bucket again is audited as the doctor's fix it is.
+    let recreated: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT details FROM audit_events WHERE action = 'support.doctor_fix_applied' AND subject = $1",
+    )
+    .bind(format!("bucket:{}", app.buckets.resized))
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(recreated.len(), 1, "{recreated:?}");
+    assert_eq!(recreated[0]["recreated_bucket"], true);
+    assert_eq!(recreated[0]["fix"], "resized.location");
+}
+
+async fn count(app: &TestApp, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
+}
+
+#[tokio::test]
+async fn two_starts_or_two_resumes_at_once_run_one_copier_and_finish_once() {
+    let app = spawn_app().await;
+    let support = app.signed_in(Role::Support).await;
+    let other = app.signed_in(Role::Support).await;
+    let id = app.upload_ok("d.png", image_bytes(100, 100, ImageFormat::Png)).await;
+    app.wait_until_ready(id).await;
+    let n = empty_bucket(&app, &app.buckets.resized).await;
+
+    // Two starts at once: one run, the other refused by the database.
+    let api = app.support().await;
+    let plan = backups::verify(&api).await.unwrap().restore_plan();
+    let actor = Actor::Staff { email: support.email.clone(), role: "support".into() };
+    let (a, b) = tokio::join!(
+        backups::start(&app.pool, &plan, &actor, "test"),
+        backups::start(&app.pool, &plan, &actor, "test")
+    );
+    let run = match (a, b) {
+        (Ok(run), Err(backups::ClaimError::Busy(_))) | (Err(backups::ClaimError::Busy(_)), Ok(run)) => run,
+        other => panic!("expected one start and one refusal: {other:?}"),
+    };
+    assert_eq!(count(&app, "SELECT count(*) FROM restore_runs").await, 1);
+    // While it is unfinished, the page refuses another start too.
+    let form_a = [("csrf", support.csrf.as_str())];
+    let form_b = [("csrf", other.csrf.as_str())];
+    let r = support.post(&app, "/admin/backups/restore", &form_a).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("Another restore has not finished yet"), "{}", r.body);
+    assert_eq!(count(&app, "SELECT count(*) FROM restore_runs").await, 1);
+
+    // Not stale yet: resuming is refused, no copier starts.
+    let path = format!("/admin/backups/restore/{run}");
+    let resume = format!("{path}/resume");
+    assert_eq!(support.post(&app, &resume, &form_a).await.status, 400);
+    sqlx::query("UPDATE restore_runs SET heartbeat_at = now() - interval '1 minute' WHERE id = $1")
+        .bind(run)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    // Interrupted, and resumed twice at once: one claim, one copier.
+    let (a, b) = tokio::join!(support.post(&app, &resume, &form_a), other.post(&app, &resume, &form_b));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [303, 400], "{}\n{}", a.body, b.body);
+    let body = wait_until_finished(&app, &support, &path).await;
+    assert!(body.contains(&format!("finished: {n} of {n} copied")), "{body}");
+    // A finished run cannot be resumed again.
+    assert_eq!(support.post(&app, &resume, &form_a).await.status, 400);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(count(&app, "SELECT count(*) FROM audit_events WHERE action = 'support.restore_resumed'").await, 1);
+    assert_eq!(count(&app, "SELECT count(*) FROM audit_events WHERE action = 'support.restore_finished'").await, 1);
+    assert_eq!(count(&app, "SELECT count(*) FROM restore_runs WHERE finished_at IS NULL").await, 0);
+    assert_eq!(app.keys(&app.buckets.resized).await.len(), n);
+}
+
+#[tokio::test]
+async fn support_cannot_restore_into_a_deleted_bucket_and_forged_forms_change_nothing() {
+    let app = spawn_app().await;
+    let support = app.signed_in(Role::Support).await;
+    let admin = app.signed_in(Role::Admin).await;
+    let id = app.upload_ok("e.png", image_bytes(80, 60, ImageFormat::Png)).await;
+    app.wait_until_ready(id).await;
+    empty_bucket(&app, &app.buckets.resized).await;
+
+    // Forged forms: refused before anything happens.
+    for staff in [&support, &admin] {
+        let r = staff.post(&app, "/admin/backups/restore", &[("csrf", "forged")]).await;
+        assert_eq!(r.status, 403, "{}", r.body);
+        assert!(r.body.contains("Form expired"), "{}", r.body);
+    }
+    assert_eq!(count(&app, "SELECT count(*) FROM restore_runs").await, 0);
+
+    app.s3.delete_bucket().bucket(&app.buckets.resized).send().await.unwrap();
+    let r = support.post(&app, "/admin/backups/restore", &[("csrf", &support.csrf)]).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("An admin must recreate the bucket"), "{}", r.body);
+    assert_eq!(count(&app, "SELECT count(*) FROM restore_runs").await, 0);
+    let api = app.support().await;
+    assert!(!backups::bucket_exists(&api.s3, &app.buckets.resized).await.unwrap(), "support recreated the bucket");
+
+    // An interrupted run: support may not resume it either while the bucket is gone; forged resumes do nothing.
+    let plan = backups::verify(&api).await.unwrap().restore_plan();
+    let actor = Actor::Staff { email: admin.email.clone(), role: "admin".into() };
+    let run = backups::start(&app.pool, &plan, &actor, "test").await.unwrap();
+    sqlx::query("UPDATE restore_runs SET heartbeat_at = now() - interval '1 minute' WHERE id = $1")
+        .bind(run)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let resume = format!("/admin/backups/restore/{run}/resume");
+    let r = admin.post(&app, &resume, &[("csrf", "forged")]).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = support.post(&app, &resume, &[("csrf", &support.csrf)]).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("An admin must recreate the bucket"), "{}", r.body);
+    assert_eq!(count(&app, "SELECT count(*) FROM audit_events WHERE action = 'support.restore_resumed'").await, 0);
+    assert!(!backups::bucket_exists(&api.s3, &app.buckets.resized).await.unwrap());
 }

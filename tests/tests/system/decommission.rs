@@ -197,8 +197,21 @@ async fn the_whole_procedure_runs_from_request_to_closed() {
     let refused = app.upload(Some(("late.png", image_bytes(64, 64, image::ImageFormat::Png)))).await;
     assert_eq!(refused.status, 403, "{}", refused.body);
     assert_eq!(app.artwork_count().await, 1);
+    // So are the console's own changes to the archived data.
+    let r = admin.post(&app, "/admin/uploads/resize", &[("csrf", &admin.csrf)]).await;
+    assert_eq!(r.status, 403, "re-making renditions while archiving: {}", r.body);
+    let r = admin.post(&app, "/admin/backups/restore", &[("csrf", &admin.csrf)]).await;
+    assert_eq!(r.status, 403, "restoring a backup while archiving: {}", r.body);
 
-    // 4. The archive: built, verified, handed over.
+    // 4. The archive: built, verified, handed over. The backup bucket also
+    // holds an object bigger than the archive's copy chunks and progress
+    // step, and one whose key would climb out of a naive unzip's folder.
+    let big: Vec<u8> = (0..12 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let big_sha = hex::encode(Sha256::digest(&big));
+    let bucket = &app.buckets.backup;
+    app.s3.put_object().bucket(bucket).key("decommission-test/big.bin").body(big.into()).send().await.unwrap();
+    let evil = "..\\..\\evil.txt";
+    app.s3.put_object().bucket(bucket).key(evil).body(b"evil".to_vec().into()).send().await.unwrap();
     let r = admin.post(&app, &format!("/admin/decommission/{id}/archive"), &[("csrf", &admin.csrf)]).await;
     assert_eq!(r.status, 303, "{}", r.body);
     for _ in 0..300 {
@@ -231,23 +244,65 @@ async fn the_whole_procedure_runs_from_request_to_closed() {
             .unwrap();
     assert_eq!(archive_sha, stored_sha);
     check_archive(&app, &zip_bytes, &head, art).await;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes.to_vec())).unwrap();
+    let names: Vec<String> = zip.file_names().map(|n| n.unwrap().into_owned()).collect();
+    assert!(names.iter().all(|n| !n.contains('\\') && n.split('/').all(|s| s != ".." && !s.is_empty())), "{names:?}");
+    assert!(names.contains(&"buckets/backup/..%5C..%5Cevil.txt".to_string()), "{names:?}");
+    let mut streamed = Vec::new();
+    zip.by_name("buckets/backup/decommission-test/big.bin").unwrap().read_to_end(&mut streamed).unwrap();
+    assert_eq!(hex::encode(Sha256::digest(&streamed)), big_sha, "a large object arrives whole");
 
     let r = post_link(&app, &link, &[("decision", "receipt"), ("full_name", "Rita Rep")]).await;
     assert_eq!(r.status, 400, "a receipt without consent is refused: {}", r.body);
     let r = post_link(&app, &link, &[("decision", "receipt"), ("full_name", "Rita Rep"), ("consent", "yes")]).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let (name, receipt_sha): (String, String) =
-        sqlx::query_as("SELECT receipt_name, receipt_sha256 FROM decommissions WHERE id = $1")
-            .bind(id)
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+    let (name, receipt_sha, consent, by, addr): (String, String, String, String, String) = sqlx::query_as(
+        "SELECT receipt_name, receipt_sha256, receipt_consent, receipt_by, receipt_addr FROM decommissions WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     assert_eq!((name.as_str(), receipt_sha.as_str()), ("Rita Rep", archive_sha.as_str()));
+    assert!(consent.contains(&archive_sha) && consent.contains("consent to the destruction"), "{consent}");
+    assert_eq!(by, p.rep);
+    assert!(!addr.is_empty());
+    // Signed once: the receipt link is spent, and the archive is no longer offered.
+    let again = post_link(&app, &link, &[("decision", "receipt"), ("full_name", "Eve"), ("consent", "yes")]).await;
+    assert_eq!(again.status, 410, "{}", again.body);
+    assert_eq!(app.get(&format!("{link}/archive")).await.status, 410);
 
     // 5. Destroy and remove.
     assert!(has_notifications(&app.buckets.originals).await, "provisioning set the resizer's trigger");
-    let r = admin.post(&app, &format!("/admin/decommission/{id}/destroy"), &[("csrf", &admin.csrf)]).await;
-    assert_eq!(r.status, 303, "{}", r.body);
+    // As if an earlier run stopped half-way: one object and the policy of
+    // the originals bucket already gone. And a delete marker in the
+    // versioned backup bucket, which must go too.
+    let key = app.keys(&app.buckets.originals).await.remove(0);
+    app.s3.delete_object().bucket(&app.buckets.originals).key(&key).send().await.unwrap();
+    app.s3.delete_bucket_policy().bucket(&app.buckets.originals).send().await.unwrap();
+    let marker = "decommission-test/removed.txt";
+    app.s3.put_object().bucket(&app.buckets.backup).key(marker).body(b"x".to_vec().into()).send().await.unwrap();
+    app.s3.delete_object().bucket(&app.buckets.backup).key(marker).send().await.unwrap();
+    let markers = app.s3.list_object_versions().bucket(&app.buckets.backup).send().await.unwrap();
+    assert!(!markers.delete_markers().is_empty(), "the backup bucket keeps a delete marker");
+    // Two admins click at once: one destroys, the other is told it is done.
+    let url = format!("/admin/decommission/{id}/destroy");
+    let csrf = [("csrf", admin.csrf.as_str())];
+    let (a, b) = tokio::join!(admin.post(&app, &url, &csrf), async {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        admin.post(&app, &url, &csrf).await
+    });
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [303, 409], "{} / {}", a.body, b.body);
+    assert_eq!(audited(&app, "decommission.destroyed").await, 1);
+    assert_eq!(audited(&app, "decommission.destroy_started").await, 1, "the refused click started nothing");
+    let archive_file: String = sqlx::query_scalar("SELECT archive_file FROM decommissions WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(!std::path::Path::new(&archive_file).exists(), "the console's copy of the archive is destroyed too");
     for bucket in [&app.buckets.originals, &app.buckets.resized, &app.buckets.backup] {
         assert_eq!(versions_left(&app, bucket).await, 0, "{bucket} is not empty");
         assert!(app.s3.get_bucket_policy().bucket(bucket).send().await.is_err(), "{bucket} still has a policy");
@@ -264,10 +319,18 @@ async fn the_whole_procedure_runs_from_request_to_closed() {
         .await;
     assert_eq!(r.status, 403, "the console is read-only: {}", r.body);
     assert!(app.get("/").await.body.contains("Easel is closed"));
+    for page in ["/gallery".to_string(), format!("/uploaded/{art}")] {
+        let r = app.get(&page).await;
+        assert!(r.body.contains("Easel is closed"), "{page} shows the closure notice, not broken images: {}", r.body);
+    }
 
     // 6. Completion mail to everyone; 7. review.
-    let r = admin.post(&app, &format!("/admin/decommission/{id}/notify"), &[("csrf", &admin.csrf)]).await;
-    assert_eq!(r.status, 303, "{}", r.body);
+    // Two clicks at once still mail each stakeholder once (counted below).
+    let url = format!("/admin/decommission/{id}/notify");
+    let (a, b) = tokio::join!(admin.post(&app, &url, &csrf), admin.post(&app, &url, &csrf));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [303, 409], "{} / {}", a.body, b.body);
     for who in [&p.rep, &p.boss, &p.user] {
         mail_to(who, "has been decommissioned", 1).await;
     }
@@ -292,6 +355,7 @@ async fn the_whole_procedure_runs_from_request_to_closed() {
         "decommission.archive_started",
         "decommission.archive_built",
         "decommission.receipt_signed",
+        "decommission.destroy_started",
         "decommission.destroyed",
         "decommission.completion_notified",
         "decommission.closed",
@@ -397,6 +461,13 @@ async fn links_refuse_reuse_expiry_tampering_and_replacement_and_get_changes_not
         assert_eq!(app.get(&rep).await.status, 200);
     }
     assert_eq!((unused().await, audit_rows().await), before, "GET changed something");
+    let res = app.http.get(format!("{}{rep}", app.base)).send().await.unwrap();
+    assert_eq!(res.headers()["cache-control"], "no-store", "a page reached by a credential is never cached");
+    assert_eq!(res.headers()["referrer-policy"], "no-referrer");
+    // A POST that is not the page's form: a plain refusal, nothing decided.
+    let r = reply(app.http.post(format!("{}{rep}", app.base)).body("decision=approve").send().await.unwrap()).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!((unused().await, audit_rows().await), before, "a malformed POST changed something");
     let decided: i64 =
         sqlx::query_scalar("SELECT count(*) FROM stakeholder_decisions").fetch_one(&app.pool).await.unwrap();
     assert_eq!(decided, 0);
@@ -444,12 +515,85 @@ async fn links_refuse_reuse_expiry_tampering_and_replacement_and_get_changes_not
     assert_eq!(r.status, 410);
     assert!(r.body.contains("replaced"), "{}", r.body);
     assert_eq!(approve(&app, &user_new).await.status, 200);
-    // The representative already decided: there is nothing to resend them.
+    // The representative already decided: there is nothing to resend them,
+    // and the page offers nothing.
     let rep_id = stakeholder_id(&app, &p.rep).await;
+    let page = admin.get(&app, "/admin/decommission").await;
+    assert!(!page.body.contains(&format!("stakeholders/{rep_id}/resend")), "{}", page.body);
+    assert!(page.body.contains(&format!("stakeholders/{}/resend", stakeholder_id(&app, &p.boss).await)));
     let r = admin
         .post(&app, &format!("/admin/decommission/{id}/stakeholders/{rep_id}/resend"), &[("csrf", &admin.csrf)])
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(step(&app).await, "approval", "the boss's expired link left one approval missing");
     assert_eq!(audited(&app, "decommission.link_resent").await, 1);
+}
+
+#[tokio::test]
+async fn one_link_posted_twice_at_once_decides_once() {
+    let app = spawn().await;
+    let admin = app.signed_in(Role::Admin).await;
+    let p = people();
+    assert_eq!(open_request(&app, &admin, &p).await.status, 303);
+    let boss = link_for(&app, &p.boss, "approval is requested", 1).await;
+    let (a, b, c) = tokio::join!(approve(&app, &boss), approve(&app, &boss), async {
+        post_link(&app, &boss, &[("decision", "reject"), ("comment", "No.")]).await
+    });
+    let mut statuses = [a.status, b.status, c.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 410, 410], "exactly one decision: {} / {} / {}", a.body, b.body, c.body);
+    let decided: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM stakeholder_decisions").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(decided, 1);
+    let decisions = audited(&app, "decommission.approved").await + audited(&app, "decommission.rejected").await;
+    assert_eq!(decisions, 1, "one decision in the audit trail");
+}
+
+#[tokio::test]
+async fn stakeholder_names_cannot_forge_mail_headers() {
+    let app = spawn().await;
+    let admin = app.signed_in(Role::Admin).await;
+    let list = "Rita\rBcc: eve@evil.example, rita@client.example, representative\n";
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", admin.csrf.clone())
+        .text("stakeholders", list)
+        .text("point_of_contact", "Levin Dsouza")
+        .text("reason", "Replaced.");
+    let r =
+        reply(admin.http.post(format!("{}/admin/decommission", app.base)).multipart(form).send().await.unwrap()).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let opened: i64 = sqlx::query_scalar("SELECT count(*) FROM decommissions").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(opened, 0);
+}
+
+#[tokio::test]
+async fn the_reason_document_must_really_be_a_pdf() {
+    let app = spawn().await;
+    let admin = app.signed_in(Role::Admin).await;
+    let p = people();
+    let list = format!("Rita Rep, {}, representative\n", p.rep);
+    let html = b"<html><script>alert(1)</script></html>".to_vec();
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", admin.csrf.clone())
+        .text("stakeholders", list)
+        .text("point_of_contact", "Levin Dsouza")
+        .text("reason", "Replaced.")
+        .part(
+            "reason_pdf",
+            reqwest::multipart::Part::bytes(html).file_name("reason.pdf").mime_str("application/pdf").unwrap(),
+        );
+    let r =
+        reply(admin.http.post(format!("{}/admin/decommission", app.base)).multipart(form).send().await.unwrap()).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("must be a PDF"), "{}", r.body);
+
+    // A real one is served as a download that no browser renders or sniffs.
+    assert_eq!(open_request(&app, &admin, &p).await.status, 303);
+    let id = decommission_id(&app).await;
+    let res = admin.http.get(format!("{}/admin/decommission/{id}/reason.pdf", app.base)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let h = res.headers();
+    assert_eq!(h["content-type"], "application/pdf");
+    assert!(h["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert_eq!(h["x-content-type-options"], "nosniff");
 }

@@ -121,7 +121,7 @@ async fn a_freshly_provisioned_stack_passes_and_support_sees_no_fix_button() {
     let support = app.signed_in(Role::Support).await;
     let r = support.get(&app, "/admin/doctor").await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert!(r.body.contains("All 23 checks pass"), "{:#?}", failing(&r.body));
+    assert!(r.body.contains("All 24 checks pass"), "{:#?}", failing(&r.body));
     assert_eq!(check_status(&r.body, "originals.resizer-access").as_deref(), Some("pass"));
     // Locally the spec leaves the TLS-only Deny out: a warning, with the reason.
     assert_eq!(check_status(&r.body, "resized.tls-only").as_deref(), Some("warn"));
@@ -159,7 +159,7 @@ async fn each_broken_check_fails_its_fix_repairs_it_and_the_next_run_passes() {
 
         let r = admin.get(&app, "/admin/doctor").await;
         assert_eq!(check_status(&r.body, b.check).as_deref(), Some("pass"), "{}: {}", b.name, r.body);
-        assert!(r.body.contains("All 23 checks pass"), "{}: {:#?}", b.name, failing(&r.body));
+        assert!(r.body.contains("All 24 checks pass"), "{}: {:#?}", b.name, failing(&r.body));
         // Applying it again changes nothing and records nothing.
         let r = admin.post(&app, &path, &[("csrf", &admin.csrf)]).await;
         assert_eq!(r.location.as_deref(), Some(format!("/admin/doctor?unchanged={}", b.fix).as_str()), "{}", b.name);
@@ -178,6 +178,32 @@ async fn each_broken_check_fails_its_fix_repairs_it_and_the_next_run_passes() {
     // After all that, uploads still go through: the stack really works again.
     let id = app.upload_ok("after.png", crate::helpers::image_bytes(64, 48, image::ImageFormat::Png)).await;
     app.wait_until_ready(id).await;
+}
+
+#[tokio::test]
+async fn only_fixes_a_failing_check_offers_are_applied_and_forged_forms_change_nothing() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(Role::Admin).await;
+    // The spec leaves versioning off on resized: no check offers turning it on.
+    let path = "/admin/doctor/fix/resized.versioning";
+    assert_eq!(admin.get(&app, path).await.status, 404);
+    assert_eq!(admin.post(&app, path, &[("csrf", &admin.csrf)]).await.status, 404);
+    let v = app.s3.get_bucket_versioning().bucket(&app.buckets.resized).send().await;
+    assert!(v.map(|o| o.status().is_none()).unwrap_or(true), "versioning was turned on");
+
+    // A forged form does not apply a fix that is offered.
+    app.s3.delete_bucket_encryption().bucket(&app.buckets.resized).send().await.unwrap();
+    let r = admin.post(&app, "/admin/doctor/fix/resized.encryption", &[("csrf", "forged")]).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("Form expired"), "{}", r.body);
+    let r = admin.get(&app, "/admin/doctor").await;
+    assert_eq!(check_status(&r.body, "resized.encryption").as_deref(), Some("fail"));
+    let audited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'support.doctor_fix_applied'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(audited, 0);
 }
 
 #[tokio::test]

@@ -70,6 +70,20 @@ async fn logs_group_invocations_mark_errors_filter_and_page() {
         }
     }
     assert!(pages >= 3, "at least 5 lines per invocation, two per page: {pages} page(s)");
+    // The next link pins the range it was read with (an empty To was "now").
+    let r = support.get(&app, "/admin/logs?limit=2").await;
+    let at = r.body.find(r#"id="next-page" href=""#).expect("a next page");
+    let href = r.body[at..].split('"').nth(3).unwrap().replace("&amp;", "&");
+    let param = |name: &str| {
+        href.split(['?', '&']).find_map(|p| p.strip_prefix(&format!("{name}="))).unwrap_or_default().to_owned()
+    };
+    assert!(param("to").starts_with("20") && param("from").starts_with("20"), "{href}");
+    assert!(r.body.contains("from the 2 events read for this page only"), "{}", r.body);
+
+    // A token of someone else's making never crashes the page (the emulator
+    // answers with no events; CloudWatch refuses it, which is a 400).
+    let r = support.get(&app, "/admin/logs?token=not-a-token").await;
+    assert!(matches!(r.status, 200 | 400), "{}", r.body);
 
     // A malformed time is a plain refusal, not a crash.
     assert_eq!(support.get(&app, "/admin/logs?from=yesterday").await.status, 400);

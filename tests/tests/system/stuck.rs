@@ -35,7 +35,8 @@ async fn failed_and_unseen_uploads_are_listed_with_their_reason_and_resized_agai
 
     let (broken, broken_key) = app.unreadable_original().await;
     let row = wait_for_row(&app, &support, broken, "failed").await;
-    assert!(row.contains("The resizer failed"), "{row}");
+    // The reason is the resizer's own, from its log line: a decode error.
+    assert!(row.contains("The resizer failed: The image file is damaged or incomplete."), "{row}");
     assert!(row.contains(&format!("/admin/logs?q={broken_key}")), "{row}");
 
     // Events stop reaching the resizer; an upload now goes unnoticed.
@@ -66,6 +67,15 @@ async fn failed_and_unseen_uploads_are_listed_with_their_reason_and_resized_agai
     // A forged bulk request changes nothing.
     let r = support.post(&app, "/admin/uploads/resize", &[("csrf", "forged"), ("ids", &unseen.to_string())]).await;
     assert_eq!(r.status, 403);
+    // Nor does a malformed id or more than 200 ids: refused before anything is sent.
+    let r = support.post(&app, "/admin/uploads/resize", &[("csrf", &support.csrf), ("ids", "not-an-id")]).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let id = unseen.to_string();
+    let mut form: Vec<(&str, &str)> = vec![("csrf", &support.csrf)];
+    form.extend(std::iter::repeat_n(("ids", id.as_str()), 201));
+    let r = support.post(&app, "/admin/uploads/resize", &form).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("at most 200"), "{}", r.body);
     let requests: Vec<(String, serde_json::Value)> =
         sqlx::query_as("SELECT actor, details FROM audit_events WHERE action = 'support.resize_requested' ORDER BY id")
             .fetch_all(&app.pool)

@@ -47,7 +47,8 @@ pub fn page(m: BackupsModel) -> impl Fn() -> AnyView + Clone + Send + Sync + 'st
             format!("The backup bucket {} does not exist: there is nothing to restore from.", m.backup)
         } else if !c.resized_exists {
             format!(
-                "The resized bucket {} does not exist. A restore creates it as the spec says and copies all {} objects back.",
+                "The resized bucket {} does not exist. A restore creates it as the spec says and copies all {} objects back; \
+                 creating the bucket is an admin's job, so only an admin may run this restore.",
                 m.resized,
                 c.missing.len()
             )

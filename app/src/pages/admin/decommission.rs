@@ -25,13 +25,13 @@ fn when(t: time::OffsetDateTime) -> String {
 }
 
 const SOP: [(&str, &[DecommissionStep]); 7] = [
-    ("1. Request", &[]),
-    ("2. Notify and approve", &[DecommissionStep::Approval]),
-    ("3. Plan", &[DecommissionStep::Plan, DecommissionStep::PlanApproval]),
-    ("4. Backup and archive", &[DecommissionStep::Archive, DecommissionStep::Handover]),
-    ("5. Destroy and remove", &[DecommissionStep::Destroy]),
-    ("6. Notify completion", &[DecommissionStep::Notify]),
-    ("7. Review", &[DecommissionStep::Review]),
+    ("1. Request: the reason for decommissioning", &[]),
+    ("2. Notify stakeholders and approve", &[DecommissionStep::Approval]),
+    ("3. Planning of the decommissioning process", &[DecommissionStep::Plan, DecommissionStep::PlanApproval]),
+    ("4. Backup and archive data", &[DecommissionStep::Archive, DecommissionStep::Handover]),
+    ("5. Destroy and remove (data destruction)", &[DecommissionStep::Destroy]),
+    ("6. Notify stakeholders of completion", &[DecommissionStep::Notify]),
+    ("7. Conduct post-decommissioning review", &[DecommissionStep::Review]),
 ];
 
 pub fn page(m: DecommissionModel) -> impl Fn() -> AnyView + Clone + Send + Sync + 'static {
@@ -113,7 +113,17 @@ fn current_view(m: &DecommissionModel, d: Decommission) -> impl IntoView + use<>
                 .find(|x| x.stakeholder_id == Some(s.id) && x.step == d.step.as_str())
                 .map(|x| format!("sent {}", when(x.sent_at)))
                 .unwrap_or_else(|| "—".into());
-            let resend = d.step.has_links().then(|| {
+            // Only where the server would resend: a stakeholder still to
+            // decide on the request, or the representative at their steps.
+            let decided = m.decisions.iter().any(|x| x.stakeholder_id == s.id && x.step == d.step.as_str());
+            let eligible = match d.step {
+                DecommissionStep::Approval => !decided,
+                DecommissionStep::PlanApproval | DecommissionStep::Handover => {
+                    s.role == crate::decommission::StakeholderRole::Representative
+                }
+                _ => false,
+            };
+            let resend = eligible.then(|| {
                 view! {
                     <form class="inline" method="post" action=format!("{base}/stakeholders/{}/resend", s.id)>
                         <CsrfField token=csrf.clone()/>
@@ -192,7 +202,7 @@ fn step_action(d: &Decommission, base: &str, csrf: &str) -> AnyView {
                 "Build and verify the archive"
             };
             view! {
-                <h2>"Backup and archive"</h2>
+                <h2>"Backup and archive data"</h2>
                 <p>"Uploads are frozen."</p>
                 <p id="archive-progress">{format!("Archive: {} — {}", d.archive_state.as_str(), d.archive_progress)}</p>
                 <form class="panel" method="post" action=format!("{base}/archive")>
@@ -209,7 +219,7 @@ fn step_action(d: &Decommission, base: &str, csrf: &str) -> AnyView {
         }
         .into_any(),
         DecommissionStep::Destroy => view! {
-            <h2>"Destroy and remove"</h2>
+            <h2>"Destroy and remove: data destruction"</h2>
             <p>{format!("Receipt signed by {} at {} from {} for archive {}.", d.receipt_name.clone().unwrap_or_default(), d.receipt_at.map(when).unwrap_or_default(), d.receipt_addr.clone().unwrap_or_default(), d.receipt_sha256.clone().unwrap_or_default())}</p>
             <p>"This deletes every object and object version in every bucket, removes the bucket policies and event notifications Easel set, and disables every support account. It cannot be undone."</p>
             <form class="panel" method="post" action=format!("{base}/destroy")>
@@ -219,7 +229,7 @@ fn step_action(d: &Decommission, base: &str, csrf: &str) -> AnyView {
         }
         .into_any(),
         DecommissionStep::Notify => view! {
-            <h2>"Notify completion"</h2>
+            <h2>"Notify stakeholders of completion"</h2>
             <pre class="report">{d.destroy_report.as_ref().map(|r| serde_json::to_string_pretty(r).unwrap_or_default())}</pre>
             <form class="panel" method="post" action=format!("{base}/notify")>
                 <CsrfField token=csrf/>
@@ -228,7 +238,7 @@ fn step_action(d: &Decommission, base: &str, csrf: &str) -> AnyView {
         }
         .into_any(),
         DecommissionStep::Review => view! {
-            <h2>"Post-decommissioning review"</h2>
+            <h2>"Conduct post-decommissioning review"</h2>
             <form class="panel" method="post" action=format!("{base}/review")>
                 <CsrfField token=csrf/>
                 <label for="review">"Review: what went well, what to improve"</label>

@@ -33,6 +33,9 @@ pub struct LogsModel {
     pub group: String,
     pub query: LogsQuery,
     pub range: (String, String),
+    /// The range as resolved (an empty To is "now"), for the next page's
+    /// link: its token is only good for the same range.
+    pub resolved: (String, String),
     pub streams: Vec<StreamInfo>,
     pub stats: Vec<PeriodStats>,
     pub invocations: Vec<Invocation>,
@@ -109,7 +112,9 @@ pub fn page(m: LogsModel) -> impl Fn() -> AnyView + Clone + Send + Sync + 'stati
             })
             .collect_view();
         let next = m.next.clone().map(|t| {
-            let link = serde_urlencoded::to_string(LogsQuery { token: Some(t), ..q.clone() }).unwrap_or_default();
+            let (from, to) = m.resolved.clone();
+            let link =
+                serde_urlencoded::to_string(LogsQuery { token: Some(t), from, to, ..q.clone() }).unwrap_or_default();
             view! { <p><a rel="next" id="next-page" href=format!("/admin/logs?{link}")>"Next page (later events) →"</a></p> }
         });
         view! {
@@ -129,6 +134,11 @@ pub fn page(m: LogsModel) -> impl Fn() -> AnyView + Clone + Send + Sync + 'stati
                     <button type="submit">"Search"</button>
                 </form>
                 <h2>"Figures"</h2>
+                <p class="hint" id="figures-scope">{format!(
+                    "Per hour, from the {} events read for this page only{}: not the whole range.",
+                    m.scanned,
+                    if m.next.is_some() { " (more follow on the next page)" } else { "" }
+                )}</p>
                 <table class="figures-table">
                     <thead><tr><th>"Hour"</th><th>"Invocations"</th><th>"Errors"</th><th>"p50"</th><th>"p95"</th><th>"Max memory"</th></tr></thead>
                     <tbody>{stats}</tbody>

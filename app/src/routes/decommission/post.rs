@@ -1,6 +1,6 @@
 use axum::{
     Form,
-    extract::{Path, State},
+    extract::{Path, State, rejection::FormRejection},
     response::Response,
 };
 use http::StatusCode;
@@ -32,9 +32,13 @@ pub async fn decide(
     State(state): State<AppState>,
     client: ClientAddr,
     Path(token): Path<String>,
-    Form(form): Form<DecisionForm>,
+    form: Result<Form<DecisionForm>, FormRejection>,
 ) -> Response {
     let path = "/decommission/link";
+    let Ok(Form(form)) = form else {
+        let msg = "The form did not arrive complete; go back to the page and send it again.".to_string();
+        return refusal(path, DecommissionError::Invalid(msg)).await;
+    };
     let addr = client.to_string();
     let done = match form.decision.as_str() {
         "receipt" => procedure::sign_receipt(&state, &token, &form.full_name, form.consent.is_some(), &addr)

@@ -34,6 +34,9 @@ impl PageQuery {
 }
 
 pub async fn gallery(State(state): State<AppState>, query: Result<Query<PageQuery>, QueryRejection>) -> Response {
+    if let Some(closed) = crate::routes::upload::closure_notice(&state, "/gallery").await {
+        return closed;
+    }
     let result = async {
         let Ok(Query(q)) = query else {
             return Err(PageError::NotFound);

@@ -1,5 +1,5 @@
 mod get;
 mod post;
 
-pub use get::upload_form;
-pub use post::{UPLOAD_FIELD, upload_artwork};
+pub use get::{closure_notice, upload_form};
+pub use post::{UPLOAD_FIELD, sanitize_filename, upload_artwork};

@@ -14,6 +14,9 @@ use crate::{
 
 pub async fn uploaded(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let path = format!("/uploaded/{id}");
+    if let Some(closed) = crate::routes::upload::closure_notice(&state, &path).await {
+        return closed;
+    }
     match load(&state, &id).await {
         Ok(artwork) => pages::render(&path, StatusCode::OK, pages::uploaded::page(artwork)).await,
         Err(e) => e.into_page(&path).await,

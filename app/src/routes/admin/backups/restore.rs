@@ -8,13 +8,33 @@ use time::OffsetDateTime;
 
 use crate::client_addr::ClientAddr;
 use crate::{
-    auth::Session,
+    auth::{Role, Session},
     error::PageError,
     pages::{self, admin::backups::RestoreModel},
     routes::admin::{CsrfOnly, checked_form},
     state::AppState,
-    support::backups::{self, RunState},
+    support::backups::{self, ClaimError, RunState},
 };
+
+impl From<ClaimError> for PageError {
+    fn from(e: ClaimError) -> Self {
+        match e {
+            ClaimError::Db(e) => e.into(),
+            other => PageError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+/// A restore into a deleted resized bucket makes the bucket again, which is
+/// the doctor's `resized.location` fix: admins only, as every fix.
+const NEEDS_ADMIN: &str = "The resized bucket does not exist, and a restore would create it again first. \
+     Creating a bucket is one of the doctor's fixes, which only admins apply: ask an admin to run this restore \
+     (or to recreate the bucket from /admin/doctor), then restore as usual.";
+
+async fn needs_admin(path: &str) -> Response {
+    let page = pages::admin::notice::page("An admin must recreate the bucket", NEEDS_ADMIN.to_string());
+    pages::render(path, StatusCode::FORBIDDEN, page).await
+}
 
 /// Starts a restore of what the dry run lists now (verified again here).
 pub async fn start_restore(
@@ -23,9 +43,12 @@ pub async fn start_restore(
     client: ClientAddr,
     form: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Response {
-    let result: Result<uuid::Uuid, PageError> = async {
+    let result: Result<Option<uuid::Uuid>, PageError> = async {
         checked_form(&session, form)?;
-        let comparison = backups::verify(&state.support).await?;
+        let comparison = backups::verify(&state.support).await.map_err(|e| PageError::Upstream(format!("{e:#}")))?;
+        if !comparison.resized_exists && session.user.role != Role::Admin {
+            return Ok(None);
+        }
         if !comparison.backup_exists {
             return Err(PageError::BadRequest(
                 "The backup bucket does not exist: there is nothing to restore from.".into(),
@@ -39,11 +62,12 @@ pub async fn start_restore(
         }
         let id = backups::start(&state.pool, &plan, &session.actor(), &client.to_string()).await?;
         backups::spawn(state.support.clone(), state.pool.clone(), id);
-        Ok(id)
+        Ok(Some(id))
     }
     .await;
     match result {
-        Ok(id) => Redirect::to(&format!("/admin/backups/restore/{id}")).into_response(),
+        Ok(Some(id)) => Redirect::to(&format!("/admin/backups/restore/{id}")).into_response(),
+        Ok(None) => needs_admin("/admin/backups").await,
         Err(e) => e.into_page("/admin/backups").await,
     }
 }
@@ -80,7 +104,7 @@ pub async fn resume_restore(
     form: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Response {
     let path = format!("/admin/backups/restore/{id}");
-    let result: Result<(), PageError> = async {
+    let result: Result<bool, PageError> = async {
         checked_form(&session, form)?;
         let run = backups::find_run(&state.pool, run_id(&id)?).await?.ok_or(PageError::NotFound)?;
         match run.state(OffsetDateTime::now_utc()) {
@@ -92,13 +116,22 @@ pub async fn resume_restore(
             }
             _ => {}
         }
+        let support = &state.support;
+        let exists = backups::bucket_exists(&support.s3, &support.buckets.resized)
+            .await
+            .map_err(|e| PageError::Upstream(format!("{e:#}")))?;
+        if !exists && session.user.role != Role::Admin {
+            return Ok(false);
+        }
+        // Only the request whose claim succeeds spawns a copier.
         backups::record_resume(&state.pool, &run, &session.actor(), &client.to_string()).await?;
         backups::spawn(state.support.clone(), state.pool.clone(), run.id);
-        Ok(())
+        Ok(true)
     }
     .await;
     match result {
-        Ok(()) => Redirect::to(&path).into_response(),
+        Ok(true) => Redirect::to(&path).into_response(),
+        Ok(false) => needs_admin(&path).await,
         Err(e) => e.into_page(&path).await,
     }
 }

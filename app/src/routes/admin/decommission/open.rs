@@ -36,7 +36,9 @@ async fn read(mut multipart: Multipart) -> Result<Fields, DecommissionError> {
     while let Some(field) = multipart.next_field().await.map_err(bad)? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "reason_pdf" {
-            let file = field.file_name().unwrap_or("reason.pdf").to_owned();
+            // Only ever shown (escaped); still, no paths or control characters.
+            let file = crate::routes::upload::sanitize_filename(field.file_name().unwrap_or_default())
+                .unwrap_or_else(|| "reason.pdf".into());
             let bytes = field.bytes().await.map_err(bad)?;
             if bytes.len() > MAX_PDF_BYTES {
                 return Err(DecommissionError::Invalid("The reason document is larger than 10 MB.".into()));

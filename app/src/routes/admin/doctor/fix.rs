@@ -30,7 +30,7 @@ pub async fn review_fix(
     let result: Result<doctor::Proposal, PageError> = async {
         let fix = parse(&fix)?;
         let (spec, live, _) = doctor::run(&state.support).await?;
-        Ok(doctor::propose(&spec, &state.support.trigger(&spec), &live, fix))
+        Ok(doctor::review(&spec, &state.support.trigger(&spec), &live, fix)?)
     }
     .await;
     match result {

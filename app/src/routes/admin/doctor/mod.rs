@@ -13,7 +13,10 @@ impl From<DoctorError> for PageError {
     fn from(e: DoctorError) -> Self {
         match e {
             DoctorError::NoFix(reason) => PageError::BadRequest(reason),
-            other => PageError::Unexpected(anyhow::Error::new(other).context("bucket doctor")),
+            DoctorError::NotOffered(_) => PageError::NotFound,
+            DoctorError::Config(e) => PageError::Upstream(e.to_string()),
+            // Asking STS for the account (the only other failure) is AWS too.
+            DoctorError::Unexpected(e) => PageError::Upstream(format!("{e:#}")),
         }
     }
 }

@@ -16,6 +16,11 @@ impl From<ResizeError> for PageError {
             ResizeError::OriginalGone { key, .. } => PageError::BadRequest(format!(
                 "The original {key} is no longer in the originals bucket, so there is nothing to resize. The merchant needs to upload it again."
             )),
+            ResizeError::Redelivery(e) => PageError::Upstream(e.to_string()),
+            ResizeError::Partial { sent, error } => PageError::Upstream(format!(
+                "{error}. {sent} of the selected upload(s) were sent to the resizer before that (recorded in the audit log); \
+                 resize the rest again."
+            )),
             other => PageError::Unexpected(anyhow::Error::new(other).context("resize again")),
         }
     }

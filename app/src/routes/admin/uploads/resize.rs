@@ -15,6 +15,10 @@ use crate::{
     support::stuck,
 };
 
+/// The most uploads one bulk "resize again" sends (the page lists at most
+/// that many).
+const MAX_BULK: usize = 200;
+
 async fn resize(state: &AppState, session: &Session, client: ClientAddr, ids: &[ArtworkId]) -> Response {
     let result = stuck::resize_again(&state.pool, &state.support, ids, &session.actor(), &client.to_string()).await;
     match result {
@@ -54,13 +58,13 @@ pub async fn resize_selected(
     }
     let ids: Result<Vec<ArtworkId>, _> =
         pairs.iter().filter(|(k, _)| k == "ids").map(|(_, v)| ArtworkId::parse(v)).collect();
+    let refuse = |msg: String| PageError::BadRequest(msg).into_page("/admin/uploads");
     match ids {
-        Ok(ids) if !ids.is_empty() => resize(&state, &session, client, &ids).await,
-        Ok(_) => {
-            PageError::BadRequest("Select at least one upload to resize again.".into())
-                .into_page("/admin/uploads")
-                .await
+        Ok(ids) if ids.len() > MAX_BULK => {
+            refuse(format!("Select at most {MAX_BULK} uploads at a time ({} were selected).", ids.len())).await
         }
-        Err(_) => PageError::NotFound.into_page("/admin/uploads").await,
+        Ok(ids) if !ids.is_empty() => resize(&state, &session, client, &ids).await,
+        Ok(_) => refuse("Select at least one upload to resize again.".into()).await,
+        Err(_) => refuse("The form named an upload id that is not valid.".into()).await,
     }
 }
