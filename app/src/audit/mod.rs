@@ -7,7 +7,7 @@ mod chain;
 mod repo;
 
 pub use chain::{Actor, AuditAction, GENESIS, canonical_form, chain_hash};
-pub use repo::{AuditFilter, ChainVerdict, EventRow, append, head_hash, list, rows_for_export, verify};
+pub use repo::{AuditFilter, ChainVerdict, EventRow, append, head_hash, list, record, rows_for_export, verify};
 
 /// A state change about to be recorded.
 #[derive(Debug, Clone)]

@@ -45,6 +45,15 @@ impl EventRow {
     }
 }
 
+/// Appends one row in a transaction of its own: for changes made outside
+/// Postgres (S3, the resizer, mail), recorded after they succeeded.
+pub async fn record(pool: &sqlx::PgPool, event: NewEvent) -> Result<EventRow, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let row = append(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
 /// Appends `event` inside `tx`: it becomes part of the trail exactly when
 /// the change it records commits.
 pub async fn append(tx: &mut Transaction<'_, Postgres>, event: NewEvent) -> Result<EventRow, sqlx::Error> {

@@ -82,9 +82,7 @@ async fn record(
     details: serde_json::Value,
     addr: &str,
 ) -> Result<()> {
-    let mut tx = state.pool.begin().await?;
-    audit::append(&mut tx, event(actor, action, id, details, addr)).await?;
-    tx.commit().await?;
+    audit::record(&state.pool, event(actor, action, id, details, addr)).await?;
     Ok(())
 }
 

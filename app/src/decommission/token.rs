@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use sha2::{Digest, Sha256};
+use crate::auth::{password::random_token, sessions::token_hash};
 
 /// A link token as it travels in a URL: 64 lowercase hex digits.
 #[derive(Clone, PartialEq, Eq)]
@@ -18,10 +18,9 @@ pub struct TokenHash(pub Vec<u8>);
 pub struct MalformedToken;
 
 impl LinkToken {
+    /// The same 256-bit hex tokens as sessions use.
     pub fn generate() -> Self {
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).expect("the operating system's random source works");
-        Self(hex::encode(bytes))
+        Self(random_token())
     }
 
     /// Only the exact shape we hand out gets as far as a database lookup.
@@ -34,7 +33,7 @@ impl LinkToken {
     }
 
     pub fn hash(&self) -> TokenHash {
-        TokenHash(Sha256::digest(self.0.as_bytes()).to_vec())
+        TokenHash(token_hash(&self.0))
     }
 
     pub fn as_str(&self) -> &str {

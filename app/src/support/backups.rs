@@ -106,8 +106,8 @@ pub async fn bucket_exists(s3: &aws_sdk_s3::Client, bucket: &str) -> anyhow::Res
 }
 
 pub async fn verify(support: &Support) -> anyhow::Result<Comparison> {
-    let resized = list(&support.s3, &support.buckets.resized).await?;
-    let backup = list(&support.s3, &support.buckets.backup).await?;
+    let (resized, backup) =
+        tokio::try_join!(list(&support.s3, &support.buckets.resized), list(&support.s3, &support.buckets.backup))?;
     let mut c = compare(resized.as_deref().unwrap_or_default(), backup.as_deref().unwrap_or_default());
     c.resized_exists = resized.is_some();
     c.backup_exists = backup.is_some();
@@ -369,7 +369,7 @@ pub async fn execute(support: Arc<Support>, pool: PgPool, id: Uuid, budget: Opti
     // record the re-creation like the doctor's fix it is.
     let resized = support.buckets.resized.clone();
     let mut recreated = false;
-    if list(&support.s3, &resized).await?.is_none() {
+    if !bucket_exists(&support.s3, &resized).await? {
         let fix = Fix { role: BucketRole::Resized, aspect: Aspect::Location };
         if let Some(p) = doctor::apply(&support, fix).await? {
             recreated = true;

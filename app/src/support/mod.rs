@@ -92,11 +92,6 @@ pub async fn record(
     details: serde_json::Value,
     client_addr: &str,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    audit::append(
-        &mut tx,
-        NewEvent { actor: actor.clone(), action, subject, details, client_addr: client_addr.to_owned() },
-    )
-    .await?;
-    tx.commit().await
+    let event = NewEvent { actor: actor.clone(), action, subject, details, client_addr: client_addr.to_owned() };
+    audit::record(pool, event).await.map(drop)
 }

@@ -52,36 +52,32 @@ impl ResizerTrigger {
         }
     }
 
-    /// Whether a notification reaches the resizer.
-    pub fn is_target(&self, t: &NotificationTarget) -> bool {
-        let kind = match self {
+    fn kind(&self) -> TargetKind {
+        match self {
             ResizerTrigger::Lambda { .. } => TargetKind::Lambda,
             ResizerTrigger::LocalQueue { .. } => TargetKind::Queue,
-        };
-        t.kind == kind && t.arn == self.arn()
+        }
+    }
+
+    /// Whether a notification reaches the resizer.
+    pub fn is_target(&self, t: &NotificationTarget) -> bool {
+        t.kind == self.kind() && t.arn == self.arn()
     }
 
     /// Whether `t` names the resizer's function (or queue) in any region or
     /// account: the notification that really invokes it, wherever it lives.
     pub fn names_resizer(&self, t: &NotificationTarget) -> bool {
-        let kind = match self {
-            ResizerTrigger::Lambda { .. } => TargetKind::Lambda,
-            ResizerTrigger::LocalQueue { .. } => TargetKind::Queue,
-        };
         let parts = |arn: &str| -> Vec<String> {
             arn.split(':').enumerate().filter(|(i, _)| ![3, 4].contains(i)).take(5).map(|(_, p)| p.to_owned()).collect()
         };
-        t.kind == kind && parts(&t.arn) == parts(self.arn())
+        t.kind == self.kind() && parts(&t.arn) == parts(self.arn())
     }
 
     /// The notification provisioning sets on the originals bucket.
     pub fn notification(&self) -> NotificationTarget {
         NotificationTarget {
             id: Some("easel-resizer".into()),
-            kind: match self {
-                ResizerTrigger::Lambda { .. } => TargetKind::Lambda,
-                ResizerTrigger::LocalQueue { .. } => TargetKind::Queue,
-            },
+            kind: self.kind(),
             arn: self.arn().to_owned(),
             events: vec!["s3:ObjectCreated:*".into()],
             filter: vec![],

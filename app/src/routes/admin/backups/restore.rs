@@ -108,12 +108,8 @@ pub async fn resume_restore(
         checked_form(&session, form)?;
         let run = backups::find_run(&state.pool, run_id(&id)?).await?.ok_or(PageError::NotFound)?;
         match run.state(OffsetDateTime::now_utc()) {
-            RunState::Running => {
-                return Err(PageError::BadRequest("This restore is still running; it needs no resuming.".into()));
-            }
-            RunState::Finished if run.failed == 0 => {
-                return Err(PageError::BadRequest("This restore finished with nothing left to copy.".into()));
-            }
+            RunState::Running => return Err(ClaimError::Running.into()),
+            RunState::Finished if run.failed == 0 => return Err(ClaimError::Done.into()),
             _ => {}
         }
         let support = &state.support;

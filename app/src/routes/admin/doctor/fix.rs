@@ -29,7 +29,8 @@ pub async fn review_fix(
     let path = format!("/admin/doctor/fix/{fix}");
     let result: Result<doctor::Proposal, PageError> = async {
         let fix = parse(&fix)?;
-        let (spec, live, _) = doctor::run(&state.support).await?;
+        let spec = state.support.spec().await?;
+        let live = doctor::examine(&state.support, &spec).await?;
         Ok(doctor::review(&spec, &state.support.trigger(&spec), &live, fix)?)
     }
     .await;
