@@ -29,27 +29,28 @@ fn changes_archived_data(path: &str) -> bool {
 /// Runs inside `require_staff`, on every signed-in route.
 pub async fn decommission_guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
-    let banner = match procedure::banner(&state.pool).await {
-        Ok(b) => b,
+    // One read of the current decommission serves the banner and both checks.
+    let step = match repo::current(&state.pool).await {
+        Ok(current) => current.map(|d| d.step),
         Err(e) => return PageError::from(e).into_page(&path).await,
     };
-    if banner.is_some() && !matches!(*req.method(), Method::GET | Method::HEAD) && !allowed_when_read_only(&path) {
-        match repo::current(&state.pool).await {
-            Ok(Some(d)) if d.step.read_only() => {
-                let msg = "Easel has been decommissioned: its data is destroyed and the console is read-only.";
-                let page = pages::admin::notice::page("Read-only", msg.to_string());
-                return pages::render(&path, StatusCode::FORBIDDEN, page).await;
-            }
-            Ok(Some(d)) if d.step.uploads_frozen() && changes_archived_data(&path) => {
-                let msg = "Easel’s data is frozen while it is archived and handed over for decommissioning: \
-                           nothing may change it now.";
-                let page = pages::admin::notice::page("Data frozen", msg.to_string());
-                return pages::render(&path, StatusCode::FORBIDDEN, page).await;
-            }
-            Ok(_) => {}
-            Err(e) => return PageError::from(e).into_page(&path).await,
+    if let Some(step) = step
+        && !matches!(*req.method(), Method::GET | Method::HEAD)
+        && !allowed_when_read_only(&path)
+    {
+        if step.read_only() {
+            let msg = "Easel has been decommissioned: its data is destroyed and the console is read-only.";
+            let page = pages::admin::notice::page("Read-only", msg.to_string());
+            return pages::render(&path, StatusCode::FORBIDDEN, page).await;
+        }
+        if step.uploads_frozen() && changes_archived_data(&path) {
+            let msg = "Easel’s data is frozen while it is archived and handed over for decommissioning: \
+                       nothing may change it now.";
+            let page = pages::admin::notice::page("Data frozen", msg.to_string());
+            return pages::render(&path, StatusCode::FORBIDDEN, page).await;
         }
     }
+    let banner = step.map(procedure::banner);
     if let Some(session) = req.extensions_mut().get_mut::<Session>() {
         session.decommission_banner = banner;
     }

@@ -139,15 +139,15 @@ pub async fn open(state: &AppState, actor: &Actor, addr: &str, req: OpenRequest)
     });
     audit::append(&mut tx, event(actor, AuditAction::DecommissionOpened, id, details, addr)).await?;
     tx.commit().await?;
-    send_links(state, id, DecommissionStep::Approval, &stakeholders).await;
+    send_links(state, id, req.reason.trim(), DecommissionStep::Approval, &stakeholders).await;
     Ok(id)
 }
 
 /// Mails each stakeholder a fresh link for `step`. A failure is logged and
 /// shows on the console as a stakeholder without a sent link, to resend.
-async fn send_links(state: &AppState, id: Uuid, step: DecommissionStep, to: &[Stakeholder]) {
+async fn send_links(state: &AppState, id: Uuid, reason: &str, step: DecommissionStep, to: &[Stakeholder]) {
     for s in to {
-        if let Err(e) = send_link(state, id, s, step, None).await {
+        if let Err(e) = send_link(state, id, reason, s, step, None).await {
             tracing::warn!(error = ?e, stakeholder = %s.email, step = %step, "a decommission link was not sent");
         }
     }
@@ -157,6 +157,7 @@ async fn send_links(state: &AppState, id: Uuid, step: DecommissionStep, to: &[St
 async fn send_link(
     state: &AppState,
     id: Uuid,
+    reason: &str,
     to: &Stakeholder,
     step: DecommissionStep,
     resent_by: Option<(&Actor, &str)>,
@@ -171,9 +172,7 @@ async fn send_link(
         audit::append(&mut tx, event(actor, AuditAction::DecommissionLinkResent, id, details, addr)).await?;
     }
     tx.commit().await?;
-    let reason: Option<String> =
-        sqlx::query_scalar("SELECT reason FROM decommissions WHERE id = $1").bind(id).fetch_one(&state.pool).await?;
-    let letter = link_letter(step, &to.name, &cfg.link(&token), reason.as_deref().unwrap_or(""), cfg.link_days);
+    let letter = link_letter(step, &to.name, &cfg.link(&token), reason, cfg.link_days);
     let sent = cfg
         .mailer
         .send(&to.name, &to.email, &letter.subject, letter.body)
@@ -299,9 +298,9 @@ pub async fn decide(
             if all { DecisionOutcome::AllApproved } else { DecisionOutcome::Recorded }
         }
         (DecommissionStep::Approval, false) => {
-            d.step.next(StepEvent::Rejected)?;
+            let next = d.step.next(StepEvent::Rejected)?;
             let reason = format!("{} ({}) rejected: {comment}", s.name, s.role);
-            repo::set_halted(&mut tx, d.id, &reason).await?;
+            repo::set_halted(&mut tx, d.id, next, &reason).await?;
             audit::append(&mut tx, event(&actor, AuditAction::DecommissionRejected, d.id, who, addr)).await?;
             DecisionOutcome::Halted
         }
@@ -339,12 +338,12 @@ pub async fn submit_plan(state: &AppState, id: Uuid, actor: &Actor, addr: &str, 
     }
     let mut tx = state.pool.begin().await?;
     let d = locked(&mut tx, id).await?;
-    d.step.next(StepEvent::PlanSubmitted)?;
-    repo::set_plan(&mut tx, id, &plan).await?;
+    let next = d.step.next(StepEvent::PlanSubmitted)?;
+    repo::set_plan(&mut tx, id, next, &plan).await?;
     let details = serde_json::to_value(&plan).context("a plan serialises")?;
     audit::append(&mut tx, event(actor, AuditAction::DecommissionPlanSubmitted, id, details, addr)).await?;
     tx.commit().await?;
-    send_links(state, id, DecommissionStep::PlanApproval, &representative(state, id).await?).await;
+    send_links(state, id, &d.reason, DecommissionStep::PlanApproval, &representative(state, id).await?).await;
     Ok(())
 }
 
@@ -434,7 +433,8 @@ async fn build_and_hand_over(state: &AppState, id: Uuid) -> anyhow::Result<()> {
         audit_head: &built.audit_head,
     };
     let summary = format!("verified: {} files, {} bytes", built.files, built.bytes);
-    repo::set_archive_ready(&mut tx, id, &facts, &summary).await?;
+    let next = d.step.next(StepEvent::ArchiveVerified)?;
+    repo::set_archive_ready(&mut tx, id, next, &facts, &summary).await?;
     let details = serde_json::json!({
         "file": file, "sha256": built.sha256, "bytes": built.bytes, "files": built.files,
         "audit_chain_head": built.audit_head, "verified": true,
@@ -442,7 +442,7 @@ async fn build_and_hand_over(state: &AppState, id: Uuid) -> anyhow::Result<()> {
     audit::append(&mut tx, event(&Actor::System, AuditAction::DecommissionArchiveBuilt, id, details, "")).await?;
     tx.commit().await?;
     let to = representative(state, id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    send_links(state, id, DecommissionStep::Handover, &to).await;
+    send_links(state, id, &d.reason, DecommissionStep::Handover, &to).await;
     Ok(())
 }
 
@@ -477,11 +477,11 @@ pub async fn sign_receipt(state: &AppState, token: &str, full_name: &str, consen
     if d.step != DecommissionStep::Handover || s.role != StakeholderRole::Representative {
         return Err(LinkRefused::Unknown.into());
     }
-    d.step.next(StepEvent::ReceiptSigned)?;
+    let next = d.step.next(StepEvent::ReceiptSigned)?;
     let sha = d.archive_sha256.clone().context("a handed-over archive has a hash")?;
     let consent = receipt_consent(&sha);
     let receipt = repo::Receipt { full_name, by: &s.email, consent: &consent, addr, sha256: &sha };
-    let at = repo::set_receipt(&mut tx, d.id, &receipt).await?;
+    let at = repo::set_receipt(&mut tx, d.id, next, &receipt).await?;
     let details = serde_json::json!({
         "full_name": full_name, "stakeholder": s.email, "archive_sha256": sha, "consent": consent,
         "at": at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
@@ -500,7 +500,7 @@ pub async fn destroy(state: &AppState, id: Uuid, actor: &Actor, addr: &str) -> R
     // step at “destroy”; running it again lists what is left and finishes.
     let mut tx = state.pool.begin().await?;
     let d = locked(&mut tx, id).await?;
-    d.step.next(StepEvent::Destroyed)?;
+    let next = d.step.next(StepEvent::Destroyed)?;
     if d.receipt_at.is_none() {
         return Err(DecommissionError::Invalid(
             "Nothing is destroyed before the representative signs the receipt.".into(),
@@ -540,7 +540,7 @@ pub async fn destroy(state: &AppState, id: Uuid, actor: &Actor, addr: &str) -> R
         "buckets": serde_json::to_value(&report).context("a report serialises")?,
         "archive_copy_removed": archive_copy_removed,
     });
-    repo::set_destroyed(&mut tx, id, &report).await?;
+    repo::set_destroyed(&mut tx, id, next, &report).await?;
     repo::close_uploads(&mut tx).await?;
     let support: Vec<(Uuid, String)> =
         sqlx::query_as("SELECT id, email FROM users WHERE role = 'support' AND disabled_at IS NULL")
@@ -619,8 +619,8 @@ pub async fn record_review(state: &AppState, id: Uuid, actor: &Actor, addr: &str
     }
     let mut tx = state.pool.begin().await?;
     let d = locked(&mut tx, id).await?;
-    d.step.next(StepEvent::ReviewRecorded)?;
-    repo::set_closed(&mut tx, id, review).await?;
+    let next = d.step.next(StepEvent::ReviewRecorded)?;
+    repo::set_closed(&mut tx, id, next, review).await?;
     let details = serde_json::json!({ "review": review });
     audit::append(&mut tx, event(actor, AuditAction::DecommissionClosed, id, details, addr)).await?;
     tx.commit().await?;
@@ -642,13 +642,13 @@ pub async fn resend(state: &AppState, id: Uuid, stakeholder_id: Uuid, actor: &Ac
     if !eligible {
         return Err(DecommissionError::Invalid(format!("{} has no link to resend at this step.", s.email)));
     }
-    send_link(state, id, &s, d.step, Some((actor, addr))).await
+    send_link(state, id, &d.reason, &s, d.step, Some((actor, addr))).await
 }
 
 /// The words of the banner every admin page shows while a decommission is
 /// under way (or after it closed).
-pub async fn banner(db: impl sqlx::PgExecutor<'_>) -> Result<Option<String>, sqlx::Error> {
-    Ok(repo::current(db).await?.map(|d| match d.step {
+pub fn banner(step: DecommissionStep) -> String {
+    match step {
         DecommissionStep::Closed => "Easel has been decommissioned. The console is read-only.".to_string(),
         step if step.read_only() => {
             format!("Decommissioning under way — step {}. Data destroyed; the console is read-only.", step.label())
@@ -657,7 +657,7 @@ pub async fn banner(db: impl sqlx::PgExecutor<'_>) -> Result<Option<String>, sql
             format!("Decommissioning under way — step {}. Uploads are frozen.", step.label())
         }
         step => format!("Decommissioning under way — step {}.", step.label()),
-    }))
+    }
 }
 
 #[cfg(test)]

@@ -210,19 +210,34 @@ pub async fn set_step(tx: &mut Transaction<'_, Postgres>, id: Uuid, step: Decomm
     Ok(())
 }
 
-pub async fn set_halted(tx: &mut Transaction<'_, Postgres>, id: Uuid, reason: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE decommissions SET step = 'halted', halted_reason = $2 WHERE id = $1")
+// The `set_*` functions below store the step the caller got from
+// `DecommissionStep::next`, so the procedure's order stays written in one place.
+
+pub async fn set_halted(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+    next: DecommissionStep,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE decommissions SET step = $3, halted_reason = $2 WHERE id = $1")
         .bind(id)
         .bind(reason)
+        .bind(next.as_str())
         .execute(&mut **tx)
         .await?;
     Ok(())
 }
 
-pub async fn set_plan(tx: &mut Transaction<'_, Postgres>, id: Uuid, plan: &Plan) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE decommissions SET plan = $2, step = 'plan_approval' WHERE id = $1")
+pub async fn set_plan(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+    next: DecommissionStep,
+    plan: &Plan,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE decommissions SET plan = $2, step = $3 WHERE id = $1")
         .bind(id)
         .bind(Json(plan))
+        .bind(next.as_str())
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -288,12 +303,13 @@ pub struct ArchiveFacts<'a> {
 pub async fn set_archive_ready(
     tx: &mut Transaction<'_, Postgres>,
     id: Uuid,
+    next: DecommissionStep,
     a: &ArchiveFacts<'_>,
     progress: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE decommissions SET archive_state = 'ready', archive_progress = $2, archive_file = $3,
-             archive_sha256 = $4, archive_bytes = $5, audit_head = $6, step = 'handover'
+             archive_sha256 = $4, archive_bytes = $5, audit_head = $6, step = $7
          WHERE id = $1",
     )
     .bind(id)
@@ -302,6 +318,7 @@ pub async fn set_archive_ready(
     .bind(a.sha256)
     .bind(a.bytes)
     .bind(a.audit_head)
+    .bind(next.as_str())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -319,11 +336,12 @@ pub struct Receipt<'a> {
 pub async fn set_receipt(
     tx: &mut Transaction<'_, Postgres>,
     id: Uuid,
+    next: DecommissionStep,
     r: &Receipt<'_>,
 ) -> Result<OffsetDateTime, sqlx::Error> {
     sqlx::query_scalar(
         "UPDATE decommissions SET receipt_name = $2, receipt_at = now(), receipt_addr = $3, receipt_sha256 = $4,
-             receipt_consent = $5, receipt_by = $6, step = 'destroy'
+             receipt_consent = $5, receipt_by = $6, step = $7
          WHERE id = $1 RETURNING receipt_at",
     )
     .bind(id)
@@ -332,6 +350,7 @@ pub async fn set_receipt(
     .bind(r.sha256)
     .bind(r.consent)
     .bind(r.by)
+    .bind(next.as_str())
     .fetch_one(&mut **tx)
     .await
 }
@@ -339,20 +358,28 @@ pub async fn set_receipt(
 pub async fn set_destroyed(
     tx: &mut Transaction<'_, Postgres>,
     id: Uuid,
+    next: DecommissionStep,
     report: &serde_json::Value,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE decommissions SET destroyed_at = now(), destroy_report = $2, step = 'notify' WHERE id = $1")
+    sqlx::query("UPDATE decommissions SET destroyed_at = now(), destroy_report = $2, step = $3 WHERE id = $1")
         .bind(id)
         .bind(Json(report))
+        .bind(next.as_str())
         .execute(&mut **tx)
         .await?;
     Ok(())
 }
 
-pub async fn set_closed(tx: &mut Transaction<'_, Postgres>, id: Uuid, review: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE decommissions SET review = $2, closed_at = now(), step = 'closed' WHERE id = $1")
+pub async fn set_closed(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+    next: DecommissionStep,
+    review: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE decommissions SET review = $2, closed_at = now(), step = $3 WHERE id = $1")
         .bind(id)
         .bind(review)
+        .bind(next.as_str())
         .execute(&mut **tx)
         .await?;
     Ok(())
