@@ -39,7 +39,7 @@ impl Application {
         let pool = db::connect(&settings.database_url).await?;
         db::migrate(&pool).await?;
         let sdk = easel_resizer::aws::sdk_config(settings.aws.endpoint.as_deref(), &settings.aws.region).await;
-        let s3 = easel_resizer::aws::s3_client(&sdk, settings.aws.endpoint.is_some());
+        let support = std::sync::Arc::new(crate::support::Support::new(settings, &sdk));
         let listener = TcpListener::bind(settings.http_addr)
             .await
             .map_err(|source| StartupError::Bind { addr: settings.http_addr, source })?;
@@ -55,12 +55,13 @@ impl Application {
         };
         let state = AppState {
             pool,
-            s3,
+            // One S3 client (and connection pool) for the merchant pages and the support tools.
+            s3: support.s3.clone(),
             buckets: settings.buckets.clone(),
             limits: settings.resizer.limits.clone(),
             auth: settings.auth.clone(),
             decommission,
-            support: std::sync::Arc::new(crate::support::Support::new(settings, &sdk)),
+            support,
         };
         Ok(Self { listener, state })
     }

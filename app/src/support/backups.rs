@@ -383,18 +383,8 @@ pub async fn execute(support: Arc<Support>, pool: PgPool, id: Uuid, budget: Opti
             .fetch_optional(&pool)
             .await?;
             let by = claimant.map(|(email, role)| Actor::Staff { email, role }).unwrap_or_else(|| starter.clone());
-            super::record(
-                &pool,
-                &by,
-                AuditAction::DoctorFixApplied,
-                format!("bucket:{}", p.bucket),
-                serde_json::json!({
-                    "fix": fix.to_string(), "before": p.before, "after": p.after,
-                    "recreated_bucket": true, "restore": id.to_string(),
-                }),
-                "console",
-            )
-            .await?;
+            let extra = serde_json::json!({ "recreated_bucket": true, "restore": id.to_string() });
+            p.record(&pool, &by, "console", extra).await?;
         }
     }
     let pending: Vec<String> =

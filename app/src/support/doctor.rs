@@ -765,6 +765,31 @@ impl Proposal {
     pub fn diff(&self) -> Vec<DiffLine> {
         line_diff(&self.before, &self.after)
     }
+
+    /// The audit row of an applied fix: what it was, before and after, plus
+    /// any `extra` fields of the caller's.
+    pub async fn record(
+        &self,
+        pool: &sqlx::PgPool,
+        actor: &crate::audit::Actor,
+        client_addr: &str,
+        extra: serde_json::Value,
+    ) -> Result<(), sqlx::Error> {
+        let mut details =
+            serde_json::json!({ "fix": self.fix.to_string(), "before": self.before, "after": self.after });
+        if let (Some(d), serde_json::Value::Object(more)) = (details.as_object_mut(), extra) {
+            d.extend(more);
+        }
+        super::record(
+            pool,
+            actor,
+            crate::audit::AuditAction::DoctorFixApplied,
+            format!("bucket:{}", self.bucket),
+            details,
+            client_addr,
+        )
+        .await
+    }
 }
 
 fn desired_notifications(fix: Fix, trigger: &ResizerTrigger, b: &LiveBucket) -> Vec<NotificationTarget> {

@@ -5,10 +5,9 @@
 
 use anyhow::{Context, bail};
 use easel_app::{
-    audit::AuditAction,
     settings::Settings,
     support::{
-        self, Support,
+        Support,
         doctor::{self, Check, DiffLine, Status},
     },
 };
@@ -82,17 +81,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
                                 DiffLine::Added(t) => println!("  + {t}"),
                             }
                         }
-                        let details =
-                            serde_json::json!({ "fix": fix.to_string(), "before": p.before, "after": p.after });
-                        support::record(
-                            &pool,
-                            &operator,
-                            AuditAction::DoctorFixApplied,
-                            format!("bucket:{}", p.bucket),
-                            details,
-                            "local",
-                        )
-                        .await?;
+                        p.record(&pool, &operator, "local", serde_json::Value::Null).await?;
                     }
                 }
             }

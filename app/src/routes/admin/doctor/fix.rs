@@ -7,13 +7,12 @@ use http::StatusCode;
 
 use crate::client_addr::ClientAddr;
 use crate::{
-    audit::AuditAction,
     auth::Session,
     error::PageError,
     pages,
     routes::admin::{CsrfOnly, checked_form},
     state::AppState,
-    support::{self, doctor},
+    support::doctor,
 };
 
 fn parse(fix: &str) -> Result<doctor::Fix, PageError> {
@@ -56,16 +55,7 @@ pub async fn apply_fix(
         match doctor::apply(&state.support, fix).await? {
             None => Ok(format!("/admin/doctor?unchanged={fix}")),
             Some(p) => {
-                let details = serde_json::json!({ "fix": fix.to_string(), "before": p.before, "after": p.after });
-                support::record(
-                    &state.pool,
-                    &session.actor(),
-                    AuditAction::DoctorFixApplied,
-                    format!("bucket:{}", p.bucket),
-                    details,
-                    &client.to_string(),
-                )
-                .await?;
+                p.record(&state.pool, &session.actor(), &client.to_string(), serde_json::Value::Null).await?;
                 Ok(format!("/admin/doctor?fixed={fix}"))
             }
         }
