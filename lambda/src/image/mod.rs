@@ -3,7 +3,9 @@
 
 mod decode;
 mod encode;
+pub mod hostile;
 mod jpeg;
+mod png_decode;
 mod resize;
 mod sniff;
 #[cfg(test)]
@@ -154,6 +156,11 @@ pub enum ImageError {
     TooMuchMemory { limit: u64 },
     #[error("The image file is damaged or incomplete.")]
     Corrupt(String),
+    /// Legal or nearly so, but shaped to make decoding expensive (endless
+    /// scans, table floods, compressed-chunk bombs): refused once its work
+    /// budget would be exceeded, and never worth retrying.
+    #[error("The file is built in a way no camera or editor makes. Please save it again as a standard PNG or JPEG.")]
+    Contrived(String),
     #[error("The image uses a kind of {format} we cannot read. Please save it again as a standard PNG or JPEG.")]
     UnsupportedVariant { format: ImageFormat, detail: String },
     #[error("The image could not be converted.")]
@@ -164,7 +171,7 @@ impl ImageError {
     /// The technical cause, where there is one beyond the message.
     pub fn detail(&self) -> Option<&str> {
         match self {
-            ImageError::Corrupt(d) | ImageError::Encode(d) => Some(d),
+            ImageError::Corrupt(d) | ImageError::Contrived(d) | ImageError::Encode(d) => Some(d),
             ImageError::UnsupportedVariant { detail, .. } => Some(detail),
             _ => None,
         }
@@ -192,12 +199,43 @@ fn trim_decimal(v: f64) -> String {
     s.strip_suffix(".0").map(str::to_owned).unwrap_or(s)
 }
 
+/// The work a decision took, counted by the decoders, and the budget it
+/// had. The budget grows with the image's pixel count, not with anything
+/// else a file controls, so a hostile file costs no more than a real
+/// photograph of the same size.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Work {
+    /// JPEG: 8×8 blocks visited by entropy decoding, summed over scans.
+    pub blocks_decoded: u64,
+    /// JPEG: the most `blocks_decoded` may reach.
+    pub block_budget: u64,
+    /// PNG: bytes produced by inflating (image data and any compressed
+    /// ancillary chunk).
+    pub bytes_inflated: u64,
+    /// PNG: the most `bytes_inflated` may reach.
+    pub inflate_budget: u64,
+}
+
+impl Work {
+    /// Whether every counter stayed within its budget.
+    pub fn within_budget(&self) -> bool {
+        self.blocks_decoded <= self.block_budget && self.bytes_inflated <= self.inflate_budget
+    }
+}
+
 /// Checks that `bytes` is a PNG or JPEG within `limits` that decodes
 /// completely; a truncated upload fails here rather than in the resizer.
 pub fn inspect(bytes: &[u8], limits: &Limits) -> Result<ImageInfo, ImageError> {
+    inspect_metered(bytes, limits).0
+}
+
+/// `inspect`, also telling the work it took.
+pub fn inspect_metered(bytes: &[u8], limits: &Limits) -> (Result<ImageInfo, ImageError>, Work) {
+    let mut work = Work::default();
     // A JPEG at ⅛ scale is still entropy-decoded in full, which is the
     // check; only its pixels are 64 times fewer.
-    decode::decode(bytes, limits, &|_, _| 8).map(|d| d.info)
+    let result = decode::decode(bytes, limits, &|_, _| 8, &mut work).map(|d| d.info);
+    (result, work)
 }
 
 /// How much reduction each JPEG shrink-on-load factor must leave, at
@@ -236,7 +274,37 @@ pub fn render(
     limits: &Limits,
     enc: &EncodeOptions,
 ) -> Result<Vec<Rendition>, ImageError> {
-    let decoded = decode::decode(bytes, limits, &|w, h| shrink_for(w, h, specs))?;
+    render_metered(bytes, specs, limits, enc).0
+}
+
+/// `render`, also telling the work its decode took.
+pub fn render_metered(
+    bytes: &[u8],
+    specs: &[RenditionSpec],
+    limits: &Limits,
+    enc: &EncodeOptions,
+) -> (Result<Vec<Rendition>, ImageError>, Work) {
+    let mut work = Work::default();
+    let result = render_counted(bytes, specs, limits, enc, &mut work);
+    (result, work)
+}
+
+/// The full-size decode, upright, as 8-bit RGB or RGBA, for comparing our
+/// decoders with reference ones (the fuzz targets do).
+pub fn decode_full(bytes: &[u8], limits: &Limits) -> (Result<::image::DynamicImage, ImageError>, Work) {
+    let mut work = Work::default();
+    let result = decode::decode(bytes, limits, &|_, _| 1, &mut work).map(|d| d.image);
+    (result, work)
+}
+
+fn render_counted(
+    bytes: &[u8],
+    specs: &[RenditionSpec],
+    limits: &Limits,
+    enc: &EncodeOptions,
+    work: &mut Work,
+) -> Result<Vec<Rendition>, ImageError> {
+    let decoded = decode::decode(bytes, limits, &|w, h| shrink_for(w, h, specs), work)?;
     RESIZER.with_borrow_mut(|resizer| {
         let mut out = Vec::with_capacity(specs.len());
         for spec in specs {

@@ -2,16 +2,16 @@
 //! out with its 0xFF00 stuffing removed and its restart markers noted, so
 //! that reading is a load and a shift with no refill test: on progressive
 //! photographs a data-dependent refill branch mispredicted often enough
-//! to cost a fifth of the decode. Past the end it reads zeros, as
-//! libjpeg does, so a short scan decodes to grey instead of failing;
-//! truncated uploads are caught by the structure check before decoding.
+//! to cost a fifth of the decode. Past the end it reads zeros and notes
+//! the overrun, which the decoder checks once per block.
 
 pub(super) struct BitReader {
     /// The unstuffed data plus 8 zero bytes, so any read stays in bounds.
     buf: Vec<u8>,
-    /// Bit position in `buf`.
+    /// Bit position in `buf`; it may run past `limit`, where reads give
+    /// zeros and `overrun` tells the decoder to stop.
     pos: usize,
-    /// Reads stop advancing here (the padding).
+    /// The end of the scan's real data, in bits.
     limit: usize,
     /// Where each restart interval after the first begins, in bytes of `buf`.
     restarts: Vec<usize>,
@@ -19,6 +19,10 @@ pub(super) struct BitReader {
     /// Where the marker after this scan's data starts in the file.
     end: usize,
 }
+
+/// A scan's data is longer than any encoder could need for its blocks.
+#[derive(Debug)]
+pub(super) struct TooLong;
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -32,7 +36,9 @@ fn has_ff(x: u64) -> bool {
 impl BitReader {
     /// The scan whose data starts at `start` in `data`; `scratch` is a
     /// buffer to reuse between scans.
-    pub(super) fn new(data: &[u8], start: usize, scratch: Vec<u8>) -> Self {
+    /// Copying stops with `TooLong` once the unstuffed data passes
+    /// `max_len` bytes, before the rest of an oversized scan is touched.
+    pub(super) fn new(data: &[u8], start: usize, scratch: Vec<u8>, max_len: usize) -> Result<Self, TooLong> {
         let mut buf = scratch;
         buf.clear();
         let mut restarts = Vec::new();
@@ -41,13 +47,18 @@ impl BitReader {
         let end = loop {
             // Copy up to the next 0xFF, eight bytes at a time where possible.
             let run_start = i;
-            while i + 8 <= n && !has_ff(u64::from_ne_bytes(data[i..i + 8].try_into().unwrap_or([0xFF; 8]))) {
+            // Never look further than the longest scan allowed.
+            let stop = n.min(run_start.saturating_add(max_len.saturating_sub(buf.len()).saturating_add(1)));
+            while i + 8 <= stop && !has_ff(u64::from_ne_bytes(data[i..i + 8].try_into().unwrap_or([0xFF; 8]))) {
                 i += 8;
             }
-            while i < n && data[i] != 0xFF {
+            while i < stop && data[i] != 0xFF {
                 i += 1;
             }
             buf.extend_from_slice(&data[run_start..i]);
+            if buf.len() > max_len {
+                return Err(TooLong);
+            }
             if i >= n {
                 break n;
             }
@@ -69,7 +80,13 @@ impl BitReader {
         };
         let limit = buf.len() * 8;
         buf.extend_from_slice(&[0; 8]);
-        BitReader { buf, pos: 0, limit, restarts, next_restart: 0, end }
+        Ok(BitReader { buf, pos: 0, limit, restarts, next_restart: 0, end })
+    }
+
+    /// Whether decoding has consumed bits the scan does not have.
+    #[inline(always)]
+    pub(super) fn overrun(&self) -> bool {
+        self.pos > self.limit
     }
 
     /// The buffer back, for the next scan.
@@ -96,7 +113,7 @@ impl BitReader {
 
     #[inline(always)]
     pub(super) fn consume(&mut self, n: u32) {
-        self.pos = (self.pos + n as usize).min(self.limit);
+        self.pos += n as usize;
     }
 
     /// `n` bits (0 to 16) as an unsigned number.
@@ -137,7 +154,8 @@ impl BitReader {
                 self.pos = at * 8;
                 self.next_restart += 1;
             }
-            None => self.pos = self.limit,
+            // Past the end: the next read is an overrun.
+            None => self.pos = self.limit + 1,
         }
     }
 
@@ -154,7 +172,7 @@ mod tests {
     #[test]
     fn reads_across_stuffed_bytes_and_pads_after_a_marker() {
         let data = [0b1010_0000, 0xFF, 0x00, 0x12, 0xFF, 0xD9];
-        let mut r = BitReader::new(&data, 0, Vec::new());
+        let mut r = BitReader::new(&data, 0, Vec::new(), usize::MAX).unwrap();
         assert_eq!(r.bits(3), 0b101);
         assert_eq!(r.bits(5), 0);
         assert_eq!(r.bits(8), 0xFF);
@@ -167,7 +185,7 @@ mod tests {
     #[test]
     fn long_runs_without_ff_copy_whole() {
         let data: Vec<u8> = (0..200u32).map(|i| (i * 37 % 255) as u8).collect();
-        let mut r = BitReader::new(&data, 0, Vec::new());
+        let mut r = BitReader::new(&data, 0, Vec::new(), usize::MAX).unwrap();
         for &b in &data {
             assert_eq!(r.bits(8), u32::from(b));
         }
@@ -176,16 +194,16 @@ mod tests {
 
     #[test]
     fn receive_extend_is_signed() {
-        let mut r = BitReader::new(&[0b0111_0000, 0, 0, 0], 0, Vec::new());
+        let mut r = BitReader::new(&[0b0111_0000, 0, 0, 0], 0, Vec::new(), usize::MAX).unwrap();
         assert_eq!(r.receive_extend(3), -4, "011 in category 3");
-        let mut r = BitReader::new(&[0b1000_0000, 0, 0, 0], 0, Vec::new());
+        let mut r = BitReader::new(&[0b1000_0000, 0, 0, 0], 0, Vec::new(), usize::MAX).unwrap();
         assert_eq!(r.receive_extend(1), 1);
     }
 
     #[test]
     fn restart_moves_past_rst_and_fill_bytes() {
         let data = [0xAB, 0xFF, 0xFF, 0xD3, 0xCD, 0xFF, 0xD9];
-        let mut r = BitReader::new(&data, 0, Vec::new());
+        let mut r = BitReader::new(&data, 0, Vec::new(), usize::MAX).unwrap();
         assert_eq!(r.bits(4), 0xA);
         r.restart();
         assert_eq!(r.bits(8), 0xCD);

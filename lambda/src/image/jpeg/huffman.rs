@@ -120,7 +120,7 @@ mod tests {
         let t = Huffman::new(&counts, &[0x01, 0x02, 0x33]).unwrap();
         // 0 | 10 | 110000000000 | then padding
         let data = [0b0101_1000, 0b0000_0000, 0b0000_0000, 0, 0, 0, 0, 0, 0];
-        let mut r = BitReader::new(&data, 0, Vec::new());
+        let mut r = BitReader::new(&data, 0, Vec::new(), usize::MAX).unwrap();
         assert_eq!(t.decode(&mut r).unwrap(), 0x01);
         assert_eq!(t.decode(&mut r).unwrap(), 0x02);
         assert_eq!(t.decode(&mut r).unwrap(), 0x33);

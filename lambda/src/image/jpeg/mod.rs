@@ -27,7 +27,46 @@ use color::{Model, Plane};
 use huffman::{Huffman, LOOKAHEAD};
 use idct::{Basis, Dequant};
 
-use super::{ImageError, ImageFormat, Limits};
+use super::{ImageError, ImageFormat, Limits, Work};
+
+/// Scans in one file. Common encoders write at most 11 (libjpeg's
+/// progressive script has 10, mozjpeg's up to 11, Photoshop's 3 to 5);
+/// jpegtran scripts that split every band and bit stay well below 64.
+/// libjpeg-turbo leaves the limit to the application (its fuzzers use
+/// 500); ours can be lower because the block budget below, not this
+/// count, is what bounds the work. This only bounds the per-scan setup.
+const MAX_SCANS: u32 = 64;
+/// The work budget is counted in blocks: one per block a scan covers,
+/// plus the fixed costs below in what they take compared with decoding a
+/// block. It is `BUDGET_FLOOR + PASSES_PER_BLOCK × the frame's blocks`.
+///
+/// Entropy-decoding passes over the frame's blocks, on average. libjpeg's
+/// progressive script makes 6 over luma and 4 over chroma (5.3 over a
+/// 4:2:0 frame), mozjpeg's at most 8: 16 leaves twice that, and keeps a
+/// file whose scans each cover the frame with one end-of-band run (the
+/// standard allows 14 scans per coefficient) at a small multiple of a real
+/// photograph's cost.
+const PASSES_PER_BLOCK: u64 = 16;
+/// Building a Huffman table (its 512-entry lookups) costs about what
+/// decoding 32 blocks does.
+const TABLE_COST: u64 = 32;
+/// Setting up a scan (header, buffers, the data copy's start).
+const SCAN_COST: u64 = 4;
+/// What a small real file needs whatever its size: 11 scans and two
+/// tables for each, twice over.
+const BUDGET_FLOOR: u64 = 2 * 11 * (SCAN_COST + 2 * TABLE_COST);
+/// Marker segments (APPn, COM, DQT, DHT, …). Cameras write a dozen or
+/// two; an ICC profile split over APP2 segments may add up to 255.
+const MAX_SEGMENTS: u32 = 1024;
+/// Bytes that belong to no segment (stray bytes between segments, empty
+/// markers). libjpeg skips them with a warning; a few are common, but a
+/// file made of them is not an image.
+const MAX_STRAY_BYTES: usize = 64 * 1024;
+/// Entropy-coded bytes a scan may carry per block it covers. Even at
+/// quality 100 on noise a block takes under 100 bytes; the worst case the
+/// code allows (63 coefficients of 16 bits plus their codes) is about 200.
+const MAX_SCAN_BYTES_PER_BLOCK: u64 = 256;
+const SCAN_BYTES_SLACK: u64 = 4096;
 
 /// Zigzag position → natural (row-major) position. Indices past 63 clamp
 /// to 63, as in libjpeg, so a corrupt run cannot index out of the block.
@@ -61,6 +100,10 @@ fn corrupt(msg: impl Into<String>) -> ImageError {
     ImageError::Corrupt(msg.into())
 }
 
+fn hostile(detail: impl Into<String>) -> ImageError {
+    ImageError::Contrived(detail.into())
+}
+
 fn unsupported(detail: impl Into<String>) -> ImageError {
     ImageError::UnsupportedVariant { format: ImageFormat::Jpeg, detail: detail.into() }
 }
@@ -72,6 +115,7 @@ pub(crate) fn decode(
     bytes: &[u8],
     limits: &Limits,
     choose_shrink: &dyn Fn(&Probe) -> Result<u32, ImageError>,
+    work: &mut Work,
 ) -> Result<Jpeg, ImageError> {
     if bytes.len() < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8 {
         return Err(corrupt("not a JPEG stream"));
@@ -86,9 +130,17 @@ pub(crate) fn decode(
         adobe_transform: None,
         frame: None,
         scans: 0,
+        segments: 0,
+        stray: 0,
+        exif_read: false,
+        blocks_decoded: 0,
+        block_budget: BUDGET_FLOOR,
         scratch: Vec::new(),
     };
-    d.run(limits, choose_shrink)
+    let result = d.run(limits, choose_shrink);
+    work.blocks_decoded += d.blocks_decoded;
+    work.block_budget += d.block_budget;
+    result
 }
 
 struct Decoder<'a> {
@@ -101,6 +153,12 @@ struct Decoder<'a> {
     adobe_transform: Option<u8>,
     frame: Option<Frame>,
     scans: u32,
+    segments: u32,
+    stray: usize,
+    exif_read: bool,
+    /// Work so far and the most allowed, in blocks (see `PASSES_PER_BLOCK`).
+    blocks_decoded: u64,
+    block_budget: u64,
     /// The unstuffed-data buffer, reused from scan to scan.
     scratch: Vec<u8>,
 }
@@ -134,6 +192,13 @@ struct Component {
     kept: u64,
     coefs: Vec<i16>,
     masks: Vec<u64>,
+    /// Progressive: per zigzag position, the point transform (Al) the
+    /// last scan left it at, or -1 before its first scan. The standard
+    /// lets a scan start a coefficient once and then refine it one bit at
+    /// a time, which bounds the scans that can touch it.
+    coef_bits: [i8; 64],
+    /// Sequential: the component's one scan has been read.
+    scanned: bool,
 }
 
 struct Frame {
@@ -176,23 +241,38 @@ impl Decoder<'_> {
         let data = self.data;
         let mut pos = 2;
         loop {
-            // Find the next marker, skipping fill bytes and tolerating junk
-            // between segments as libjpeg does.
-            while pos < data.len() && data[pos] != 0xFF {
+            // Find the next marker, skipping fill bytes and tolerating a
+            // little junk between segments as libjpeg does.
+            let junk_from = pos;
+            let junk_end = data.len().min(pos + (MAX_STRAY_BYTES + 1 - self.stray.min(MAX_STRAY_BYTES)));
+            while pos < junk_end && data[pos] != 0xFF {
                 pos += 1;
             }
+            self.stray += pos - junk_from;
             while pos < data.len() && data[pos] == 0xFF {
                 pos += 1;
             }
+            if self.stray > MAX_STRAY_BYTES {
+                return Err(hostile(format!("more than {MAX_STRAY_BYTES} bytes outside any segment")));
+            }
             if pos >= data.len() {
-                break;
+                // Browsers show what arrived, but an upload cut off part-way
+                // must be refused, not stored grey at the bottom.
+                return Err(corrupt("the JPEG data ends before its end-of-image marker"));
             }
             let marker = data[pos];
             pos += 1;
             match marker {
                 0xD9 => break,
-                0xD8 | 0xD0..=0xD7 | 0x01 | 0x00 => continue,
+                0xD8 | 0xD0..=0xD7 | 0x01 | 0x00 => {
+                    self.stray += 2;
+                    continue;
+                }
                 _ => {}
+            }
+            self.segments += 1;
+            if self.segments > MAX_SEGMENTS {
+                return Err(hostile(format!("more than {MAX_SEGMENTS} marker segments")));
             }
             let len = be16(data, pos)?;
             if len < 2 {
@@ -213,7 +293,10 @@ impl Decoder<'_> {
                 0xDB => self.read_dqt(seg)?,
                 0xDD => self.restart_interval = be16(seg, 0)?,
                 0xDA => pos = self.decode_scan(seg, pos)?,
-                0xE1 if self.orientation.is_none() => self.orientation = exif_orientation(seg),
+                0xE1 if !self.exif_read && seg.starts_with(b"Exif\0\0") => {
+                    self.exif_read = true;
+                    self.orientation = exif_orientation(seg);
+                }
                 0xEE if seg.starts_with(b"Adobe") && seg.len() >= 12 => self.adobe_transform = Some(seg[11]),
                 0xDC => return Err(unsupported("a DNL marker (height given after the image data)")),
                 _ => {}
@@ -284,6 +367,7 @@ impl Decoder<'_> {
         // The memory check assumes a full-size decode whatever the shrink,
         // so `inspect` and `render` accept exactly the same files.
         let blocks: u64 = raw.iter().map(|c| (mcux * c.1 * mcuy * c.2) as u64).sum();
+        self.block_budget = BUDGET_FLOOR + blocks * PASSES_PER_BLOCK;
         let mut needed = pixels * 3 + blocks * 64;
         if progressive {
             needed += blocks * (64 * 2 + 8);
@@ -338,6 +422,8 @@ impl Decoder<'_> {
                 kept,
                 coefs: Vec::new(),
                 masks: Vec::new(),
+                coef_bits: [-1; 64],
+                scanned: false,
             });
         }
         for c in &mut comps {
@@ -361,8 +447,21 @@ impl Decoder<'_> {
         Ok(())
     }
 
+    /// Takes `blocks` of work from the budget, or refuses the file once it
+    /// would need more than a real image of its size.
+    fn charge(&mut self, blocks: u64, what: &str) -> Result<(), ImageError> {
+        if self.blocks_decoded + blocks > self.block_budget {
+            return Err(hostile(format!(
+                "{what} would take more work than decoding its blocks {PASSES_PER_BLOCK} times over"
+            )));
+        }
+        self.blocks_decoded += blocks;
+        Ok(())
+    }
+
     fn read_dht(&mut self, mut seg: &[u8]) -> Result<(), ImageError> {
         while !seg.is_empty() {
+            self.charge(TABLE_COST, "its Huffman tables")?;
             if seg.len() < 17 {
                 return Err(corrupt("short Huffman table"));
             }
@@ -386,6 +485,7 @@ impl Decoder<'_> {
 
     fn read_dqt(&mut self, mut seg: &[u8]) -> Result<(), ImageError> {
         while !seg.is_empty() {
+            self.charge(1, "its quantisation tables")?;
             let (precision, id) = (seg[0] >> 4, usize::from(seg[0] & 15));
             if id > 3 || precision > 1 {
                 return Err(corrupt(format!("quantisation table {id} with precision {precision}")));
@@ -409,6 +509,9 @@ impl Decoder<'_> {
     /// Decodes one scan whose entropy-coded data starts at `start`; returns
     /// where the next marker is.
     fn decode_scan(&mut self, seg: &[u8], start: usize) -> Result<usize, ImageError> {
+        if self.scans >= MAX_SCANS {
+            return Err(hostile(format!("more than {MAX_SCANS} scans")));
+        }
         let frame = self.frame.as_mut().ok_or_else(|| corrupt("scan before frame header"))?;
         let n = usize::from(*seg.first().ok_or_else(|| corrupt("short scan header"))?);
         if n == 0 || n > 4 || seg.len() < 4 + 2 * n {
@@ -422,6 +525,9 @@ impl Decoder<'_> {
                 .iter()
                 .position(|c| c.id == id)
                 .ok_or_else(|| corrupt(format!("scan names unknown component {id}")))?;
+            if comps.iter().any(|sc: &ScanComp| sc.index == index) {
+                return Err(corrupt(format!("scan names component {id} twice")));
+            }
             let c = &mut frame.comps[index];
             c.dc_table = usize::from(tables >> 4) & 3;
             c.ac_table = usize::from(tables & 15) & 3;
@@ -439,7 +545,18 @@ impl Decoder<'_> {
             ah: u32::from(seg[p + 2] >> 4),
             al: u32::from(seg[p + 2] & 15),
         };
-        let mut r = BitReader::new(self.data, start, std::mem::take(&mut self.scratch));
+        check_order(frame, &scan)?;
+        let covered = scan_blocks(frame, &scan);
+        let budget_left = self.block_budget - self.blocks_decoded;
+        if covered + SCAN_COST > budget_left {
+            return Err(hostile(format!(
+                "its scans would take more work than decoding its blocks {PASSES_PER_BLOCK} times over"
+            )));
+        }
+        self.blocks_decoded += covered + SCAN_COST;
+        let max_len = usize::try_from(covered * MAX_SCAN_BYTES_PER_BLOCK + SCAN_BYTES_SLACK).unwrap_or(usize::MAX);
+        let mut r = BitReader::new(self.data, start, std::mem::take(&mut self.scratch), max_len)
+            .map_err(|_| hostile("a scan carries far more data than its blocks can hold"))?;
         let ri = self.restart_interval;
         if !frame.progressive {
             let tables = |c: &Component| -> Result<(&Huffman, &Huffman), ImageError> {
@@ -451,7 +568,7 @@ impl Decoder<'_> {
                 tables(&frame.comps[sc.index])?;
             }
             let mut blk = [0i32; 64];
-            each_block(frame, &scan, ri, &mut r, |c, bx, by, r, _| {
+            each_block(frame, &scan, ri, &mut r, false, |c, bx, by, r, _| {
                 let (dc, ac) = tables(c)?;
                 let last = decode_block(r, dc, ac, &mut c.dc_pred, &mut blk)?;
                 let off = by * c.by.n * c.stride + bx * c.bx.n;
@@ -464,12 +581,6 @@ impl Decoder<'_> {
                 Ok(())
             })?;
         } else {
-            if scan.se > 63 || scan.ss > scan.se || scan.al > 13 || (scan.ss == 0 && scan.se != 0) {
-                return Err(corrupt(format!("bad progressive scan {}..{} a{}/{}", scan.ss, scan.se, scan.ah, scan.al)));
-            }
-            if scan.ss > 0 && scan.comps.len() != 1 {
-                return Err(corrupt("an AC scan with more than one component"));
-            }
             let (ss, se, al) = (scan.ss, scan.se, scan.al);
             match (ss == 0, scan.ah == 0) {
                 (true, true) => {
@@ -478,7 +589,7 @@ impl Decoder<'_> {
                         self.dc[c.dc_table].as_deref().ok_or_else(|| corrupt("missing Huffman table"))?;
                     }
                     let dc = &self.dc;
-                    each_block(frame, &scan, ri, &mut r, |c, bx, by, r, _| {
+                    each_block(frame, &scan, ri, &mut r, false, |c, bx, by, r, _| {
                         let table = dc[c.dc_table].as_deref().ok_or_else(|| corrupt("missing Huffman table"))?;
                         let s = u32::from(table.decode(r)?);
                         if s > 16 {
@@ -492,7 +603,7 @@ impl Decoder<'_> {
                     })?;
                 }
                 (true, false) => {
-                    each_block(frame, &scan, ri, &mut r, |c, bx, by, r, _| {
+                    each_block(frame, &scan, ri, &mut r, false, |c, bx, by, r, _| {
                         if r.bit() {
                             let b = by * c.bw + bx;
                             c.coefs[b * c.slots] |= 1 << al;
@@ -504,7 +615,7 @@ impl Decoder<'_> {
                     let c = &frame.comps[scan.comps[0].index];
                     let table = self.ac[c.ac_table].as_deref().ok_or_else(|| corrupt("missing Huffman table"))?;
                     let band = (u64::MAX >> (63 - se)) & (u64::MAX << ss);
-                    each_block(frame, &scan, ri, &mut r, |c, bx, by, r, eobrun| {
+                    each_block(frame, &scan, ri, &mut r, first, |c, bx, by, r, eobrun| {
                         let b = by * c.bw + bx;
                         let coefs = &mut c.coefs[b * c.slots..(b + 1) * c.slots];
                         let mask = &mut c.masks[b];
@@ -613,51 +724,135 @@ fn output_block(blk: &[i32; 64], dc_only: bool, q: &Dequant, bx: &Basis, by: &Ba
 /// Calls `f` for every block of the scan in bitstream order, handling
 /// restart intervals. `f` gets the component, the block's position on the
 /// component's grid, the reader and the scan's end-of-band run.
+///
+/// `skip_eob_runs` is for first AC scans, where a block inside an
+/// end-of-band run reads nothing and changes nothing: such runs are
+/// stepped over whole. A scan whose data runs out is an error.
 fn each_block(
     frame: &mut Frame,
     scan: &Scan,
     restart_interval: usize,
     r: &mut BitReader,
+    skip_eob_runs: bool,
     mut f: impl FnMut(&mut Component, usize, usize, &mut BitReader, &mut u32) -> Result<(), ImageError>,
 ) -> Result<(), ImageError> {
     let single = scan.comps.len() == 1;
-    let (units_x, units_y) = if single {
-        let c = &frame.comps[scan.comps[0].index];
-        (c.cbw, c.cbh)
-    } else {
-        (frame.mcux, frame.mcuy)
-    };
+    let (units_x, units_y) = scan_units(frame, scan);
     for sc in &scan.comps {
         frame.comps[sc.index].dc_pred = 0;
     }
+    let total = units_x * units_y;
     let mut eobrun = 0u32;
     let mut left = restart_interval;
-    for uy in 0..units_y {
-        for ux in 0..units_x {
-            if restart_interval > 0 {
-                if left == 0 {
-                    r.restart();
-                    eobrun = 0;
-                    for sc in &scan.comps {
-                        frame.comps[sc.index].dc_pred = 0;
-                    }
-                    left = restart_interval;
-                }
-                left -= 1;
-            }
+    let mut unit = 0;
+    while unit < total {
+        if restart_interval > 0 && left == 0 {
+            r.restart();
+            eobrun = 0;
             for sc in &scan.comps {
-                let c = &mut frame.comps[sc.index];
-                if single {
-                    f(c, ux, uy, r, &mut eobrun)?;
-                } else {
-                    for v in 0..c.v {
-                        for h in 0..c.h {
-                            let (bx, by) = (ux * c.h + h, uy * c.v + v);
-                            f(c, bx, by, r, &mut eobrun)?;
-                        }
+                frame.comps[sc.index].dc_pred = 0;
+            }
+            left = restart_interval;
+        }
+        if skip_eob_runs && eobrun > 0 {
+            let interval_left = if restart_interval > 0 { left } else { usize::MAX };
+            let n = (eobrun as usize).min(interval_left).min(total - unit);
+            eobrun -= n as u32;
+            unit += n;
+            if restart_interval > 0 {
+                left -= n;
+            }
+            continue;
+        }
+        if restart_interval > 0 {
+            left -= 1;
+        }
+        let (ux, uy) = (unit % units_x, unit / units_x);
+        for sc in &scan.comps {
+            let c = &mut frame.comps[sc.index];
+            if single {
+                f(c, ux, uy, r, &mut eobrun)?;
+            } else {
+                for v in 0..c.v {
+                    for h in 0..c.h {
+                        let (bx, by) = (ux * c.h + h, uy * c.v + v);
+                        f(c, bx, by, r, &mut eobrun)?;
                     }
                 }
             }
+        }
+        // A real encoder writes every bit its blocks need; decoding the
+        // rest from invented zeros is what kept a 4 KB file busy for
+        // seconds, and a scan cut short is a damaged file anyway.
+        if r.overrun() {
+            return Err(corrupt("a scan's data ends before its last block"));
+        }
+        unit += 1;
+    }
+    Ok(())
+}
+
+/// The units (MCUs, or blocks for a one-component scan) a scan walks.
+fn scan_units(frame: &Frame, scan: &Scan) -> (usize, usize) {
+    if let [only] = scan.comps[..] {
+        let c = &frame.comps[only.index];
+        (c.cbw, c.cbh)
+    } else {
+        (frame.mcux, frame.mcuy)
+    }
+}
+
+/// The blocks a scan covers, known before any of its data is read.
+fn scan_blocks(frame: &Frame, scan: &Scan) -> u64 {
+    let (ux, uy) = scan_units(frame, scan);
+    let per_unit: usize = if scan.comps.len() == 1 {
+        1
+    } else {
+        scan.comps.iter().map(|sc| frame.comps[sc.index].h * frame.comps[sc.index].v).sum()
+    };
+    (ux * uy * per_unit) as u64
+}
+
+/// Refuses scan sequences the standard forbids, before any data is read:
+/// in a sequential frame a component has one scan; in a progressive one
+/// every coefficient is started once (after its DC) and then refined one
+/// bit at a time. Both bound how often a block can be decoded.
+fn check_order(frame: &mut Frame, scan: &Scan) -> Result<(), ImageError> {
+    if !frame.progressive {
+        for sc in &scan.comps {
+            let c = &mut frame.comps[sc.index];
+            if c.scanned {
+                return Err(hostile(format!("component {} appears in more than one sequential scan", c.id)));
+            }
+            c.scanned = true;
+        }
+        return Ok(());
+    }
+    let (ss, se, ah, al) = (scan.ss, scan.se, scan.ah, scan.al);
+    if se > 63 || ss > se || al > 13 || (ss == 0 && se != 0) {
+        return Err(corrupt(format!("bad progressive scan {ss}..{se} a{ah}/{al}")));
+    }
+    if ss > 0 && scan.comps.len() != 1 {
+        return Err(corrupt("an AC scan with more than one component"));
+    }
+    if ah != 0 && al + 1 != ah {
+        return Err(hostile(format!("a refinement scan from bit {ah} to bit {al}")));
+    }
+    for sc in &scan.comps {
+        let c = &mut frame.comps[sc.index];
+        if ss > 0 && c.coef_bits[0] < 0 {
+            return Err(hostile(format!("component {} has an AC scan before its DC scan", c.id)));
+        }
+        for bits in &mut c.coef_bits[ss as usize..=se as usize] {
+            let follows = if ah == 0 { *bits < 0 } else { i32::from(*bits) == ah as i32 };
+            if !follows {
+                return Err(hostile(if ah == 0 {
+                    format!("component {} has coefficients {ss}..{se} started twice", c.id)
+                } else {
+                    format!("component {} refines coefficients {ss}..{se} it never started at bit {ah}", c.id)
+                }));
+            }
+            *bits = al as i8;
         }
     }
     Ok(())
