@@ -2,9 +2,17 @@
 //! here, once; details of server-side failures go to the log, never to the
 //! page.
 
-use axum::response::Response;
+use std::any::Any;
+
+use axum::{
+    Router,
+    extract::Request,
+    middleware::{Next, from_fn},
+    response::{IntoResponse, Response},
+};
 use easel_resizer::image::ImageError;
-use http::StatusCode;
+use http::{HeaderValue, StatusCode, header};
+use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::{pages, storage::objects::StorageError};
 
@@ -28,6 +36,10 @@ pub enum UploadError {
     /// A decommission froze or closed uploads.
     #[error("Uploads are closed: Easel is being decommissioned.")]
     Closed(crate::decommission::repo::UploadGate),
+    /// Our failure, not the file's: the image check panicked. The merchant
+    /// must not be told their upload was broken.
+    #[error("the image check failed: {0}")]
+    Internal(String),
 }
 
 impl UploadError {
@@ -42,6 +54,7 @@ impl UploadError {
             },
             UploadError::Storage(_) | UploadError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
             UploadError::Closed(_) => StatusCode::FORBIDDEN,
+            UploadError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -50,6 +63,10 @@ impl UploadError {
         if let UploadError::Closed(gate) = self {
             tracing::info!("upload refused: a decommission closed uploads");
             return pages::render("/upload", status, pages::closure::page(gate)).await;
+        }
+        if let UploadError::Internal(reason) = &self {
+            tracing::error!(reason, "upload failed: internal error in the image check");
+            return pages::render("/upload", status, pages::server_error::page()).await;
         }
         if status.is_server_error() {
             tracing::error!(error = ?self, "upload failed on our side");
@@ -123,5 +140,187 @@ impl PageError {
                 pages::render(path, StatusCode::INTERNAL_SERVER_ERROR, pages::server_error::page()).await
             }
         }
+    }
+}
+
+/// Panics and the answers axum makes before a handler runs get the app's
+/// pages too. Wraps every route (and the fallback): the outer layer renders
+/// what the inner one leaves bare.
+pub fn apply<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router.layer(CatchPanicLayer::custom(panicked)).layer(from_fn(bare_answers_as_pages))
+}
+
+/// The response `CatchPanicLayer` gives for a panic, with the panic's
+/// message, so `bare_answers_as_pages` can log it with the path.
+#[derive(Clone, Debug)]
+struct Panicked(String);
+
+/// A panic anywhere under the router: an opaque 500, marked for
+/// `bare_answers_as_pages`. Without it, the client's connection would just
+/// be reset.
+fn panicked(err: Box<dyn Any + Send + 'static>) -> Response {
+    let reason = match (err.downcast_ref::<&str>(), err.downcast_ref::<String>()) {
+        (Some(s), _) => (*s).to_owned(),
+        (_, Some(s)) => s.clone(),
+        _ => "a panic without a message".to_owned(),
+    };
+    let mut res = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    res.extensions_mut().insert(Panicked(reason));
+    res
+}
+
+/// Answers the app did not render become its pages: a panic (marked by
+/// `panicked`), axum's extractor rejections (plain text: a path segment that
+/// is not UTF-8, a query field of the wrong type, a body that is not the
+/// form), the router's empty 405, a file service's empty 404. The app's own
+/// refusals are pages already and pass untouched, as do its deliberate
+/// bodiless answers (`/health`'s 503, a 304).
+async fn bare_answers_as_pages(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let res = next.run(req).await;
+    let status = res.status();
+    let content_type = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let mut page = if let Some(Panicked(reason)) = res.extensions().get::<Panicked>() {
+        tracing::error!(path = shortened(&path), reason, "request handling panicked");
+        pages::render(&path, status, pages::server_error::page()).await
+    } else if status.is_client_error() && !content_type.starts_with("text/html") {
+        let (parts, body) = res.into_parts();
+        // axum says why in the body (e.g. "Cannot parse `abc` to a `u32`"): for the log only.
+        let why = axum::body::to_bytes(body, 1024).await.unwrap_or_default();
+        tracing::info!(
+            status = status.as_u16(),
+            path = shortened(&path),
+            reason = %String::from_utf8_lossy(&why),
+            "request refused before its handler"
+        );
+        let mut page = refusal_page(&path, status).await;
+        // What the refusal said in its headers still holds (`Allow` on a 405).
+        for (name, value) in &parts.headers {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH && !page.headers().contains_key(name) {
+                page.headers_mut().insert(name, value.clone());
+            }
+        }
+        page
+    } else if status.is_server_error() && content_type.starts_with("text/plain") {
+        // axum's own 500s (a missing extension): a bug of ours, said in text.
+        tracing::error!(status = status.as_u16(), path = shortened(&path), "axum refused the request on our side");
+        pages::render(&path, status, pages::server_error::page()).await
+    } else {
+        return res;
+    };
+    *page.status_mut() = status;
+    page.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    page
+}
+
+async fn refusal_page(path: &str, status: StatusCode) -> Response {
+    match status {
+        StatusCode::NOT_FOUND => PageError::NotFound.into_page(path).await,
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let msg = "This address does not take that kind of request. Follow a link or a form from Easel.";
+            pages::render(path, status, pages::admin::notice::page("Not available here", msg.to_string())).await
+        }
+        _ => {
+            let msg = "Easel could not read this address or form. Check the link, or go back and try again.";
+            pages::render(path, status, pages::admin::notice::page("Please check your input", msg.to_string())).await
+        }
+    }
+}
+
+/// A hostile path can be kilobytes long; the log gets its start.
+fn shortened(path: &str) -> String {
+    const MAX_CHARS: usize = 200;
+    match path.char_indices().nth(MAX_CHARS) {
+        Some((at, _)) => format!("{}…", &path[..at]),
+        None => path.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::{
+        body::Body,
+        extract::{Path, Query},
+        routing::get,
+    };
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn answer(app: &Router, method: &str, uri: &str) -> (StatusCode, http::HeaderMap, String) {
+        let req = Request::builder().method(method).uri(uri).body(Body::empty()).unwrap();
+        let res = app.clone().oneshot(req).await.unwrap();
+        let (parts, body) = res.into_parts();
+        let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        (parts.status, parts.headers, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    fn is_page(headers: &http::HeaderMap, body: &str) -> bool {
+        headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html") && body.contains("<html")
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Typed {
+        #[allow(dead_code)]
+        n: u32,
+    }
+
+    async fn boom() -> &'static str {
+        panic!("the secret reason")
+    }
+
+    fn app() -> Router {
+        // Leptos renders through a global executor (startup does the same).
+        let _ = any_spawner::Executor::init_tokio();
+        apply(
+            Router::new()
+                .route("/boom", get(boom))
+                .route("/n/{n}", get(|Path(n): Path<u32>| async move { n.to_string() }))
+                .route("/s/{s}", get(|Path(s): Path<String>| async move { s }))
+                .route("/q", get(|Query(_): Query<Typed>| async { "ok" }))
+                .route("/health", get(|| async { StatusCode::SERVICE_UNAVAILABLE })),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_the_server_error_page() {
+        let (status, headers, body) = answer(&app(), "GET", "/boom").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(is_page(&headers, &body), "{body}");
+        assert!(body.contains("Something went wrong on our side"), "{body}");
+        assert!(!body.contains("secret"), "the page says nothing of the cause: {body}");
+    }
+
+    #[tokio::test]
+    async fn rejections_before_the_handler_answer_a_page() {
+        let app = app();
+        for uri in ["/n/abc", "/n/99999999999", "/s/%FF", "/s/%C3%28", "/q?n=-1", "/q?n=%00", "/q"] {
+            let (status, headers, body) = answer(&app, "GET", uri).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
+            assert!(is_page(&headers, &body), "{uri}: {body}");
+            assert!(body.contains("Please check your input"), "{uri}: {body}");
+        }
+        let (status, headers, body) = answer(&app, "POST", "/n/1").await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert!(is_page(&headers, &body), "{body}");
+        assert_eq!(headers[header::ALLOW], "GET,HEAD");
+    }
+
+    #[tokio::test]
+    async fn answers_that_are_not_failures_pass_untouched() {
+        let app = app();
+        let (status, headers, body) = answer(&app, "GET", "/n/7").await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "7"));
+        assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/plain"));
+        // A deliberate bodiless 503 stays one: `cargo ops` reads only its status.
+        let (status, _, body) = answer(&app, "GET", "/health").await;
+        assert_eq!((status, body.as_str()), (StatusCode::SERVICE_UNAVAILABLE, ""));
+    }
+
+    #[test]
+    fn long_paths_are_shortened_for_the_log() {
+        assert_eq!(shortened("/a"), "/a");
+        let long = "é".repeat(500);
+        assert_eq!(shortened(&long).chars().count(), 201);
     }
 }

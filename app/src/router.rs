@@ -10,7 +10,7 @@ use axum::{
 use crate::{
     auth::middleware::{require_admin, require_staff},
     decommission::guard::decommission_guard,
-    headers,
+    error, headers,
     routes::{admin, assets, decommission as links, gallery, health, media, upload, uploaded},
     state::AppState,
 };
@@ -71,7 +71,9 @@ pub fn router(state: AppState) -> Router {
         .merge(links::routes())
         .fallback(not_found)
         .with_state(state);
-    headers::apply(routes)
+    // Every route, the upload and the fallback included: a panic or an
+    // extractor's refusal still answers with one of our pages.
+    headers::apply(error::apply(routes))
 }
 
 async fn not_found(uri: http::Uri) -> axum::response::Response {

@@ -62,6 +62,9 @@ impl Application {
             auth: settings.auth.clone(),
             decommission,
             support,
+            image_checks: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )),
         };
         Ok(Self { listener, state })
     }

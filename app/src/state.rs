@@ -16,4 +16,8 @@ pub struct AppState {
     pub decommission: DecommissionConfig,
     /// The support console's AWS clients and settings.
     pub support: std::sync::Arc<crate::support::Support>,
+    /// One permit per core for the upload check, held by the blocking task
+    /// that decodes: a burst of expensive uploads waits its turn instead of
+    /// taking every core from the pages and the database pool.
+    pub image_checks: std::sync::Arc<tokio::sync::Semaphore>,
 }

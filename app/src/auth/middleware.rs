@@ -68,14 +68,19 @@ fn percent_encode(s: &str) -> String {
 }
 
 /// Only our own admin pages are valid places to return to after signing in,
-/// so a crafted link cannot send a freshly signed-in user elsewhere.
+/// so a crafted link cannot send a freshly signed-in user elsewhere. It
+/// becomes a `Location` header, so it must also be one: printable ASCII (as
+/// `login_redirect` encodes it), of a length a browser sends.
 pub fn safe_next(next: Option<&str>) -> &str {
+    const MAX_LEN: usize = 2048;
     match next {
         Some(n)
             if n.starts_with("/admin")
                 && !n.starts_with("//")
                 && !n.contains('\\')
-                && !n.starts_with("/admin/login") =>
+                && !n.starts_with("/admin/login")
+                && n.len() <= MAX_LEN
+                && n.bytes().all(|b| b.is_ascii_graphic()) =>
         {
             n
         }
@@ -94,6 +99,13 @@ mod tests {
         {
             assert_eq!(safe_next(Some(bad)), "/admin", "{bad}");
         }
+        // Nothing that cannot be a `Location` header (axum would answer a bare 500).
+        for bad in ["/admin\n", "/admin\r\nSet-Cookie: x=1", "/admin/\u{0}", "/admin/é", "/admin/a b", "/admin\u{7f}"]
+        {
+            assert_eq!(safe_next(Some(bad)), "/admin", "{bad:?}");
+        }
+        assert_eq!(safe_next(Some(&format!("/admin/audit?actor={}", "a".repeat(5000)))), "/admin");
+        assert_eq!(safe_next(Some("/admin/audit?actor=%C3%A9")), "/admin/audit?actor=%C3%A9");
         assert_eq!(safe_next(None), "/admin");
     }
 }

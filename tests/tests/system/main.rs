@@ -11,6 +11,7 @@ mod decommission;
 mod doctor;
 mod gallery;
 mod helpers;
+mod hostile_urls;
 mod logs;
 mod stuck;
 mod upload;

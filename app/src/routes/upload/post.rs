@@ -1,16 +1,19 @@
 //! `POST /upload`: a plain axum multipart handler, so that our own size
 //! limit holds and a cut-off body is an error, never a shorter file.
 
+use std::sync::Arc;
+
 use axum::{
     extract::{Multipart, State, multipart::MultipartRejection},
     response::{IntoResponse, Redirect, Response},
 };
 use bytes::{Bytes, BytesMut};
 use easel_resizer::{
-    image::{ImageInfo, inspect},
+    image::{ImageError, ImageInfo, inspect},
     keys::{ArtworkId, original_key},
 };
 use http::HeaderMap;
+use tokio::sync::Semaphore;
 
 use crate::client_addr::ClientAddr;
 use crate::{
@@ -71,10 +74,7 @@ async fn store(
 
     let limits = state.limits.clone();
     let bytes = received.bytes.clone();
-    // A full decode of a large image is CPU work; keep it off the async workers.
-    let info: ImageInfo = tokio::task::spawn_blocking(move || inspect(&bytes, &limits))
-        .await
-        .map_err(|e| UploadError::Malformed(format!("image check panicked: {e}")))??;
+    let info: ImageInfo = check_image(&state.image_checks, move || inspect(&bytes, &limits)).await?;
 
     let id = ArtworkId::new();
     let key = original_key(id, info.format);
@@ -122,6 +122,30 @@ async fn store(
     }
     tracing::info!(%id, key, width = info.width, height = info.height, "artwork uploaded");
     Ok(id)
+}
+
+/// Runs the image check (a full decode: CPU work) on a blocking thread,
+/// no more at once than `permits` allows. The blocking task holds its permit
+/// until the decode ends, even if the merchant has gone: the core is busy
+/// until then.
+async fn check_image<T: Send + 'static>(
+    permits: &Arc<Semaphore>,
+    check: impl FnOnce() -> Result<T, ImageError> + Send + 'static,
+) -> Result<T, UploadError> {
+    let permit = Arc::clone(permits)
+        .acquire_owned()
+        .await
+        .map_err(|_| UploadError::Internal("the image checks' semaphore is closed".into()))?;
+    let checked = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        check()
+    })
+    .await;
+    match checked {
+        Ok(decision) => Ok(decision?),
+        // A panic in the check is our bug, not a broken upload.
+        Err(e) => Err(UploadError::Internal(e.to_string())),
+    }
 }
 
 async fn receive(mut multipart: Multipart, limit: u64) -> Result<Received, UploadError> {
@@ -179,7 +203,59 @@ pub fn sanitize_filename(raw: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::sanitize_filename;
+    use std::{
+        sync::{
+            Arc,
+            atomic::{AtomicUsize, Ordering},
+        },
+        time::Duration,
+    };
+
+    use easel_resizer::image::ImageError;
+    use tokio::sync::Semaphore;
+
+    use super::{check_image, sanitize_filename};
+    use crate::error::UploadError;
+
+    #[tokio::test]
+    async fn a_panicking_image_check_is_an_internal_error_not_a_broken_upload() {
+        let permits = Arc::new(Semaphore::new(2));
+        let e = check_image::<()>(&permits, || panic!("decoder bug")).await.unwrap_err();
+        assert!(matches!(e, UploadError::Internal(_)), "{e:?}");
+        assert_eq!(e.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!e.to_string().contains("did not arrive complete"));
+        // The panicking task gave its permit back.
+        assert_eq!(permits.available_permits(), 2);
+        // A refusal by the check is still the file's fault.
+        let e = check_image::<()>(&permits, || Err(ImageError::UnsupportedFormat)).await.unwrap_err();
+        assert!(matches!(e, UploadError::Image(ImageError::UnsupportedFormat)), "{e:?}");
+        assert_eq!(check_image(&permits, || Ok(7)).await.unwrap(), 7);
+    }
+
+    #[tokio::test]
+    async fn no_more_image_checks_run_at_once_than_there_are_permits() {
+        let permits = Arc::new(Semaphore::new(2));
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let checks = (0..8).map(|_| {
+            let (running, most, permits) = (running.clone(), most.clone(), permits.clone());
+            tokio::spawn(async move {
+                check_image(&permits, move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(20));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    Ok(())
+                })
+                .await
+            })
+        });
+        for c in checks.collect::<Vec<_>>() {
+            c.await.unwrap().unwrap();
+        }
+        let most = most.load(Ordering::SeqCst);
+        assert!((1..=2).contains(&most), "{most} checks ran at once");
+    }
 
     #[test]
     fn filenames_lose_paths_and_control_characters() {
