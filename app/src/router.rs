@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/backups/restore/{id}", get(admin::backups::restore_progress))
         .route("/admin/backups/restore/{id}/resume", post(admin::backups::resume_restore))
         .route("/admin/logout", post(admin::logout::sign_out))
+        .route("/admin/sign-out-everywhere", post(admin::logout::sign_out_everywhere))
         .route("/admin/password", get(admin::password::password_form).post(admin::password::change_password))
         .route("/admin/audit", get(admin::audit::audit_list))
         .route("/admin/audit/export.csv", get(admin::audit::export_csv))

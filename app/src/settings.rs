@@ -171,6 +171,13 @@ impl Settings {
             }
             Ok(Duration::from_secs(n * 60))
         };
+        let at_least_one = |var: &'static str, default: &str| -> Result<i64, SettingsError> {
+            let n: i64 = parse(&get(var, default), var)?;
+            if n < 1 {
+                return Err(SettingsError { var, value: n.to_string(), reason: "it must be at least 1".into() });
+            }
+            Ok(n)
+        };
         let throttle_secs: u64 = parse(&get("EASEL_LOGIN_THROTTLE_SECONDS", "900"), "EASEL_LOGIN_THROTTLE_SECONDS")?;
         let auth = AuthSettings {
             sessions: SessionPolicy {
@@ -181,8 +188,8 @@ impl Settings {
             },
             throttle: ThrottlePolicy {
                 window: Duration::from_secs(throttle_secs.max(1)),
-                max_per_account: parse(&get("EASEL_LOGIN_MAX_FAILURES", "5"), "EASEL_LOGIN_MAX_FAILURES")?,
-                max_per_address: 20,
+                max_per_account: at_least_one("EASEL_LOGIN_MAX_FAILURES", "5")?,
+                max_per_address: at_least_one("EASEL_LOGIN_MAX_PER_ADDRESS", "20")?,
             },
             trusted_proxies: TrustedProxies::parse(&get("EASEL_TRUSTED_PROXIES", "")).map_err(|reason| {
                 SettingsError {

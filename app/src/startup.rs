@@ -81,11 +81,13 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let s = &self.state;
         let sweeper = reconcile::spawn(s.pool.clone(), s.s3.clone(), s.buckets.resized.clone(), RECONCILE_EVERY);
+        let failures = crate::auth::throttle::spawn_flusher(s.pool.clone(), s.auth.throttle.clone());
         let app = crate::router::router(self.state);
         // Client addresses go into the audit trail.
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         sweeper.abort();
+        failures.abort();
         result
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod csrf;
+pub mod devices;
 pub mod middleware;
 pub mod password;
 pub mod sessions;

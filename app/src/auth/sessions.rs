@@ -114,6 +114,23 @@ pub async fn delete(tx: &mut Transaction<'_, Postgres>, token_hash: &[u8]) -> Re
     Ok(())
 }
 
+/// Ends every session of `user_id` except `keep` (the one in use), for
+/// a password change: a stolen cookie must not outlive the old password.
+pub async fn end_others(tx: &mut Transaction<'_, Postgres>, user_id: Uuid, keep: &[u8]) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+        .bind(user_id)
+        .bind(keep)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Ends every session of `user_id`, this one included.
+pub async fn end_all(tx: &mut Transaction<'_, Postgres>, user_id: Uuid) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut **tx).await?;
+    Ok(done.rows_affected())
+}
+
 /// The value of cookie `name` in the request, if any.
 pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers

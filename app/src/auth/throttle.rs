@@ -1,17 +1,37 @@
-//! Sign-in throttling: after too many failures in a window, per account and
-//! per client address, further attempts are refused until the window moves.
+//! Sign-in throttling that limits guessing without handing attackers a
+//! lockout (OWASP's "device cookies"):
+//!
+//! - A browser that has signed in to an account before carries a device
+//!   cookie (see `devices`). Its attempts on that account count against
+//!   that device alone, so a flood from elsewhere never locks the owner out.
+//! - Every other attempt counts against the account and against the
+//!   client address. Past either limit, attempts are refused for a while
+//!   that doubles with each further block (up to a day).
+//! - An attempt is counted *before* the password is checked, under a row
+//!   lock, so N concurrent attempts cannot pass the limit, and a refused
+//!   attempt costs one short transaction: no argon2, no audit row.
+//! - Failures are summed per account, address and window in
+//!   `login_failure_windows`; when the window closes, `flush_closed`
+//!   appends one audit row carrying the counts, so a flood adds one row
+//!   per account, address and window, not one per request.
 
 use std::time::Duration;
 
-use sqlx::{PgExecutor, PgPool};
+use sqlx::{PgPool, Postgres, Transaction};
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone)]
 pub struct ThrottlePolicy {
     pub window: Duration,
+    /// Attempts per account from unknown devices, and per known device.
     pub max_per_account: i64,
+    /// Attempts per client address from unknown devices (an office behind
+    /// one NAT shares it, so it is higher).
     pub max_per_address: i64,
 }
+
+/// The longest a block lasts, however often the limit is passed.
+const MAX_BLOCK: Duration = Duration::from_secs(24 * 3600);
 
 /// Refused; try again after this long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,54 +39,332 @@ pub struct Throttled {
     pub retry_after: Duration,
 }
 
-pub async fn check(
+/// What attempts are counted against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Key {
+    Account(String),
+    Address(String),
+    /// A known device's token hash, hex.
+    Device(String),
+}
+
+impl Key {
+    fn scope(&self) -> &'static str {
+        match self {
+            Key::Account(_) => "account",
+            Key::Address(_) => "address",
+            Key::Device(_) => "device",
+        }
+    }
+
+    fn key(&self) -> &str {
+        match self {
+            Key::Account(k) | Key::Address(k) | Key::Device(k) => k,
+        }
+    }
+
+    fn limit(&self, p: &ThrottlePolicy) -> i64 {
+        match self {
+            Key::Address(_) => p.max_per_address,
+            Key::Account(_) | Key::Device(_) => p.max_per_account,
+        }
+    }
+}
+
+/// One key's counter, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Counter {
+    pub window_start: OffsetDateTime,
+    pub attempts: i32,
+    pub strikes: i32,
+    pub blocked_until: Option<OffsetDateTime>,
+}
+
+impl Counter {
+    fn fresh(now: OffsetDateTime) -> Self {
+        Counter { window_start: now, attempts: 0, strikes: 0, blocked_until: None }
+    }
+
+    /// Counts one attempt at `now`: the new counter, and whether the
+    /// attempt may go on to the password check.
+    pub fn take(self, now: OffsetDateTime, window: Duration, limit: i64) -> (Counter, Result<(), Throttled>) {
+        if let Some(until) = self.blocked_until.filter(|&u| u > now) {
+            return (self, Err(Throttled { retry_after: wait(until - now) }));
+        }
+        let mut c = self;
+        if now - c.window_start >= window {
+            c.window_start = now;
+            c.attempts = 0;
+        }
+        c.attempts = c.attempts.saturating_add(1);
+        if i64::from(c.attempts) <= limit {
+            return (c, Ok(()));
+        }
+        c.strikes = c.strikes.saturating_add(1);
+        let factor = 1u32 << (c.strikes - 1).clamp(0, 16) as u32;
+        let block = window.saturating_mul(factor).min(MAX_BLOCK);
+        let until = now + block;
+        c.blocked_until = Some(until);
+        // The next window starts after the block, with a clean count.
+        c.window_start = until;
+        c.attempts = 0;
+        (c, Err(Throttled { retry_after: wait(until - now) }))
+    }
+}
+
+fn wait(d: time::Duration) -> Duration {
+    Duration::from_secs(d.whole_seconds().max(1) as u64)
+}
+
+/// Counts one attempt against every key, atomically: the rows are locked
+/// in a fixed order, so concurrent attempts queue rather than overtake
+/// each other. Refused when any key is over its limit.
+pub async fn reserve(pool: &PgPool, keys: &[Key], p: &ThrottlePolicy) -> Result<Result<(), Throttled>, sqlx::Error> {
+    let mut sorted: Vec<&Key> = keys.iter().collect();
+    sorted.sort_by(|a, b| (a.scope(), a.key()).cmp(&(b.scope(), b.key())));
+    let mut tx = pool.begin().await?;
+    let now: OffsetDateTime = sqlx::query_scalar("SELECT now()").fetch_one(&mut *tx).await?;
+    let mut verdict = Ok(());
+    for key in sorted {
+        sqlx::query(
+            "INSERT INTO login_throttle (scope, key, window_start, attempts) VALUES ($1, $2, $3, 0)
+             ON CONFLICT (scope, key) DO NOTHING",
+        )
+        .bind(key.scope())
+        .bind(key.key())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let current: Counter = sqlx::query_as(
+            "SELECT window_start, attempts, strikes, blocked_until FROM login_throttle
+             WHERE scope = $1 AND key = $2 FOR UPDATE",
+        )
+        .bind(key.scope())
+        .bind(key.key())
+        .fetch_optional(&mut *tx)
+        .await?
+        .unwrap_or(Counter::fresh(now));
+        let (next, this) = current.take(now, p.window, key.limit(p));
+        if next != current {
+            store(&mut tx, key, &next).await?;
+        }
+        if let (Ok(()), Err(t)) = (&verdict, this) {
+            verdict = Err(t);
+        }
+    }
+    tx.commit().await?;
+    Ok(verdict)
+}
+
+async fn store(tx: &mut Transaction<'_, Postgres>, key: &Key, c: &Counter) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE login_throttle SET window_start = $3, attempts = $4, strikes = $5, blocked_until = $6
+         WHERE scope = $1 AND key = $2",
+    )
+    .bind(key.scope())
+    .bind(key.key())
+    .bind(c.window_start)
+    .bind(c.attempts)
+    .bind(c.strikes)
+    .bind(c.blocked_until)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// After a successful sign-in: the account's and device's counts start
+/// again, and the attempt is given back to the address, so colleagues
+/// behind one NAT who sign in correctly never use up its limit.
+pub async fn succeeded(tx: &mut Transaction<'_, Postgres>, keys: &[Key]) -> Result<(), sqlx::Error> {
+    for key in keys {
+        match key {
+            Key::Account(_) | Key::Device(_) => {
+                sqlx::query("DELETE FROM login_throttle WHERE scope = $1 AND key = $2")
+                    .bind(key.scope())
+                    .bind(key.key())
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Key::Address(_) => {
+                sqlx::query(
+                    "UPDATE login_throttle SET attempts = greatest(attempts - 1, 0) WHERE scope = $1 AND key = $2",
+                )
+                .bind(key.scope())
+                .bind(key.key())
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Adds a failed (`refused = false`) or throttled attempt to its window.
+pub async fn record(
     pool: &PgPool,
     email: &str,
     addr: &str,
+    reason: &str,
+    refused: bool,
     p: &ThrottlePolicy,
-) -> Result<Result<(), Throttled>, sqlx::Error> {
-    let since = OffsetDateTime::now_utc() - p.window;
-    // The oldest failure that still counts decides when the window frees up.
-    let (by_account, oldest_account): (i64, Option<OffsetDateTime>) =
-        sqlx::query_as("SELECT count(*), min(at) FROM login_failures WHERE email = $1 AND at > $2")
-            .bind(email)
-            .bind(since)
-            .fetch_one(pool)
-            .await?;
-    let (by_addr, oldest_addr): (i64, Option<OffsetDateTime>) =
-        sqlx::query_as("SELECT count(*), min(at) FROM login_failures WHERE client_addr = $1 AND at > $2")
-            .bind(addr)
-            .bind(since)
-            .fetch_one(pool)
-            .await?;
-    let blocking = if by_account >= p.max_per_account {
-        oldest_account
-    } else if by_addr >= p.max_per_address {
-        oldest_addr
-    } else {
-        None
-    };
-    Ok(match blocking {
-        None => Ok(()),
-        Some(oldest) => {
-            let free_at = oldest + p.window;
-            let wait = (free_at - OffsetDateTime::now_utc()).max(time::Duration::seconds(1));
-            Err(Throttled { retry_after: Duration::from_secs(wait.whole_seconds().max(1) as u64) })
+) -> Result<(), sqlx::Error> {
+    let secs = p.window.as_secs().max(1) as f64;
+    sqlx::query(
+        "INSERT INTO login_failure_windows (email, client_addr, window_start, failures, refused, reasons)
+         VALUES ($1, $2, to_timestamp(floor(extract(epoch FROM now()) / $3) * $3), $4, $5, jsonb_build_object($6::text, 1))
+         ON CONFLICT (email, client_addr, window_start) DO UPDATE SET
+            failures = login_failure_windows.failures + EXCLUDED.failures,
+            refused = login_failure_windows.refused + EXCLUDED.refused,
+            reasons = login_failure_windows.reasons || jsonb_build_object(
+                $6::text, coalesce((login_failure_windows.reasons ->> $6::text)::int, 0) + 1),
+            last_at = now()",
+    )
+    .bind(email)
+    .bind(addr)
+    .bind(secs)
+    .bind(i32::from(!refused))
+    .bind(i32::from(refused))
+    .bind(reason)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Appends one audit row per window that closed before `now`, carrying
+/// its counts, and forgets counters that no longer count. Returns the
+/// number of rows appended. Safe to run from several consoles at once.
+pub async fn flush_closed(pool: &PgPool, p: &ThrottlePolicy, now: OffsetDateTime) -> Result<usize, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Closed {
+        email: String,
+        client_addr: String,
+        window_start: OffsetDateTime,
+        failures: i32,
+        refused: i32,
+        reasons: serde_json::Value,
+        first_at: OffsetDateTime,
+        last_at: OffsetDateTime,
+    }
+    let closes_before = now - p.window;
+    let mut appended = 0;
+    loop {
+        let mut tx = pool.begin().await?;
+        let closed: Option<Closed> = sqlx::query_as(
+            "DELETE FROM login_failure_windows WHERE (email, client_addr, window_start) IN (
+                SELECT email, client_addr, window_start FROM login_failure_windows
+                WHERE window_start <= $1 ORDER BY window_start LIMIT 1 FOR UPDATE SKIP LOCKED)
+             RETURNING email, client_addr, window_start, failures, refused, reasons, first_at, last_at",
+        )
+        .bind(closes_before)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(c) = closed else { break };
+        let rfc = |t: OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        crate::audit::append(
+            &mut tx,
+            crate::audit::NewEvent {
+                actor: crate::audit::Actor::Anonymous,
+                action: crate::audit::AuditAction::SignInFailed,
+                subject: format!("user:{}", c.email),
+                details: serde_json::json!({
+                    "count": c.failures + c.refused,
+                    "failed": c.failures,
+                    "throttled": c.refused,
+                    "reasons": c.reasons,
+                    "window_start": rfc(c.window_start),
+                    "first_at": rfc(c.first_at),
+                    "last_at": rfc(c.last_at),
+                }),
+                client_addr: c.client_addr,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        appended += 1;
+    }
+    sqlx::query(
+        "DELETE FROM login_throttle
+         WHERE window_start + $1 <= $2 AND (blocked_until IS NULL OR blocked_until <= $2) AND strikes = 0",
+    )
+    .bind(p.window)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    // A key blocked before forgets its strikes a day after its last block.
+    sqlx::query("DELETE FROM login_throttle WHERE blocked_until IS NOT NULL AND blocked_until + $1 <= $2")
+        .bind(MAX_BLOCK)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(appended)
+}
+
+/// Flushes closed windows every so often for as long as the console runs.
+pub fn spawn_flusher(pool: PgPool, p: ThrottlePolicy) -> tokio::task::JoinHandle<()> {
+    let every = p.window.min(Duration::from_secs(60)).max(Duration::from_secs(1));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Err(e) = flush_closed(&pool, &p, OffsetDateTime::now_utc()).await {
+                tracing::warn!(error = %e, "flushing sign-in failure windows to the audit trail failed; will retry");
+            }
         }
     })
 }
 
-pub async fn record_failure(db: impl PgExecutor<'_>, email: &str, addr: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO login_failures (email, client_addr) VALUES ($1, $2)")
-        .bind(email)
-        .bind(addr)
-        .execute(db)
-        .await?;
-    Ok(())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// A successful sign-in forgives the account's earlier failures.
-pub async fn forgive(db: impl PgExecutor<'_>, email: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_failures WHERE email = $1").bind(email).execute(db).await?;
-    Ok(())
+    const WINDOW: Duration = Duration::from_secs(900);
+
+    fn at(secs: i64) -> OffsetDateTime {
+        OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(1_000_000 + secs)
+    }
+
+    #[test]
+    fn attempts_up_to_the_limit_pass_and_the_next_is_refused() {
+        let mut c = Counter::fresh(at(0));
+        for i in 0..5 {
+            let (next, ok) = c.take(at(i), WINDOW, 5);
+            assert!(ok.is_ok(), "attempt {i}");
+            c = next;
+        }
+        let (c, refused) = c.take(at(10), WINDOW, 5);
+        assert_eq!(refused, Err(Throttled { retry_after: WINDOW }));
+        assert_eq!(c.strikes, 1);
+        // Still refused inside the block, without counting.
+        let (same, again) = c.take(at(600), WINDOW, 5);
+        assert_eq!(same, c);
+        assert_eq!(again, Err(Throttled { retry_after: Duration::from_secs(310) }));
+    }
+
+    #[test]
+    fn blocks_double_with_each_strike_up_to_a_day() {
+        let mut c = Counter::fresh(at(0));
+        let mut now = 0;
+        let mut blocks = Vec::new();
+        for _ in 0..10 {
+            for _ in 0..6 {
+                let (next, verdict) = c.take(at(now), WINDOW, 5);
+                c = next;
+                if let Err(t) = verdict {
+                    blocks.push(t.retry_after.as_secs());
+                    now += t.retry_after.as_secs() as i64;
+                    break;
+                }
+            }
+        }
+        assert_eq!(&blocks[..4], &[900, 1800, 3600, 7200]);
+        assert_eq!(*blocks.last().unwrap(), MAX_BLOCK.as_secs());
+    }
+
+    #[test]
+    fn a_new_window_starts_a_new_count() {
+        let (c, _) = Counter::fresh(at(0)).take(at(0), WINDOW, 1);
+        let (c, ok) = c.take(at(900), WINDOW, 1);
+        assert!(ok.is_ok());
+        assert_eq!(c.attempts, 1);
+    }
 }

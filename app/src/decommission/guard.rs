@@ -14,7 +14,10 @@ use crate::{auth::Session, error::PageError, pages, state::AppState};
 /// Changes still allowed on a read-only console: the procedure's own last
 /// steps, signing out, and changing one's own password.
 fn allowed_when_read_only(path: &str) -> bool {
-    path == "/admin/logout" || path == "/admin/password" || path.starts_with("/admin/decommission/")
+    path == "/admin/logout"
+        || path == "/admin/sign-out-everywhere"
+        || path == "/admin/password"
+        || path.starts_with("/admin/decommission/")
 }
 
 /// Changes to the data the archive holds (re-made renditions, restored

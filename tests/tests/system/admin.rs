@@ -319,10 +319,16 @@ async fn x_forwarded_for_is_believed_only_from_trusted_proxies() {
             .build()
             .unwrap();
         assert_eq!(app.sign_in_with(&http, &email, "not the password").await.status, 401);
+        let counted: String = sqlx::query_scalar("SELECT key FROM login_throttle WHERE scope = 'address'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        app.flush_sign_in_failures().await;
         let (audited, counted): (String, String) = sqlx::query_as(
             "SELECT (SELECT client_addr FROM audit_events WHERE action = 'auth.sign_in_failed' ORDER BY id DESC LIMIT 1),
-                    (SELECT client_addr FROM login_failures ORDER BY at DESC LIMIT 1)",
+                    $1",
         )
+        .bind(counted)
         .fetch_one(&app.pool)
         .await
         .unwrap();

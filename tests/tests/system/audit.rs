@@ -116,6 +116,7 @@ async fn uploads_and_sign_ins_are_recorded_with_the_client_address() {
     let id = app.upload_ok("dawn.png", image_bytes(50, 40, Fmt::Png)).await;
     let (email, _) = app.create_staff(Role::Support).await;
     assert_eq!(app.sign_in_with(&app.browser(), &email, "wrong password!").await.status, 401);
+    assert_eq!(app.flush_sign_in_failures().await, 1);
     let rows: Vec<(String, String, String, String)> =
         sqlx::query_as("SELECT actor, action, subject, client_addr FROM audit_events ORDER BY id")
             .fetch_all(&app.pool)

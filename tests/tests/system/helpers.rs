@@ -92,6 +92,14 @@ impl TestApp {
         (email, otp)
     }
 
+    /// Closes every open window of failed sign-ins now, as the console's
+    /// flusher does when a window ends: one audit row per account,
+    /// address and window. Returns the rows appended.
+    pub async fn flush_sign_in_failures(&self) -> usize {
+        let later = time::OffsetDateTime::now_utc() + time::Duration::days(2);
+        easel_app::auth::throttle::flush_closed(&self.pool, &self.settings.auth.throttle, later).await.unwrap()
+    }
+
     pub fn browser(&self) -> reqwest::Client {
         self.browser_with_jar().0
     }

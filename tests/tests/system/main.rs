@@ -13,5 +13,6 @@ mod gallery;
 mod helpers;
 mod hostile_urls;
 mod logs;
+mod signin;
 mod stuck;
 mod upload;

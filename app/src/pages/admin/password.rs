@@ -14,6 +14,7 @@ pub fn page(m: PasswordModel) -> impl Fn() -> AnyView + Clone + Send + Sync + 's
     move || {
         let m = m.clone();
         let csrf = m.staff.csrf.clone();
+        let csrf_everywhere = csrf.clone();
         view! {
             <AdminLayout title="Change password".to_string() staff=m.staff>
                 <h1>"Change your password"</h1>
@@ -30,6 +31,11 @@ pub fn page(m: PasswordModel) -> impl Fn() -> AnyView + Clone + Send + Sync + 's
                     <label for="confirm">"New password again"</label>
                     <input id="confirm" name="confirm" type="password" autocomplete="new-password" required=true/>
                     <button type="submit">"Change password"</button>
+                </form>
+                <form class="panel" method="post" action="/admin/sign-out-everywhere">
+                    <CsrfField token=csrf_everywhere/>
+                    <p>"Changing your password signs you out on every other device. To end every session now, this one included:"</p>
+                    <button type="submit">"Sign out everywhere"</button>
                 </form>
             </AdminLayout>
         }

@@ -23,17 +23,53 @@ pub async fn sign_out(
     client: ClientAddr,
     form: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Response {
+    end_sessions(&state, &session, client, form, Scope::ThisSession).await
+}
+
+/// "Sign out everywhere": ends every session of this account, this one
+/// too, so a cookie copied elsewhere stops working at once.
+pub async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    client: ClientAddr,
+    form: Result<Form<CsrfOnly>, FormRejection>,
+) -> Response {
+    end_sessions(&state, &session, client, form, Scope::Everywhere).await
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    ThisSession,
+    Everywhere,
+}
+
+async fn end_sessions(
+    state: &AppState,
+    session: &Session,
+    client: ClientAddr,
+    form: Result<Form<CsrfOnly>, FormRejection>,
+    scope: Scope,
+) -> Response {
     let result: Result<(), PageError> = async {
-        checked_form(&session, form)?;
+        checked_form(session, form)?;
         let mut tx = state.pool.begin().await?;
-        sessions::delete(&mut tx, &session.token_hash).await?;
+        let details = match scope {
+            Scope::ThisSession => {
+                sessions::delete(&mut tx, &session.token_hash).await?;
+                serde_json::json!({})
+            }
+            Scope::Everywhere => {
+                let ended = sessions::end_all(&mut tx, session.user.id).await?;
+                serde_json::json!({ "everywhere": true, "sessions_ended": ended })
+            }
+        };
         audit::append(
             &mut tx,
             NewEvent {
                 actor: session.actor(),
                 action: AuditAction::SignedOut,
                 subject: format!("user:{}", session.user.email),
-                details: serde_json::json!({}),
+                details,
                 client_addr: client.to_string(),
             },
         )
@@ -47,6 +83,9 @@ pub async fn sign_out(
             let clear = sessions::set_cookie(COOKIE, None, "/", state.auth.sessions.secure_cookie);
             ([(header::SET_COOKIE, clear)], Redirect::to("/admin/login")).into_response()
         }
-        Err(e) => e.into_page("/admin/logout").await,
+        Err(e) => {
+            let path = if scope == Scope::Everywhere { "/admin/sign-out-everywhere" } else { "/admin/logout" };
+            e.into_page(path).await
+        }
     }
 }

@@ -11,10 +11,12 @@ use crate::{
     audit::{self, Actor, AuditAction, NewEvent},
     auth::{
         csrf::{LOGIN_COOKIE, constant_time_eq},
+        devices,
         middleware::{PASSWORD_PATH, safe_next},
         password,
         sessions::{self, COOKIE},
-        throttle, users,
+        throttle::{self, Key},
+        users,
         users::Email,
     },
     error::PageError,
@@ -35,6 +37,12 @@ pub struct SignInForm {
 }
 
 const WRONG: &str = "The e-mail address or password is not right.";
+/// RFC 5321's limit on an address; longer input is refused before any
+/// hashing or database write.
+const MAX_EMAIL_BYTES: usize = 254;
+/// Long enough for any passphrase or manager-made password; argon2 on
+/// more is work an attacker chooses.
+const MAX_PASSWORD_BYTES: usize = 1024;
 
 pub async fn sign_in(
     State(state): State<AppState>,
@@ -54,6 +62,15 @@ async fn attempt(
     headers: &HeaderMap,
     form: SignInForm,
 ) -> Result<Response, PageError> {
+    if form.email.len() > MAX_EMAIL_BYTES || form.password.len() > MAX_PASSWORD_BYTES {
+        return Err(PageError::BadRequest(format!(
+            "An e-mail address has at most {MAX_EMAIL_BYTES} characters and a password at most {MAX_PASSWORD_BYTES}."
+        )));
+    }
+    // Postgres refuses NUL in text, and no address has control characters.
+    if form.email.chars().any(char::is_control) {
+        return Err(PageError::BadRequest("An e-mail address cannot contain control characters.".into()));
+    }
     let cookie_token = sessions::read_cookie(headers, LOGIN_COOKIE).unwrap_or_default();
     if form.csrf.is_empty() || !constant_time_eq(cookie_token.as_bytes(), form.csrf.as_bytes()) {
         return Err(PageError::CsrfRejected);
@@ -68,9 +85,22 @@ async fn attempt(
         ..Default::default()
     };
 
-    if let Err(t) = throttle::check(&state.pool, &typed, &addr, &state.auth.throttle).await? {
+    // A browser that signed in to this account before is limited on its
+    // own; everyone else by account and by address.
+    let device = match sessions::read_cookie(headers, devices::COOKIE) {
+        Some(token) => devices::recognise(&state.pool, token, &typed).await?,
+        None => None,
+    };
+    let keys = match &device {
+        Some(d) => vec![Key::Device(d.hash_hex.clone())],
+        None => vec![Key::Account(typed.clone()), Key::Address(addr.clone())],
+    };
+    if let Err(t) = throttle::reserve(&state.pool, &keys, &state.auth.throttle).await? {
+        // Counted under the key that refused it, so a flood of made-up
+        // addresses from one place sums into one row per window.
+        let (who, from) = if device.is_some() { (typed.as_str(), "known device") } else { ("*", addr.as_str()) };
+        throttle::record(&state.pool, who, from, "throttled", true, &state.auth.throttle).await?;
         let minutes = t.retry_after.as_secs().div_ceil(60);
-        record_failure(state, &typed, &addr, "throttled").await?;
         let msg = format!(
             "Too many failed sign-ins for this account or from this address. Try again in {minutes} minute{}.",
             if minutes == 1 { "" } else { "s" }
@@ -97,20 +127,22 @@ async fn attempt(
             (None, false)
         }
     };
+    let failed =
+        |reason: &'static str| throttle::record(&state.pool, &typed, &addr, reason, false, &state.auth.throttle);
     let user = match (user, ok) {
         (Some(u), true) if u.disabled_at.is_none() => u,
         (Some(_), true) => {
-            record_failure(state, &typed, &addr, "account disabled").await?;
+            failed("account disabled").await?;
             return Ok(
                 render(state, again("This account is disabled. Ask an admin.".into()), StatusCode::FORBIDDEN).await
             );
         }
         (Some(_), false) => {
-            record_failure(state, &typed, &addr, "wrong password").await?;
+            failed("wrong password").await?;
             return Ok(render(state, again(WRONG.into()), StatusCode::UNAUTHORIZED).await);
         }
         (None, _) => {
-            record_failure(state, &typed, &addr, "no such account").await?;
+            failed("no such account").await?;
             return Ok(render(state, again(WRONG.into()), StatusCode::UNAUTHORIZED).await);
         }
     };
@@ -121,14 +153,17 @@ async fn attempt(
         sessions::delete(&mut tx, &sessions::token_hash(old)).await?;
     }
     let token = sessions::create(&mut tx, user.id, &addr).await?;
-    throttle::forgive(&mut *tx, user.email.as_str()).await?;
+    let mut forgiven = keys;
+    forgiven.push(Key::Account(typed.clone()));
+    throttle::succeeded(&mut tx, &forgiven).await?;
+    let device_token = devices::remember(&mut tx, user.id, device.as_ref()).await?;
     audit::append(
         &mut tx,
         NewEvent {
             actor: Actor::Staff { email: user.email.to_string(), role: user.role.to_string() },
             action: AuditAction::SignedIn,
             subject: format!("user:{}", user.email),
-            details: serde_json::json!({ "one_time_password": user.must_change_password }),
+            details: serde_json::json!({ "one_time_password": user.must_change_password, "known_device": device.is_some() }),
             client_addr: addr,
         },
     )
@@ -140,23 +175,6 @@ async fn attempt(
     let mut res = Redirect::to(&to).into_response();
     res.headers_mut().append(header::SET_COOKIE, sessions::set_cookie(COOKIE, Some(&token), "/", secure));
     res.headers_mut().append(header::SET_COOKIE, sessions::set_cookie(LOGIN_COOKIE, None, "/admin/login", secure));
+    res.headers_mut().append(header::SET_COOKIE, devices::cookie(&device_token, secure));
     Ok(res)
-}
-
-async fn record_failure(state: &AppState, email: &str, addr: &str, reason: &str) -> Result<(), PageError> {
-    let mut tx = state.pool.begin().await?;
-    throttle::record_failure(&mut *tx, email, addr).await?;
-    audit::append(
-        &mut tx,
-        NewEvent {
-            actor: Actor::Anonymous,
-            action: AuditAction::SignInFailed,
-            subject: format!("user:{}", email.chars().take(254).collect::<String>()),
-            details: serde_json::json!({ "reason": reason }),
-            client_addr: addr.to_owned(),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
 }

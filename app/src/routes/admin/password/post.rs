@@ -8,7 +8,7 @@ use http::StatusCode;
 use crate::client_addr::ClientAddr;
 use crate::{
     audit::{self, AuditAction, NewEvent},
-    auth::{Session, password, users},
+    auth::{Session, password, sessions, users},
     error::PageError,
     pages::{self, admin::password::PasswordModel},
     routes::admin::{HasCsrf, checked_form},
@@ -81,13 +81,17 @@ async fn change(
         tokio::task::spawn_blocking(move || password::hash(&new)).await.map_err(|e| PageError::Unexpected(e.into()))?;
     let mut tx = state.pool.begin().await?;
     users::set_password(&mut tx, session.user.id, &hash, false).await?;
+    let ended = sessions::end_others(&mut tx, session.user.id, &session.token_hash).await?;
     audit::append(
         &mut tx,
         NewEvent {
             actor: session.actor(),
             action: AuditAction::PasswordChanged,
             subject: format!("user:{}", session.user.email),
-            details: serde_json::json!({ "was_one_time": session.user.must_change_password }),
+            details: serde_json::json!({
+                "was_one_time": session.user.must_change_password,
+                "other_sessions_ended": ended,
+            }),
             client_addr: client.to_string(),
         },
     )
