@@ -62,6 +62,7 @@ impl Application {
             auth: settings.auth.clone(),
             decommission,
             support,
+            refusals: std::sync::Arc::default(),
             image_checks: std::sync::Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             )),
@@ -81,7 +82,8 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let s = &self.state;
         let sweeper = reconcile::spawn(s.pool.clone(), s.s3.clone(), s.buckets.resized.clone(), RECONCILE_EVERY);
-        let failures = crate::auth::throttle::spawn_flusher(s.pool.clone(), s.auth.throttle.clone());
+        let failures =
+            crate::auth::throttle::spawn_flusher(s.pool.clone(), s.auth.throttle.clone(), s.refusals.clone());
         let app = crate::router::router(self.state);
         // Client addresses go into the audit trail.
         let app = app.into_make_service_with_connect_info::<SocketAddr>();

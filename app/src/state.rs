@@ -20,4 +20,7 @@ pub struct AppState {
     /// that decodes: a burst of expensive uploads waits its turn instead of
     /// taking every core from the pages and the database pool.
     pub image_checks: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Refused sign-ins, counted in memory and written to the database
+    /// every few seconds, so a flood of refusals writes nothing per request.
+    pub refusals: std::sync::Arc<crate::auth::throttle::Refusals>,
 }

@@ -8,13 +8,17 @@
 //!   client address. Past either limit, attempts are refused for a while
 //!   that doubles with each further block (up to a day).
 //! - An attempt is counted *before* the password is checked, under a row
-//!   lock, so N concurrent attempts cannot pass the limit, and a refused
-//!   attempt costs one short transaction: no argon2, no audit row.
+//!   lock, so N concurrent attempts cannot pass the limit. Once a key is
+//!   blocked, an attempt costs one indexed read: no lock, no write, no
+//!   argon2; refusals are tallied in memory (`Refusals`) and written every
+//!   few seconds.
 //! - Failures are summed per account, address and window in
 //!   `login_failure_windows`; when the window closes, `flush_closed`
 //!   appends one audit row carrying the counts, so a flood adds one row
 //!   per account, address and window, not one per request.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use sqlx::{PgPool, Postgres, Transaction};
@@ -120,6 +124,22 @@ fn wait(d: time::Duration) -> Duration {
 /// in a fixed order, so concurrent attempts queue rather than overtake
 /// each other. Refused when any key is over its limit.
 pub async fn reserve(pool: &PgPool, keys: &[Key], p: &ThrottlePolicy) -> Result<Result<(), Throttled>, sqlx::Error> {
+    // A flood is mostly attempts at keys already blocked: those are
+    // refused by a plain read, without queueing for the row locks.
+    let scopes: Vec<&str> = keys.iter().map(Key::scope).collect();
+    let names: Vec<&str> = keys.iter().map(Key::key).collect();
+    let blocked: Option<(OffsetDateTime, OffsetDateTime)> = sqlx::query_as(
+        "SELECT max(blocked_until), now() FROM login_throttle
+         WHERE (scope, key) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND blocked_until > now()
+         HAVING max(blocked_until) IS NOT NULL",
+    )
+    .bind(&scopes)
+    .bind(&names)
+    .fetch_optional(pool)
+    .await?;
+    if let Some((until, now)) = blocked {
+        return Ok(Err(Throttled { retry_after: wait(until - now) }));
+    }
     let mut sorted: Vec<&Key> = keys.iter().collect();
     sorted.sort_by(|a, b| (a.scope(), a.key()).cmp(&(b.scope(), b.key())));
     let mut tx = pool.begin().await?;
@@ -199,13 +219,12 @@ pub async fn succeeded(tx: &mut Transaction<'_, Postgres>, keys: &[Key]) -> Resu
     Ok(())
 }
 
-/// Adds a failed (`refused = false`) or throttled attempt to its window.
-pub async fn record(
+/// Adds a failed attempt (its password was checked) to its window.
+pub async fn record_failure(
     pool: &PgPool,
     email: &str,
     addr: &str,
     reason: &str,
-    refused: bool,
     p: &ThrottlePolicy,
 ) -> Result<(), sqlx::Error> {
     let secs = p.window.as_secs().max(1) as f64;
@@ -222,13 +241,66 @@ pub async fn record(
     .bind(email)
     .bind(addr)
     .bind(secs)
-    .bind(i32::from(!refused))
-    .bind(i32::from(refused))
+    .bind(1)
+    .bind(0)
     .bind(reason)
     .execute(pool)
     .await?;
     Ok(())
 }
+
+/// Refused attempts not yet written, per (account, address, window start
+/// in seconds since the epoch).
+#[derive(Debug, Default)]
+pub struct Refusals(Mutex<HashMap<(String, String, i64), i32>>);
+
+impl Refusals {
+    /// Counts one refused attempt; nothing is written until `drain`.
+    pub fn add(&self, email: &str, addr: &str, p: &ThrottlePolicy) {
+        let secs = p.window.as_secs().max(1) as i64;
+        let start = OffsetDateTime::now_utc().unix_timestamp().div_euclid(secs) * secs;
+        let mut tally = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *tally.entry((email.to_owned(), addr.to_owned(), start)).or_default() += 1;
+    }
+
+    /// Writes the tallies into their windows. A tally whose write fails
+    /// is kept for the next drain.
+    pub async fn drain(&self, pool: &PgPool) -> Result<(), sqlx::Error> {
+        let taken = std::mem::take(&mut *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let mut rest = taken.into_iter();
+        while let Some(((email, addr, start), n)) = rest.next() {
+            let written = sqlx::query(
+                "INSERT INTO login_failure_windows (email, client_addr, window_start, refused, reasons)
+                 VALUES ($1, $2, to_timestamp($3), $4, jsonb_build_object('throttled', $4))
+                 ON CONFLICT (email, client_addr, window_start) DO UPDATE SET
+                    refused = login_failure_windows.refused + EXCLUDED.refused,
+                    reasons = login_failure_windows.reasons || jsonb_build_object('throttled',
+                        coalesce((login_failure_windows.reasons ->> 'throttled')::int, 0) + EXCLUDED.refused),
+                    last_at = now()",
+            )
+            .bind(&email)
+            .bind(&addr)
+            .bind(start as f64)
+            .bind(n)
+            .execute(pool)
+            .await;
+            if let Err(e) = written {
+                let mut tally = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                *tally.entry((email, addr, start)).or_default() += n;
+                for (k, v) in rest {
+                    *tally.entry(k).or_default() += v;
+                }
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How often refusals are written; windows are closed only this long
+/// (twice over) after they end, so no tally lands in a window already
+/// audited.
+pub const DRAIN_EVERY: Duration = Duration::from_secs(2);
 
 /// Appends one audit row per window that closed before `now`, carrying
 /// its counts, and forgets counters that no longer count. Returns the
@@ -245,7 +317,7 @@ pub async fn flush_closed(pool: &PgPool, p: &ThrottlePolicy, now: OffsetDateTime
         first_at: OffsetDateTime,
         last_at: OffsetDateTime,
     }
-    let closes_before = now - p.window;
+    let closes_before = now - p.window - 2 * DRAIN_EVERY;
     let mut appended = 0;
     loop {
         let mut tx = pool.begin().await?;
@@ -299,15 +371,27 @@ pub async fn flush_closed(pool: &PgPool, p: &ThrottlePolicy, now: OffsetDateTime
     Ok(appended)
 }
 
-/// Flushes closed windows every so often for as long as the console runs.
-pub fn spawn_flusher(pool: PgPool, p: ThrottlePolicy) -> tokio::task::JoinHandle<()> {
-    let every = p.window.min(Duration::from_secs(60)).max(Duration::from_secs(1));
+/// Writes refusals every `DRAIN_EVERY` and flushes closed windows to the
+/// audit trail every so often, for as long as the console runs.
+pub fn spawn_flusher(
+    pool: PgPool,
+    p: ThrottlePolicy,
+    refusals: std::sync::Arc<Refusals>,
+) -> tokio::task::JoinHandle<()> {
+    let flush_every = p.window.min(Duration::from_secs(60)).max(DRAIN_EVERY);
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
+        let mut tick = tokio::time::interval(DRAIN_EVERY);
+        let mut last_flush = tokio::time::Instant::now();
         loop {
             tick.tick().await;
-            if let Err(e) = flush_closed(&pool, &p, OffsetDateTime::now_utc()).await {
-                tracing::warn!(error = %e, "flushing sign-in failure windows to the audit trail failed; will retry");
+            if let Err(e) = refusals.drain(&pool).await {
+                tracing::warn!(error = %e, "writing refused sign-ins failed; kept for the next try");
+            }
+            if last_flush.elapsed() >= flush_every {
+                last_flush = tokio::time::Instant::now();
+                if let Err(e) = flush_closed(&pool, &p, OffsetDateTime::now_utc()).await {
+                    tracing::warn!(error = %e, "flushing sign-in failure windows to the audit trail failed; will retry");
+                }
             }
         }
     })

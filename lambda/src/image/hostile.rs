@@ -54,6 +54,7 @@ pub fn corpus() -> Vec<Hostile> {
     for (w, h) in [(1, 1), (64, 64)] {
         all.push(many_scans(w, h));
         all.push(table_flood(w, h));
+        all.push(table_per_scan(w, h));
         all.push(segment_flood(w, h));
         all.push(stray_bytes(w, h));
         all.push(overlong_scan_data(w, h));
@@ -285,6 +286,20 @@ pub fn many_scans(w: u32, h: u32) -> Hostile {
     push_dc_ladder(&mut parts, w, h);
     push_ac_eob_scans(&mut parts, w, h);
     hostile("many-scans", "many scans", w, h, Expect::Refused, jpeg(parts))
+}
+
+/// A new Huffman table before every one of many legal scans, so each
+/// scan must build one.
+pub fn table_per_scan(w: u32, h: u32) -> Hostile {
+    let mut parts = progressive_head(w, h);
+    parts.push(sos(0, 0, 0, 0));
+    parts.push(dc_zero_data(w, h));
+    for k in 1..=63 {
+        parts.push(dht(0x10, 1, &[0xE0]));
+        parts.push(sos(k, k, 0, 0));
+        parts.push(eob_runs(w, h));
+    }
+    hostile("table-per-scan", "many markers", w, h, Expect::Either, jpeg(parts))
 }
 
 /// Huffman tables defined again and again before the scan.

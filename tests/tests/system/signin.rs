@@ -80,6 +80,20 @@ async fn throttled_attempts_are_audited_as_one_row_with_their_count() {
     }
     assert_eq!(statuses.iter().filter(|&&s| s == 401).count(), 5, "{statuses:?}");
     assert_eq!(failure_audit_rows(&app).await, before, "no audit row per request");
+    // Refusals are tallied in the console's memory and written every
+    // couple of seconds; wait for them before closing the windows.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let refused: i64 = sqlx::query_scalar("SELECT coalesce(sum(refused), 0) FROM login_failure_windows")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        if refused == 20 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "refusals written: {refused} of 20");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 
     let appended = app.flush_sign_in_failures().await;
     // One window for the account's five checked failures, one for the

@@ -23,7 +23,10 @@ fn corrupt(msg: &str) -> ImageError {
 
 impl Huffman {
     /// From a DHT segment's 16 code-length counts and its symbols.
-    pub(super) fn new(counts: &[u8; 16], symbols: &[u8]) -> Result<Box<Huffman>, ImageError> {
+    /// `fast_ac` also builds the combined AC lookup, which pays for
+    /// itself only on images of some size; without it `fast_ac` is all
+    /// zeros, which decoding reads as "use the plain lookup".
+    pub(super) fn new(counts: &[u8; 16], symbols: &[u8], fast_ac: bool) -> Result<Box<Huffman>, ImageError> {
         let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
         if total > 256 || total != symbols.len() {
             return Err(corrupt("Huffman table has a bad symbol count"));
@@ -60,6 +63,9 @@ impl Huffman {
             code <<= 1;
         }
         t.maxcode[17] = i32::MAX;
+        if !fast_ac {
+            return Ok(t);
+        }
         for look in 0..1usize << LOOKAHEAD {
             let e = t.lookup[look];
             if e == 0 {
@@ -117,7 +123,7 @@ mod tests {
         counts[0] = 1;
         counts[1] = 1;
         counts[11] = 1;
-        let t = Huffman::new(&counts, &[0x01, 0x02, 0x33]).unwrap();
+        let t = Huffman::new(&counts, &[0x01, 0x02, 0x33], true).unwrap();
         // 0 | 10 | 110000000000 | then padding
         let data = [0b0101_1000, 0b0000_0000, 0b0000_0000, 0, 0, 0, 0, 0, 0];
         let mut r = BitReader::new(&data, 0, Vec::new(), usize::MAX).unwrap();
@@ -131,7 +137,7 @@ mod tests {
         // One 2-bit code for symbol 0x12 (run 1, size 2) and one for 0x01.
         let mut counts = [0u8; 16];
         counts[1] = 2;
-        let t = Huffman::new(&counts, &[0x12, 0x01]).unwrap();
+        let t = Huffman::new(&counts, &[0x12, 0x01], true).unwrap();
         // Code 00 then value bits 01 (size 2: 01 means -2).
         let look = 0b0001usize << 5;
         let e = t.fast_ac[look];
@@ -142,6 +148,6 @@ mod tests {
     fn over_subscribed_tables_are_refused() {
         let mut counts = [0u8; 16];
         counts[0] = 3;
-        assert!(Huffman::new(&counts, &[1, 2, 3]).is_err());
+        assert!(Huffman::new(&counts, &[1, 2, 3], true).is_err());
     }
 }

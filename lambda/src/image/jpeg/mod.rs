@@ -48,20 +48,25 @@ const MAX_SCANS: u32 = 64;
 /// photograph's cost.
 const PASSES_PER_BLOCK: u64 = 16;
 /// Building a Huffman table (its 512-entry lookups) costs about what
-/// decoding 32 blocks does.
+/// decoding 32 blocks does. Tables are built when a scan first uses them,
+/// so a definition alone costs only its copy.
 const TABLE_COST: u64 = 32;
+const TABLE_DEFINITION_COST: u64 = 2;
+/// Below this many blocks the AC tables' combined run/size/value lookup
+/// costs more to build than it saves.
+const FAST_AC_MIN_BLOCKS: u64 = 4096;
 /// Setting up a scan (header, buffers, the data copy's start).
 const SCAN_COST: u64 = 4;
-/// What a small real file needs whatever its size: 11 scans and two
-/// tables for each, twice over.
-const BUDGET_FLOOR: u64 = 2 * 11 * (SCAN_COST + 2 * TABLE_COST);
+/// What a small real file needs whatever its size, twice over: 11 scans,
+/// each with a table defined and built.
+const BUDGET_FLOOR: u64 = 2 * 11 * (SCAN_COST + TABLE_DEFINITION_COST + TABLE_COST);
 /// Marker segments (APPn, COM, DQT, DHT, …). Cameras write a dozen or
 /// two; an ICC profile split over APP2 segments may add up to 255.
 const MAX_SEGMENTS: u32 = 1024;
 /// Bytes that belong to no segment (stray bytes between segments, empty
 /// markers). libjpeg skips them with a warning; a few are common, but a
 /// file made of them is not an image.
-const MAX_STRAY_BYTES: usize = 64 * 1024;
+const MAX_STRAY_BYTES: usize = 4096;
 /// Entropy-coded bytes a scan may carry per block it covers. Even at
 /// quality 100 on noise a block takes under 100 bytes; the worst case the
 /// code allows (63 coefficients of 16 bits plus their codes) is about 200.
@@ -125,6 +130,7 @@ pub(crate) fn decode(
         qt: [None; 4],
         dc: [None, None, None, None],
         ac: [None, None, None, None],
+        defined: [None, None, None, None, None, None, None, None],
         restart_interval: 0,
         orientation: None,
         adobe_transform: None,
@@ -148,6 +154,9 @@ struct Decoder<'a> {
     qt: [Option<[u16; 64]>; 4],
     dc: [Option<Box<Huffman>>; 4],
     ac: [Option<Box<Huffman>>; 4],
+    /// Huffman tables defined but not built yet (DC 0–3, then AC 0–3):
+    /// code-length counts and symbols.
+    defined: [Option<([u8; 16], Vec<u8>)>; 8],
     restart_interval: usize,
     orientation: Option<u16>,
     adobe_transform: Option<u8>,
@@ -461,7 +470,7 @@ impl Decoder<'_> {
 
     fn read_dht(&mut self, mut seg: &[u8]) -> Result<(), ImageError> {
         while !seg.is_empty() {
-            self.charge(TABLE_COST, "its Huffman tables")?;
+            self.charge(TABLE_DEFINITION_COST, "its Huffman tables")?;
             if seg.len() < 17 {
                 return Err(corrupt("short Huffman table"));
             }
@@ -472,11 +481,12 @@ impl Decoder<'_> {
             let counts: [u8; 16] = seg[1..17].try_into().map_err(|_| corrupt("short Huffman table"))?;
             let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
             let symbols = seg.get(17..17 + total).ok_or_else(|| corrupt("short Huffman table"))?;
-            let table = Huffman::new(&counts, symbols)?;
+            let slot = usize::from(class) * 4 + id;
+            self.defined[slot] = Some((counts, symbols.to_vec()));
             if class == 0 {
-                self.dc[id] = Some(table);
+                self.dc[id] = None;
             } else {
-                self.ac[id] = Some(table);
+                self.ac[id] = None;
             }
             seg = &seg[17 + total..];
         }
@@ -506,17 +516,51 @@ impl Decoder<'_> {
         Ok(())
     }
 
+    /// Builds the tables defined since they were last built (a file may
+    /// redefine a table before every scan), charging each build.
+    fn build_tables(&mut self, used: &[(Option<usize>, Option<usize>)]) -> Result<(), ImageError> {
+        let blocks = self.block_budget.saturating_sub(BUDGET_FLOOR) / PASSES_PER_BLOCK;
+        let fast = blocks >= FAST_AC_MIN_BLOCKS;
+        for &(dc, ac) in used {
+            for slot in [dc, ac.map(|a| 4 + a)].into_iter().flatten() {
+                let Some((counts, symbols)) = self.defined[slot].take() else { continue };
+                self.charge(TABLE_COST, "its Huffman tables")?;
+                let table = Huffman::new(&counts, &symbols, fast && slot >= 4)?;
+                if slot < 4 {
+                    self.dc[slot] = Some(table);
+                } else {
+                    self.ac[slot - 4] = Some(table);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Decodes one scan whose entropy-coded data starts at `start`; returns
     /// where the next marker is.
     fn decode_scan(&mut self, seg: &[u8], start: usize) -> Result<usize, ImageError> {
         if self.scans >= MAX_SCANS {
             return Err(hostile(format!("more than {MAX_SCANS} scans")));
         }
-        let frame = self.frame.as_mut().ok_or_else(|| corrupt("scan before frame header"))?;
         let n = usize::from(*seg.first().ok_or_else(|| corrupt("short scan header"))?);
         if n == 0 || n > 4 || seg.len() < 4 + 2 * n {
             return Err(corrupt("bad scan header"));
         }
+        // Only the tables this scan decodes with: progressive DC scans use
+        // no AC table and refinements of DC none at all.
+        let (ss, ah) = (seg[1 + 2 * n], seg[3 + 2 * n] >> 4);
+        let (needs_dc, needs_ac) = match self.frame.as_ref().map(|f| f.progressive) {
+            Some(true) => (ss == 0 && ah == 0, ss > 0),
+            _ => (true, true),
+        };
+        let used: Vec<(Option<usize>, Option<usize>)> = (0..n)
+            .map(|i| {
+                let tables = seg[2 + 2 * i];
+                (needs_dc.then_some(usize::from(tables >> 4) & 3), needs_ac.then_some(usize::from(tables & 15) & 3))
+            })
+            .collect();
+        self.build_tables(&used)?;
+        let frame = self.frame.as_mut().ok_or_else(|| corrupt("scan before frame header"))?;
         let mut comps = Vec::with_capacity(n);
         for i in 0..n {
             let (id, tables) = (seg[1 + 2 * i], seg[2 + 2 * i]);

@@ -99,7 +99,7 @@ async fn attempt(
         // Counted under the key that refused it, so a flood of made-up
         // addresses from one place sums into one row per window.
         let (who, from) = if device.is_some() { (typed.as_str(), "known device") } else { ("*", addr.as_str()) };
-        throttle::record(&state.pool, who, from, "throttled", true, &state.auth.throttle).await?;
+        state.refusals.add(who, from, &state.auth.throttle);
         let minutes = t.retry_after.as_secs().div_ceil(60);
         let msg = format!(
             "Too many failed sign-ins for this account or from this address. Try again in {minutes} minute{}.",
@@ -128,7 +128,7 @@ async fn attempt(
         }
     };
     let failed =
-        |reason: &'static str| throttle::record(&state.pool, &typed, &addr, reason, false, &state.auth.throttle);
+        |reason: &'static str| throttle::record_failure(&state.pool, &typed, &addr, reason, &state.auth.throttle);
     let user = match (user, ok) {
         (Some(u), true) if u.disabled_at.is_none() => u,
         (Some(_), true) => {
