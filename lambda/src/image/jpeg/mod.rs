@@ -62,7 +62,7 @@ const SCAN_COST: u64 = 4;
 const BUDGET_FLOOR: u64 = 2 * 11 * (SCAN_COST + TABLE_DEFINITION_COST + TABLE_COST);
 /// Marker segments (APPn, COM, DQT, DHT, …). Cameras write a dozen or
 /// two; an ICC profile split over APP2 segments may add up to 255.
-const MAX_SEGMENTS: u32 = 1024;
+const MAX_SEGMENTS: u32 = 512;
 /// Bytes that belong to no segment (stray bytes between segments, empty
 /// markers). libjpeg skips them with a warning; a few are common, but a
 /// file made of them is not an image.
@@ -156,7 +156,7 @@ struct Decoder<'a> {
     ac: [Option<Box<Huffman>>; 4],
     /// Huffman tables defined but not built yet (DC 0–3, then AC 0–3):
     /// code-length counts and symbols.
-    defined: [Option<([u8; 16], Vec<u8>)>; 8],
+    defined: [Option<Box<([u8; 16], [u8; 256])>>; 8],
     restart_interval: usize,
     orientation: Option<u16>,
     adobe_transform: Option<u8>,
@@ -480,9 +480,15 @@ impl Decoder<'_> {
             }
             let counts: [u8; 16] = seg[1..17].try_into().map_err(|_| corrupt("short Huffman table"))?;
             let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+            if total > 256 {
+                return Err(corrupt("Huffman table has a bad symbol count"));
+            }
             let symbols = seg.get(17..17 + total).ok_or_else(|| corrupt("short Huffman table"))?;
             let slot = usize::from(class) * 4 + id;
-            self.defined[slot] = Some((counts, symbols.to_vec()));
+            // Overwritten in place: a flood of definitions allocates nothing.
+            let def = self.defined[slot].get_or_insert_with(|| Box::new(([0; 16], [0; 256])));
+            def.0 = counts;
+            def.1[..total].copy_from_slice(symbols);
             if class == 0 {
                 self.dc[id] = None;
             } else {
@@ -523,9 +529,10 @@ impl Decoder<'_> {
         let fast = blocks >= FAST_AC_MIN_BLOCKS;
         for &(dc, ac) in used {
             for slot in [dc, ac.map(|a| 4 + a)].into_iter().flatten() {
-                let Some((counts, symbols)) = self.defined[slot].take() else { continue };
+                let Some(def) = self.defined[slot].take() else { continue };
                 self.charge(TABLE_COST, "its Huffman tables")?;
-                let table = Huffman::new(&counts, &symbols, fast && slot >= 4)?;
+                let total: usize = def.0.iter().map(|&c| usize::from(c)).sum();
+                let table = Huffman::new(&def.0, &def.1[..total.min(256)], fast && slot >= 4)?;
                 if slot < 4 {
                     self.dc[slot] = Some(table);
                 } else {
