@@ -6,15 +6,30 @@
 //! encoding, writing. Rounds go through every set and tool in turn, so a
 //! busy machine slows all tools alike; the first round is a warm-up and
 //! the figures are medians of the rest.
+//!
+//! `cargo ops bench hostile` (in `bench/hostile.rs`): what deciding on
+//! each hostile file costs, in instructions counted by callgrind, against
+//! a real photograph of the same pixel count.
+//!
+//! `cargo ops bench signin` (in `bench/signin.rs`): sign-in under a flood
+//! of anonymous attempts on a private stack, against issue 13's goals.
 
+#[path = "../bench/callgrind.rs"]
+mod callgrind;
 #[path = "../bench/coldstart.rs"]
 mod coldstart;
 #[path = "../bench/corpus.rs"]
 mod corpus;
+#[path = "../bench/hostile.rs"]
+mod hostile;
 #[path = "../bench/measure.rs"]
 mod measure;
+#[path = "../bench/photos.rs"]
+mod photos;
 #[path = "../bench/quality.rs"]
 mod quality;
+#[path = "../bench/signin.rs"]
+mod signin;
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -43,6 +58,10 @@ pub struct Opts {
 enum What {
     /// Our resizer against vipsthumbnail and Pillow on Debian's mate-backgrounds photographs.
     Resize(ResizeOpts),
+    /// Instructions spent deciding on hostile files against real photographs of the same pixel count (callgrind).
+    Hostile(hostile::Opts),
+    /// A flood of 10,000 anonymous sign-ins on a private stack: audit rows, the known device's sign-in, admin pages' p99.
+    Signin(signin::Opts),
 }
 
 #[derive(Debug, clap::Args)]
@@ -55,6 +74,8 @@ struct ResizeOpts {
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
     match opts.what {
         What::Resize(o) => resize(o).await,
+        What::Hostile(o) => hostile::run(o).await,
+        What::Signin(o) => signin::run(o).await,
     }
 }
 
