@@ -996,11 +996,12 @@ fn ac_first(
             (run, r.receive_extend(size))
         };
         k += run;
-        if k > se {
-            break;
-        }
-        *mask |= 1 << k;
-        let slot = zz_slot[k as usize];
+        // A run past the band still places its value, at the last
+        // position for runs past 63, as libjpeg does (its natural-order
+        // table clamps there); the loop then ends.
+        let at = k.min(63);
+        *mask |= 1 << at;
+        let slot = zz_slot[at as usize];
         if slot != u8::MAX {
             coefs[usize::from(slot)] = (value << al) as i16;
         }
