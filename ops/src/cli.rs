@@ -18,6 +18,8 @@ pub enum Command {
     Test(commands::test::Opts),
     /// Measure against other tools: `cargo ops bench resize` pits the resizer against libvips and Pillow.
     Bench(commands::bench::Opts),
+    /// Fuzz the targets in fuzz/ (all, or one) with cargo-fuzz on nightly: `cargo ops fuzz [TARGET] --seconds N`.
+    Fuzz(commands::fuzz::Opts),
     /// Create another admin account and print its one-time password.
     CreateAdmin(commands::create_admin::Opts),
     /// Check the buckets, policies and trigger against the spec; `--fix` applies the recommended fixes.
@@ -38,6 +40,7 @@ impl Cli {
             Command::Up(o) => commands::up::run(o).await,
             Command::Test(o) => commands::test::run(o).await,
             Command::Bench(o) => commands::bench::run(o).await,
+            Command::Fuzz(o) => commands::fuzz::run(o).await,
             Command::CreateAdmin(o) => commands::create_admin::run(o).await,
             Command::Doctor(o) => commands::doctor::run(o).await,
             Command::Audit(o) => commands::audit::run(o).await,

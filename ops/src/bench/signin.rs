@@ -60,7 +60,7 @@ const DEVICE_COOKIE: &str = "easel_device";
 const BENCH_APP: &str = "easel-bench-signin";
 
 /// Fewer loaded samples per page than this and the p99 says too little.
-const MIN_LOADED_SAMPLES: usize = 20;
+const MIN_LOADED_SAMPLES: usize = 10;
 
 #[derive(Debug, clap::Args)]
 pub struct Opts {
@@ -76,6 +76,10 @@ pub struct Opts {
     /// Timed requests per admin page, unloaded and again under the flood.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(10..=10_000))]
     samples: u32,
+    /// Requests per second, spread evenly (at most `--concurrency` in flight); 0: each of the
+    /// `--concurrency` senders sends again as soon as it is answered.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    rate: u32,
     /// Stop sending after this many seconds, however many were sent.
     #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(10..=3600))]
     max_seconds: u64,
@@ -446,6 +450,7 @@ async fn bench(base: &str, pool: &PgPool, policy: &ThrottlePolicy, opts: &Opts) 
     let started = Instant::now();
     let deadline = started + Duration::from_secs(opts.max_seconds);
     let window_secs = policy.window.as_secs().max(1) as i64;
+    let rate = opts.rate;
     let bar = indicatif::ProgressBar::new(total as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} {elapsed}").expect("a template"),
@@ -461,6 +466,9 @@ async fn bench(base: &str, pool: &PgPool, policy: &ThrottlePolicy, opts: &Opts) 
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= total || Instant::now() >= deadline {
                     break;
+                }
+                if rate > 0 {
+                    tokio::time::sleep_until((started + Duration::from_secs_f64(i as f64 / rate as f64)).into()).await;
                 }
                 let a = i % addresses;
                 let (csrf, cookie) = &tokens[a];
@@ -604,20 +612,25 @@ async fn bench(base: &str, pool: &PgPool, policy: &ThrottlePolicy, opts: &Opts) 
     let _ = writeln!(
         w,
         "Throttle: window {} s, {} attempts per account (and per known device), {} per address; \
-         console trusts X-Forwarded-For from 127.0.0.0/8; {} build, as `cargo ops` runs it.",
+         console trusts X-Forwarded-For from 127.0.0.0/8; {} build.",
         policy.window.as_secs(),
         policy.max_per_account,
         policy.max_per_address,
-        if cfg!(debug_assertions) { "dev-profile" } else { "release" }
+        if cfg!(debug_assertions) { "dev-profile (as `cargo ops` runs it)" } else { "release" }
     );
     let rate = flood.sent as f64 / flood_time.as_secs_f64().max(1e-9);
     let _ = writeln!(
         w,
-        "\nFlood: {} of {total} POSTs sent in {:.1} s ({rate:.0}/s), {} at a time, from {addresses} addresses; \
+        "\nFlood: {} of {total} POSTs sent in {:.1} s ({rate:.0}/s), {} at a time{}, from {addresses} addresses; \
          half wrong passwords for the admin, half made-up e-mails ({} forms fetched).",
         flood.sent,
         flood_time.as_secs_f64(),
         opts.concurrency,
+        if opts.rate > 0 {
+            format!(" paced at {}/s", opts.rate)
+        } else {
+            ", each sent when the last is answered".into()
+        },
         addresses
     );
     for (status, n) in &flood.statuses {

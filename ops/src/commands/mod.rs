@@ -3,6 +3,7 @@ pub mod bench;
 pub mod create_admin;
 pub mod deploy;
 pub mod doctor;
+pub mod fuzz;
 pub mod package;
 pub mod template;
 pub mod test;

@@ -40,6 +40,9 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         install::npm_packages(&root.join("end2end"), "the browser-test driver (playwright-core)").await?;
         Some(install::chromium().await?)
     };
+    // The JPEG fuzz target's referee, for the corpus replay (fuzz/src/jpeg_reference.rs).
+    install::debian_program("djpeg", "libjpeg-turbo-progs", "libjpeg-turbo's djpeg (the JPEG fuzz target's referee)")
+        .await?;
     for abandoned in StackDir::abandoned_tests() {
         LocalStack::discard_state(&abandoned).await;
     }
@@ -78,7 +81,25 @@ async fn run_suites(stack: &LocalStack, opts: &Opts, chromium: Option<&Path>) ->
         .args(&opts.cargo_args)
         .current_dir(&root)
         .envs(env.iter().cloned());
-    let (rust, rust_ok) = run_counting(cmd, parse_cargo_line).await?;
+    let (mut rust, mut rust_ok) = run_counting(cmd, parse_cargo_line).await?;
+
+    // The corpus replay above runs the fuzz targets' code; this proves their
+    // libFuzzer wrappers still build too. It reuses the test build's
+    // dependencies: about 25 s the first time (libFuzzer's C++), 2 s after.
+    println!("\n== Fuzz targets build (cargo build -p easel-fuzz --features libfuzzer --bins)");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = Command::new(cargo)
+        .args(["build", "-q", "-p", "easel-fuzz", "--features", "libfuzzer", "--bins"])
+        .current_dir(&root)
+        .status()
+        .await
+        .context("starting cargo build")?
+        .success();
+    println!("fuzz targets: {}", if built { "built" } else { "FAILED to build" });
+    rust.passed += u64::from(built);
+    rust.failed += u64::from(!built);
+    rust_ok &= built;
+
     let Some(chromium) = chromium else {
         return Ok((rust, rust_ok));
     };
