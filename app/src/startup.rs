@@ -84,12 +84,20 @@ impl Application {
         let sweeper = reconcile::spawn(s.pool.clone(), s.s3.clone(), s.buckets.resized.clone(), RECONCILE_EVERY);
         let failures =
             crate::auth::throttle::spawn_flusher(s.pool.clone(), s.auth.throttle.clone(), s.refusals.clone());
+        let (refusals, pool) = (s.refusals.clone(), s.pool.clone());
         let app = crate::router::router(self.state);
         // Client addresses go into the audit trail.
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         sweeper.abort();
         failures.abort();
+        // The refusals of the last seconds, so a restart loses none; the
+        // database may be what is going away, so not for long.
+        match tokio::time::timeout(std::time::Duration::from_secs(5), refusals.drain(&pool)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "refused sign-ins of the last seconds were not written"),
+            Err(_) => tracing::warn!("refused sign-ins of the last seconds were not written: the database is slow"),
+        }
         result
     }
 }

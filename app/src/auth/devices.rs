@@ -15,12 +15,17 @@ pub const PATH: &str = "/admin/login";
 /// A device is remembered for a year after its last sign-in.
 const MAX_AGE_SECS: u64 = 365 * 24 * 3600;
 
-/// A device cookie that belongs to an account.
+/// A device cookie that belongs to an account: its token's SHA-256.
 #[derive(Debug, Clone)]
 pub struct KnownDevice {
-    pub hash_hex: String,
-    pub user_id: Uuid,
-    pub email: String,
+    hash: Vec<u8>,
+}
+
+impl KnownDevice {
+    /// What this device's attempts are counted against.
+    pub fn throttle_key(&self) -> super::throttle::Key {
+        super::throttle::Key::Device(hex::encode(&self.hash))
+    }
 }
 
 /// The device behind `token`, if it is known and belongs to `email`.
@@ -30,19 +35,16 @@ pub async fn recognise(pool: &PgPool, token: &str, email: &str) -> Result<Option
         return Ok(None);
     }
     let hash = token_hash(token);
-    let row: Option<(Uuid, String)> = sqlx::query_as(
-        "SELECT u.id, u.email FROM known_devices d JOIN users u ON u.id = d.user_id
-         WHERE d.token_hash = $1 AND d.last_used_at > now() - make_interval(secs => $2)",
+    let known: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM known_devices d JOIN users u ON u.id = d.user_id
+         WHERE d.token_hash = $1 AND u.email = $2 AND d.last_used_at > now() - make_interval(secs => $3))",
     )
     .bind(&hash)
+    .bind(email)
     .bind(MAX_AGE_SECS as f64)
-    .fetch_optional(pool)
+    .fetch_one(pool)
     .await?;
-    Ok(row.filter(|(_, e)| e == email).map(|(user_id, email)| KnownDevice {
-        hash_hex: hex::encode(&hash),
-        user_id,
-        email,
-    }))
+    Ok(known.then_some(KnownDevice { hash }))
 }
 
 /// Remembers this browser for `user_id` after a successful sign-in: the
@@ -55,8 +57,7 @@ pub async fn remember(
     // A fresh token every time: a copied cookie stops working once the
     // owner signs in again.
     if let Some(d) = known {
-        let old = hex::decode(&d.hash_hex).unwrap_or_default();
-        sqlx::query("DELETE FROM known_devices WHERE token_hash = $1").bind(old).execute(&mut **tx).await?;
+        sqlx::query("DELETE FROM known_devices WHERE token_hash = $1").bind(&d.hash).execute(&mut **tx).await?;
     }
     let token = random_token();
     sqlx::query("INSERT INTO known_devices (token_hash, user_id) VALUES ($1, $2)")

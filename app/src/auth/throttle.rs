@@ -85,10 +85,6 @@ pub struct Counter {
 }
 
 impl Counter {
-    fn fresh(now: OffsetDateTime) -> Self {
-        Counter { window_start: now, attempts: 0, strikes: 0, blocked_until: None }
-    }
-
     /// Counts one attempt at `now`: the new counter, and whether the
     /// attempt may go on to the password check.
     pub fn take(self, now: OffsetDateTime, window: Duration, limit: i64) -> (Counter, Result<(), Throttled>) {
@@ -143,27 +139,23 @@ pub async fn reserve(pool: &PgPool, keys: &[Key], p: &ThrottlePolicy) -> Result<
     let mut sorted: Vec<&Key> = keys.iter().collect();
     sorted.sort_by(|a, b| (a.scope(), a.key()).cmp(&(b.scope(), b.key())));
     let mut tx = pool.begin().await?;
-    let now: OffsetDateTime = sqlx::query_scalar("SELECT now()").fetch_one(&mut *tx).await?;
     let mut verdict = Ok(());
     for key in sorted {
-        sqlx::query(
-            "INSERT INTO login_throttle (scope, key, window_start, attempts) VALUES ($1, $2, $3, 0)
-             ON CONFLICT (scope, key) DO NOTHING",
-        )
-        .bind(key.scope())
-        .bind(key.key())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let current: Counter = sqlx::query_as(
-            "SELECT window_start, attempts, strikes, blocked_until FROM login_throttle
-             WHERE scope = $1 AND key = $2 FOR UPDATE",
-        )
-        .bind(key.scope())
-        .bind(key.key())
-        .fetch_optional(&mut *tx)
-        .await?
-        .unwrap_or(Counter::fresh(now));
+        // Creates the counter or, when it exists, locks it: one statement,
+        // and the lock is held until the transaction ends.
+        let (current, now): (Counter, OffsetDateTime) =
+            sqlx::query_as::<_, (OffsetDateTime, i32, i32, Option<OffsetDateTime>, OffsetDateTime)>(
+                "INSERT INTO login_throttle (scope, key, window_start, attempts) VALUES ($1, $2, now(), 0)
+             ON CONFLICT (scope, key) DO UPDATE SET key = EXCLUDED.key
+             RETURNING window_start, attempts, strikes, blocked_until, now()",
+            )
+            .bind(key.scope())
+            .bind(key.key())
+            .fetch_one(&mut *tx)
+            .await
+            .map(|(window_start, attempts, strikes, blocked_until, now)| {
+                (Counter { window_start, attempts, strikes, blocked_until }, now)
+            })?;
         let (next, this) = current.take(now, p.window, key.limit(p));
         if next != current {
             store(&mut tx, key, &next).await?;
@@ -192,14 +184,16 @@ async fn store(tx: &mut Transaction<'_, Postgres>, key: &Key, c: &Counter) -> Re
     Ok(())
 }
 
-/// After a successful sign-in: the account's and device's counts start
-/// again, and the attempt is given back to the address, so colleagues
-/// behind one NAT who sign in correctly never use up its limit.
+/// After a successful sign-in, for the keys the attempt was counted
+/// against: the account's or device's count starts again (its strikes
+/// stay, so the next block is still longer), and the attempt is given back
+/// to the address, so colleagues behind one NAT who sign in correctly never
+/// use up its limit.
 pub async fn succeeded(tx: &mut Transaction<'_, Postgres>, keys: &[Key]) -> Result<(), sqlx::Error> {
     for key in keys {
         match key {
             Key::Account(_) | Key::Device(_) => {
-                sqlx::query("DELETE FROM login_throttle WHERE scope = $1 AND key = $2")
+                sqlx::query("UPDATE login_throttle SET attempts = 0 WHERE scope = $1 AND key = $2")
                     .bind(key.scope())
                     .bind(key.key())
                     .execute(&mut **tx)
@@ -219,6 +213,13 @@ pub async fn succeeded(tx: &mut Transaction<'_, Postgres>, keys: &[Key]) -> Resu
     Ok(())
 }
 
+/// The start of the fixed window `now` falls in, in seconds since the
+/// epoch: failures and refusals of one window sum into one row.
+fn window_start(now: OffsetDateTime, p: &ThrottlePolicy) -> i64 {
+    let secs = p.window.as_secs().max(1) as i64;
+    now.unix_timestamp().div_euclid(secs) * secs
+}
+
 /// Adds a failed attempt (its password was checked) to its window.
 pub async fn record_failure(
     pool: &PgPool,
@@ -227,22 +228,18 @@ pub async fn record_failure(
     reason: &str,
     p: &ThrottlePolicy,
 ) -> Result<(), sqlx::Error> {
-    let secs = p.window.as_secs().max(1) as f64;
     sqlx::query(
-        "INSERT INTO login_failure_windows (email, client_addr, window_start, failures, refused, reasons)
-         VALUES ($1, $2, to_timestamp(floor(extract(epoch FROM now()) / $3) * $3), $4, $5, jsonb_build_object($6::text, 1))
+        "INSERT INTO login_failure_windows (email, client_addr, window_start, failures, reasons)
+         VALUES ($1, $2, to_timestamp($3), 1, jsonb_build_object($4::text, 1))
          ON CONFLICT (email, client_addr, window_start) DO UPDATE SET
-            failures = login_failure_windows.failures + EXCLUDED.failures,
-            refused = login_failure_windows.refused + EXCLUDED.refused,
+            failures = login_failure_windows.failures + 1,
             reasons = login_failure_windows.reasons || jsonb_build_object(
-                $6::text, coalesce((login_failure_windows.reasons ->> $6::text)::int, 0) + 1),
+                $4::text, coalesce((login_failure_windows.reasons ->> $4::text)::int, 0) + 1),
             last_at = now()",
     )
     .bind(email)
     .bind(addr)
-    .bind(secs)
-    .bind(1)
-    .bind(0)
+    .bind(window_start(OffsetDateTime::now_utc(), p) as f64)
     .bind(reason)
     .execute(pool)
     .await?;
@@ -254,13 +251,24 @@ pub async fn record_failure(
 #[derive(Debug, Default)]
 pub struct Refusals(Mutex<HashMap<(String, String, i64), i32>>);
 
+/// Distinct (account, address, window) tallies held between drains. An
+/// attacker with many addresses (IPv6 gives them plenty) while the database
+/// is away would otherwise grow the map without end; past this, refusals
+/// are summed under ("*", "*").
+const MAX_TALLIES: usize = 10_000;
+
 impl Refusals {
     /// Counts one refused attempt; nothing is written until `drain`.
     pub fn add(&self, email: &str, addr: &str, p: &ThrottlePolicy) {
-        let secs = p.window.as_secs().max(1) as i64;
-        let start = OffsetDateTime::now_utc().unix_timestamp().div_euclid(secs) * secs;
+        let start = window_start(OffsetDateTime::now_utc(), p);
         let mut tally = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        *tally.entry((email.to_owned(), addr.to_owned(), start)).or_default() += 1;
+        let key = (email.to_owned(), addr.to_owned(), start);
+        let key = if tally.len() >= MAX_TALLIES && !tally.contains_key(&key) {
+            ("*".to_owned(), "*".to_owned(), start)
+        } else {
+            key
+        };
+        *tally.entry(key).or_default() += 1;
     }
 
     /// Writes the tallies into their windows. A tally whose write fails
@@ -402,6 +410,12 @@ mod tests {
     use super::*;
 
     const WINDOW: Duration = Duration::from_secs(900);
+
+    impl Counter {
+        fn fresh(now: OffsetDateTime) -> Self {
+            Counter { window_start: now, attempts: 0, strikes: 0, blocked_until: None }
+        }
+    }
 
     fn at(secs: i64) -> OffsetDateTime {
         OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(1_000_000 + secs)

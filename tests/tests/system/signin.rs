@@ -64,6 +64,9 @@ async fn a_flood_from_elsewhere_does_not_stop_a_known_device() {
     // The owner's own browser is not.
     let r = app.sign_in_with(&owner.http, &owner.email, &owner.password).await;
     assert_eq!((r.status, r.location.as_deref()), (303, Some("/admin")), "{}", r.body);
+    // And the owner's sign-in does not lift the block the flood earned.
+    let another = from_address("203.0.113.51");
+    assert_eq!(app.sign_in_with(&another, &owner.email, &owner.password).await.status, 429);
 }
 
 /// Refused attempts append no audit row each; when the window closes one

@@ -92,7 +92,7 @@ async fn attempt(
         None => None,
     };
     let keys = match &device {
-        Some(d) => vec![Key::Device(d.hash_hex.clone())],
+        Some(d) => vec![d.throttle_key()],
         None => vec![Key::Account(typed.clone()), Key::Address(addr.clone())],
     };
     if let Err(t) = throttle::reserve(&state.pool, &keys, &state.auth.throttle).await? {
@@ -153,9 +153,9 @@ async fn attempt(
         sessions::delete(&mut tx, &sessions::token_hash(old)).await?;
     }
     let token = sessions::create(&mut tx, user.id, &addr).await?;
-    let mut forgiven = keys;
-    forgiven.push(Key::Account(typed.clone()));
-    throttle::succeeded(&mut tx, &forgiven).await?;
+    // Only the keys this attempt was counted against: the owner signing in
+    // from a known device must not clear a block that unknown devices earned.
+    throttle::succeeded(&mut tx, &keys).await?;
     let device_token = devices::remember(&mut tx, user.id, device.as_ref()).await?;
     audit::append(
         &mut tx,
