@@ -104,6 +104,12 @@ impl From<sqlx::Error> for PageError {
     }
 }
 
+impl From<crate::cpu::Panicked> for PageError {
+    fn from(e: crate::cpu::Panicked) -> Self {
+        PageError::Unexpected(anyhow::Error::new(e))
+    }
+}
+
 impl From<StorageError> for PageError {
     fn from(e: StorageError) -> Self {
         PageError::Unexpected(anyhow::Error::new(e))

@@ -6,6 +6,7 @@ pub mod artworks;
 pub mod audit;
 pub mod auth;
 pub mod client_addr;
+pub mod cpu;
 pub mod db;
 pub mod decommission;
 pub mod error;

@@ -63,9 +63,7 @@ impl Application {
             decommission,
             support,
             refusals: std::sync::Arc::default(),
-            image_checks: std::sync::Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(1, |n| n.get()),
-            )),
+            cpu: crate::cpu::CpuBound::per_core(),
         };
         Ok(Self { listener, state })
     }

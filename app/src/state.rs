@@ -16,10 +16,10 @@ pub struct AppState {
     pub decommission: DecommissionConfig,
     /// The support console's AWS clients and settings.
     pub support: std::sync::Arc<crate::support::Support>,
-    /// One permit per core for the upload check, held by the blocking task
-    /// that decodes: a burst of expensive uploads waits its turn instead of
-    /// taking every core from the pages and the database pool.
-    pub image_checks: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Where CPU-bound work runs (image checks, argon2): one at a time per
+    /// core, so a burst waits its turn instead of taking every core from
+    /// the pages and the database pool.
+    pub cpu: crate::cpu::CpuBound,
     /// Refused sign-ins, counted in memory and written to the database
     /// every few seconds, so a flood of refusals writes nothing per request.
     pub refusals: std::sync::Arc<crate::auth::throttle::Refusals>,

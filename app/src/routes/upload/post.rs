@@ -1,8 +1,6 @@
 //! `POST /upload`: a plain axum multipart handler, so that our own size
 //! limit holds and a cut-off body is an error, never a shorter file.
 
-use std::sync::Arc;
-
 use axum::{
     extract::{Multipart, State, multipart::MultipartRejection},
     response::{IntoResponse, Redirect, Response},
@@ -13,9 +11,9 @@ use easel_resizer::{
     keys::{ArtworkId, original_key},
 };
 use http::HeaderMap;
-use tokio::sync::Semaphore;
 
 use crate::client_addr::ClientAddr;
+use crate::cpu::CpuBound;
 use crate::{
     artworks::{self, NewArtwork},
     audit::{self, Actor, AuditAction, NewEvent},
@@ -74,7 +72,7 @@ async fn store(
 
     let limits = state.limits.clone();
     let bytes = received.bytes.clone();
-    let info: ImageInfo = check_image(&state.image_checks, move || inspect(&bytes, &limits)).await?;
+    let info: ImageInfo = check_image(&state.cpu, move || inspect(&bytes, &limits)).await?;
 
     let id = ArtworkId::new();
     let key = original_key(id, info.format);
@@ -124,28 +122,13 @@ async fn store(
     Ok(id)
 }
 
-/// Runs the image check (a full decode: CPU work) on a blocking thread,
-/// no more at once than `permits` allows. The blocking task holds its permit
-/// until the decode ends, even if the merchant has gone: the core is busy
-/// until then.
+/// Runs the image check (a full decode: CPU-bound) where CPU-bound work
+/// runs. A panic in it is our bug, not a broken upload.
 async fn check_image<T: Send + 'static>(
-    permits: &Arc<Semaphore>,
+    cpu: &CpuBound,
     check: impl FnOnce() -> Result<T, ImageError> + Send + 'static,
 ) -> Result<T, UploadError> {
-    let permit = Arc::clone(permits)
-        .acquire_owned()
-        .await
-        .map_err(|_| UploadError::Internal("the image checks' semaphore is closed".into()))?;
-    let checked = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        check()
-    })
-    .await;
-    match checked {
-        Ok(decision) => Ok(decision?),
-        // A panic in the check is our bug, not a broken upload.
-        Err(e) => Err(UploadError::Internal(e.to_string())),
-    }
+    Ok(cpu.run(check).await.map_err(|e| UploadError::Internal(e.0))??)
 }
 
 async fn receive(mut multipart: Multipart, limit: u64) -> Result<Received, UploadError> {
@@ -212,20 +195,19 @@ mod tests {
     };
 
     use easel_resizer::image::ImageError;
-    use tokio::sync::Semaphore;
 
     use super::{check_image, sanitize_filename};
-    use crate::error::UploadError;
+    use crate::{cpu::CpuBound, error::UploadError};
 
     #[tokio::test]
     async fn a_panicking_image_check_is_an_internal_error_not_a_broken_upload() {
-        let permits = Arc::new(Semaphore::new(2));
+        let permits = CpuBound::with_permits(2);
         let e = check_image::<()>(&permits, || panic!("decoder bug")).await.unwrap_err();
         assert!(matches!(e, UploadError::Internal(_)), "{e:?}");
         assert_eq!(e.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!e.to_string().contains("did not arrive complete"));
         // The panicking task gave its permit back.
-        assert_eq!(permits.available_permits(), 2);
+        assert_eq!(permits.available(), 2);
         // A refusal by the check is still the file's fault.
         let e = check_image::<()>(&permits, || Err(ImageError::UnsupportedFormat)).await.unwrap_err();
         assert!(matches!(e, UploadError::Image(ImageError::UnsupportedFormat)), "{e:?}");
@@ -234,7 +216,7 @@ mod tests {
 
     #[tokio::test]
     async fn no_more_image_checks_run_at_once_than_there_are_permits() {
-        let permits = Arc::new(Semaphore::new(2));
+        let permits = CpuBound::with_permits(2);
         let running = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
         let checks = (0..8).map(|_| {

@@ -115,15 +115,11 @@ async fn attempt(
     let password = form.password;
     let (user, ok) = match found {
         Some((user, hash)) => {
-            let ok = tokio::task::spawn_blocking(move || password::verify(&password, &hash))
-                .await
-                .map_err(|e| PageError::Unexpected(e.into()))?;
+            let ok = state.cpu.run(move || password::verify(&password, &hash)).await?;
             (Some(user), ok)
         }
         None => {
-            tokio::task::spawn_blocking(move || password::verify_against_nothing(&password))
-                .await
-                .map_err(|e| PageError::Unexpected(e.into()))?;
+            state.cpu.run(move || password::verify_against_nothing(&password)).await?;
             (None, false)
         }
     };

@@ -64,9 +64,7 @@ async fn change(
     let form = checked_form(session, form)?;
     let stored = users::password_hash(&state.pool, session.user.id).await?.ok_or(PageError::NotFound)?;
     let current = form.current.clone();
-    let ok = tokio::task::spawn_blocking(move || password::verify(&current, &stored))
-        .await
-        .map_err(|e| PageError::Unexpected(e.into()))?;
+    let ok = state.cpu.run(move || password::verify(&current, &stored)).await?;
     if !ok {
         return Ok(Err("The current password is not right.".into()));
     }
@@ -77,8 +75,7 @@ async fn change(
         return Ok(Err(rule.to_string()));
     }
     let new = form.new;
-    let hash =
-        tokio::task::spawn_blocking(move || password::hash(&new)).await.map_err(|e| PageError::Unexpected(e.into()))?;
+    let hash = state.cpu.run(move || password::hash(&new)).await?;
     let mut tx = state.pool.begin().await?;
     users::set_password(&mut tx, session.user.id, &hash, false).await?;
     let ended = sessions::end_others(&mut tx, session.user.id, &session.token_hash).await?;
