@@ -456,16 +456,9 @@ impl Decoder<'_> {
         Ok(())
     }
 
-    /// Takes `blocks` of work from the budget, or refuses the file once it
-    /// would need more than a real image of its size.
+    /// Takes `blocks` of work from the budget (see `charge`).
     fn charge(&mut self, blocks: u64, what: &str) -> Result<(), ImageError> {
-        if self.blocks_decoded + blocks > self.block_budget {
-            return Err(hostile(format!(
-                "{what} would take more work than decoding its blocks {PASSES_PER_BLOCK} times over"
-            )));
-        }
-        self.blocks_decoded += blocks;
-        Ok(())
+        charge(&mut self.blocks_decoded, self.block_budget, blocks, what)
     }
 
     fn read_dht(&mut self, mut seg: &[u8]) -> Result<(), ImageError> {
@@ -598,13 +591,8 @@ impl Decoder<'_> {
         };
         check_order(frame, &scan)?;
         let covered = scan_blocks(frame, &scan);
-        let budget_left = self.block_budget - self.blocks_decoded;
-        if covered + SCAN_COST > budget_left {
-            return Err(hostile(format!(
-                "its scans would take more work than decoding its blocks {PASSES_PER_BLOCK} times over"
-            )));
-        }
-        self.blocks_decoded += covered + SCAN_COST;
+        // The frame is borrowed, so the budget's fields are charged directly.
+        charge(&mut self.blocks_decoded, self.block_budget, covered + SCAN_COST, "its scans")?;
         let max_len = usize::try_from(covered * MAX_SCAN_BYTES_PER_BLOCK + SCAN_BYTES_SLACK).unwrap_or(usize::MAX);
         let mut r = BitReader::new(self.data, start, std::mem::take(&mut self.scratch), max_len)
             .map_err(|_| hostile("a scan carries far more data than its blocks can hold"))?;
@@ -744,6 +732,18 @@ impl Decoder<'_> {
             rgb,
         })
     }
+}
+
+/// Takes `blocks` of work from what is left of `budget`, or refuses the
+/// file once it would need more than a real image of its size.
+fn charge(spent: &mut u64, budget: u64, blocks: u64, what: &str) -> Result<(), ImageError> {
+    if *spent + blocks > budget {
+        return Err(hostile(format!(
+            "{what} would take more work than decoding its blocks {PASSES_PER_BLOCK} times over"
+        )));
+    }
+    *spent += blocks;
+    Ok(())
 }
 
 /// The largest of 8, 4, 2, 1 not above `wanted` that every component can
