@@ -15,6 +15,15 @@ fn decide(h: &Hostile) -> [(Result<(), ImageError>, Work); 2] {
     [(a.map(drop), wa), (b.map(drop), wb)]
 }
 
+/// The JPEG decoder's charges, in blocks (`jpeg/mod.rs`): a scan's set-up,
+/// a Huffman table built and defined, a quantisation table, a segment.
+/// The exact counts below add them up, so a change of price shows here.
+const SCAN: u64 = 7;
+const TABLE_BUILT: u64 = 10;
+const TABLE_DEFINED: u64 = 2;
+const QUANT_TABLE: u64 = 1;
+const SEGMENT: u64 = 1;
+
 /// The frame's 8×8 blocks: one full decoding pass.
 fn one_pass(h: &Hostile) -> u64 {
     u64::from(h.width.div_ceil(8)) * u64::from(h.height.div_ceil(8))
@@ -101,8 +110,12 @@ fn the_longest_legal_refinement_stays_within_budget() {
         for (result, work) in decide(&file) {
             assert!(result.is_ok(), "{}: {:?}", file.name, result);
             assert!(work.within_budget(), "{work:?}");
-            // 14 scans; two table definitions, the DC one built; one DQT.
-            assert_eq!(work.blocks_decoded, 14 * (one_pass(&file) + 4) + 2 * 2 + 32 + 1);
+            // 14 scans; two table definitions, the DC one built; one DQT;
+            // 18 segments (DQT, SOF, two DHT, 14 SOS).
+            assert_eq!(
+                work.blocks_decoded,
+                14 * (one_pass(&file) + SCAN) + 2 * TABLE_DEFINED + TABLE_BUILT + QUANT_TABLE + 18 * SEGMENT
+            );
         }
     }
 }
@@ -125,7 +138,12 @@ fn degenerate_huffman_tables_cost_one_pass() {
         let file = hostile::deep_huffman_tables(w, h);
         for (result, work) in decide(&file) {
             assert!(result.is_ok(), "{result:?}");
-            assert_eq!(work.blocks_decoded, one_pass(&file) + 4 + 2 * 2 + 2 * 32 + 1);
+            // One scan, two tables defined and built, one DQT; 5 segments
+            // (DQT, SOF, two DHT, SOS).
+            assert_eq!(
+                work.blocks_decoded,
+                one_pass(&file) + SCAN + 2 * (TABLE_DEFINED + TABLE_BUILT) + QUANT_TABLE + 5 * SEGMENT
+            );
         }
     }
 }
@@ -192,7 +210,7 @@ fn truncated_files_are_refused() {
     }
 }
 
-/// The whole corpus, as the benchmark and the fuzz seeds see it.
+/// The whole corpus, as the benchmark sees it.
 #[test]
 fn every_hostile_file_is_decided_within_budget() {
     let all = hostile::corpus();
@@ -279,6 +297,24 @@ fn files_real_encoders_make_still_pass_within_budget() {
         ("very wide strip", jpeg(8000, 1, J::Rgb, true)),
         ("very tall strip", jpeg(1, 8000, J::Rgb, false)),
         ("one-pixel JPEG", jpeg(1, 1, J::Rgb, true)),
+        // libjpeg-turbo's `cjpeg -progressive -optimize`: a table per scan,
+        // the most a small real file asks of the budget's floor.
+        (
+            "one-pixel progressive grey (cjpeg)",
+            include_bytes!("../src/image/jpeg/testdata/one_px_prog_gray_cjpeg.jpg").to_vec(),
+        ),
+        (
+            "one-pixel progressive 4:2:0 (cjpeg)",
+            include_bytes!("../src/image/jpeg/testdata/one_px_prog_420_cjpeg.jpg").to_vec(),
+        ),
+        (
+            "one-pixel progressive 4:4:4 (cjpeg)",
+            include_bytes!("../src/image/jpeg/testdata/one_px_prog_444_cjpeg.jpg").to_vec(),
+        ),
+        (
+            "one-pixel progressive grey with 16 comment segments",
+            include_bytes!("../src/image/jpeg/testdata/one_px_prog_gray_16_segments.jpg").to_vec(),
+        ),
         ("16-bit grey PNG", png(64, 48, png::ColorType::Grayscale, png::BitDepth::Sixteen, &grey16, None)),
         ("16-bit RGBA PNG", png(32, 32, png::ColorType::Rgba, png::BitDepth::Sixteen, &rgba16, None)),
         (

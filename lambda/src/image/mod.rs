@@ -205,10 +205,15 @@ fn trim_decimal(v: f64) -> String {
 /// photograph of the same size.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Work {
-    /// JPEG: 8×8 blocks visited by entropy decoding, summed over scans.
+    /// JPEG: the work charged against the budget before it is done, in
+    /// blocks: every block a scan covers, plus the fixed prices of scans,
+    /// tables and segments (`jpeg/mod.rs`).
     pub blocks_decoded: u64,
     /// JPEG: the most `blocks_decoded` may reach.
     pub block_budget: u64,
+    /// JPEG: 8×8 blocks actually entropy-decoded, counted where they are
+    /// decoded; never more than was charged.
+    pub blocks_visited: u64,
     /// PNG: bytes produced by inflating (image data and any compressed
     /// ancillary chunk).
     pub bytes_inflated: u64,
@@ -217,9 +222,12 @@ pub struct Work {
 }
 
 impl Work {
-    /// Whether every counter stayed within its budget.
+    /// Whether every counter stayed within its budget, and no block was
+    /// decoded without being charged first.
     pub fn within_budget(&self) -> bool {
-        self.blocks_decoded <= self.block_budget && self.bytes_inflated <= self.inflate_budget
+        self.blocks_visited <= self.blocks_decoded
+            && self.blocks_decoded <= self.block_budget
+            && self.bytes_inflated <= self.inflate_budget
     }
 }
 

@@ -151,9 +151,13 @@ pub(super) fn decode(
     let (colour, depth) = reader.output_color_type();
     let size = reader.output_buffer_size().ok_or(ImageError::TooMuchMemory { limit: limits.max_alloc })?;
     // Peak memory: the decoded buffer plus an 8-bit RGBA copy when the
-    // colour type changes, plus another when rotating by 90°.
+    // colour type changes, plus another when rotating by 90°. The EXIF
+    // orientation is known here when eXIf comes before the image data, as
+    // the PNG specification asks; a later one is checked after decoding.
     let pixels = u64::from(shape.width) * u64::from(shape.height);
-    if size as u64 + 2 * pixels * 4 > limits.max_alloc {
+    let converts = !matches!((colour, depth), (png::ColorType::Rgb | png::ColorType::Rgba, png::BitDepth::Eight));
+    let copies = u64::from(converts) + u64::from(rotates(orientation_of(reader.info())));
+    if size as u64 + copies * pixels * 4 > limits.max_alloc {
         return Err(ImageError::TooMuchMemory { limit: limits.max_alloc });
     }
     // The png crate inflates the image's rows and stops at their end (the
@@ -164,13 +168,10 @@ pub(super) fn decode(
     let mut buf = vec![0; size];
     let frame = reader.next_frame(&mut buf).map_err(|e| from_png(e, limits))?;
     buf.truncate(frame.buffer_size());
-    // Malformed EXIF is common and says nothing about the pixels.
-    let orientation = reader
-        .info()
-        .exif_metadata
-        .as_deref()
-        .and_then(Orientation::from_exif_chunk)
-        .unwrap_or(Orientation::NoTransforms);
+    let orientation = orientation_of(reader.info());
+    if rotates(orientation) && size as u64 + (u64::from(converts) + 1) * pixels * 4 > limits.max_alloc {
+        return Err(ImageError::TooMuchMemory { limit: limits.max_alloc });
+    }
     let (w, h) = (frame.width, frame.height);
     let wrong_size = || corrupt("decoded pixel buffer has the wrong size");
     let image = match (colour, depth) {
@@ -214,6 +215,19 @@ pub(super) fn decode(
     Ok((image, orientation))
 }
 
+/// Malformed EXIF is common and says nothing about the pixels.
+fn orientation_of(info: &png::Info<'_>) -> Orientation {
+    info.exif_metadata.as_deref().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms)
+}
+
+/// Turning by 90° needs a second copy of the pixels.
+fn rotates(o: Orientation) -> bool {
+    matches!(
+        o,
+        Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
+    )
+}
+
 fn from_png(e: png::DecodingError, limits: &Limits) -> ImageError {
     match e {
         png::DecodingError::LimitsExceeded => ImageError::TooMuchMemory { limit: limits.max_alloc },
@@ -242,5 +256,20 @@ mod tests {
         let png = testutil::rgb_png(40, 30);
         let shape = walk(&png, &Limits::default()).unwrap();
         assert_eq!((shape.width, shape.height, shape.raw_bytes), (40, 30, 30 * 121));
+    }
+
+    /// The memory check counts an RGBA copy only when the colour type
+    /// must change: an RGB file whose pixels alone fit is decoded.
+    #[test]
+    fn only_a_conversion_adds_a_copy_to_the_memory_check() {
+        let limits = Limits { max_alloc: 40_000, ..Limits::default() };
+        let rgb = testutil::rgb_png(100, 100); // 30,000 bytes decoded
+        assert!(decode(&rgb, &limits, &mut Work::default()).is_ok());
+        let grey = testutil::png_bytes(100, 100, png::ColorType::Grayscale, png::BitDepth::Eight, &[7; 100 * 100]);
+        // 10,000 bytes decoded plus a 40,000-byte RGBA copy.
+        assert_eq!(
+            decode(&grey, &limits, &mut Work::default()).err(),
+            Some(ImageError::TooMuchMemory { limit: 40_000 })
+        );
     }
 }

@@ -441,3 +441,41 @@ fn shrunk_jpeg_renders_like_a_full_decode() {
         / got.as_raw().len() as f64;
     assert!(mean < 1.5, "mean difference from a full Lanczos3 resize: {mean:.2}");
 }
+
+#[test]
+fn work_is_over_budget_when_a_block_was_decoded_uncharged_or_the_budget_passed() {
+    let fine = Work { blocks_decoded: 10, block_budget: 10, blocks_visited: 10, ..Work::default() };
+    assert!(fine.within_budget());
+    assert!(!Work { blocks_visited: 11, ..fine }.within_budget());
+    assert!(!Work { blocks_decoded: 11, ..fine }.within_budget());
+    assert!(!Work { bytes_inflated: 1, ..fine }.within_budget());
+}
+
+/// A real photograph's decoding is counted where it happens: every block
+/// of a baseline frame once, all of it charged.
+#[test]
+fn decoded_blocks_are_counted_and_charged() {
+    let jpeg = testutil::jpeg_of(&testutil::gradient(64, 48), None);
+    let (result, work) = inspect_metered(&jpeg, &Limits::default());
+    assert!(result.is_ok());
+    // Three components at full resolution, 8×6 blocks each.
+    assert_eq!(work.blocks_visited, 3 * 8 * 6);
+    assert!(work.within_budget(), "{work:?}");
+}
+
+/// The decoder itself refuses an upload cut off anywhere (it replaced a
+/// separate completeness walk that had this test).
+#[test]
+fn every_truncation_of_a_jpeg_is_refused() {
+    let jpeg = rgb_jpeg(40, 30);
+    for cut in 3..jpeg.len() {
+        assert!(inspect(&jpeg[..cut], &Limits::default()).is_err(), "cut at {cut} of {}", jpeg.len());
+    }
+}
+
+#[test]
+fn jpeg_with_trailing_bytes_after_eoi_is_accepted() {
+    let mut jpeg = rgb_jpeg(16, 16);
+    jpeg.extend_from_slice(b"trailing junk some cameras append");
+    assert_eq!(inspect(&jpeg, &Limits::default()).map(|i| (i.width, i.height)), Ok((16, 16)));
+}

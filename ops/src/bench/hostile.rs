@@ -2,7 +2,7 @@
 //! CPU instructions, against a real photograph of the same pixel count.
 //!
 //! The hostile files are the image core's own (`image::hostile::corpus`,
-//! the ones its regression tests and fuzz seeds use). Each is decided on by
+//! the ones its regression tests use). Each is decided on by
 //! `easel-decide` under callgrind, counting only the decision; so is a real
 //! photograph at the same size, written several ways, and the cheapest way
 //! is the baseline, so every ratio errs against us. Instruction counts are
@@ -18,7 +18,6 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use easel_resizer::image::hostile::{self as corpus_of, Expect, Hostile};
 use indicatif::{ProgressBar, ProgressStyle};
-use tokio::process::Command;
 
 use super::callgrind::{self, FunctionCost, Measured};
 use super::corpus;
@@ -164,18 +163,7 @@ fn file_name(path: &Path) -> String {
 /// Builds `easel-decide` in release, as the Lambda's code is built.
 async fn build(root: &Path) -> anyhow::Result<PathBuf> {
     println!("• Building easel-decide (cargo build --release; the first time builds easel-ops's dependencies)…");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .args(["build", "--release", "-p", "easel-ops", "--bin", "easel-decide"])
-        .current_dir(root)
-        .output()
-        .await
-        .context("running cargo build")?;
-    if !out.status.success() {
-        bail!("cargo build failed:\n{}", String::from_utf8_lossy(&out.stderr).trim_end());
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    Ok(target.join("release/easel-decide"))
+    Ok(super::build_release(root, &["-p", "easel-ops", "--bin", "easel-decide"]).await?.join("easel-decide"))
 }
 
 fn largest_photo(jpegs: &[PathBuf]) -> anyhow::Result<PathBuf> {

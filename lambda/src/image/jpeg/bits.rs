@@ -3,10 +3,12 @@
 //! that reading is a load and a shift with no refill test: on progressive
 //! photographs a data-dependent refill branch mispredicted often enough
 //! to cost a fifth of the decode. Past the end it reads zeros and notes
-//! the overrun, which the decoder checks once per block.
+//! the overrun, which the decoder checks once per unit (an MCU, or a block
+//! in a one-component scan).
 
 pub(super) struct BitReader {
-    /// The unstuffed data plus 8 zero bytes, so any read stays in bounds.
+    /// The unstuffed data plus 8 zero bytes, so a read near the end is one
+    /// load; reads past it (after an overrun) give zeros.
     buf: Vec<u8>,
     /// Bit position in `buf`; it may run past `limit`, where reads give
     /// zeros and `overrun` tells the decoder to stop.
@@ -146,8 +148,9 @@ impl BitReader {
     }
 
     /// At the end of a restart interval: continues at the next interval's
-    /// data. A missing marker is tolerated (libjpeg does too); decoding
-    /// then reads zeros.
+    /// data. When its marker is missing there is no data left, so the next
+    /// read is an overrun and the decoder refuses the scan as cut short
+    /// (libjpeg reads on with a warning; we do not invent pixels).
     pub(super) fn restart(&mut self) {
         match self.restarts.get(self.next_restart) {
             Some(&at) => {

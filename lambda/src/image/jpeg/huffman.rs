@@ -10,8 +10,9 @@ pub(super) const LOOKAHEAD: u32 = 9;
 pub(super) struct Huffman {
     /// `(length << 8) | symbol`, or 0 for codes longer than the lookahead.
     lookup: [u16; 1 << LOOKAHEAD],
-    /// `value << 16 | run << 8 | bits used`, or 0 where not applicable.
-    pub(super) fast_ac: [i32; 1 << LOOKAHEAD],
+    /// `value << 16 | run << 8 | bits used`, or 0 where not applicable;
+    /// only on tables built with `fast_ac` (see `fast_ac()`).
+    fast_ac: Option<Box<[i32; 1 << LOOKAHEAD]>>,
     maxcode: [i32; 18],
     valoffset: [i32; 17],
     values: [u8; 256],
@@ -33,7 +34,7 @@ impl Huffman {
         }
         let mut t = Box::new(Huffman {
             lookup: [0; 1 << LOOKAHEAD],
-            fast_ac: [0; 1 << LOOKAHEAD],
+            fast_ac: None,
             maxcode: [-1; 18],
             valoffset: [0; 17],
             values: [0; 256],
@@ -66,6 +67,7 @@ impl Huffman {
         if !fast_ac {
             return Ok(t);
         }
+        let mut fast = Box::new([0; 1 << LOOKAHEAD]);
         for look in 0..1usize << LOOKAHEAD {
             let e = t.lookup[look];
             if e == 0 {
@@ -79,9 +81,19 @@ impl Huffman {
             let raw = ((look as u32) >> (LOOKAHEAD - len - size)) & ((1 << size) - 1);
             let raw = raw as i32;
             let value = if raw < 1 << (size - 1) { raw - (1 << size) + 1 } else { raw };
-            t.fast_ac[look] = (value << 16) | ((run as i32) << 8) | (len + size) as i32;
+            fast[look] = (value << 16) | ((run as i32) << 8) | (len + size) as i32;
         }
+        t.fast_ac = Some(fast);
         Ok(t)
+    }
+
+    /// The combined AC lookup, all zeros ("use the plain lookup") when it
+    /// was not built: most tables of small images, where zeroing it cost
+    /// more than decoding. Fetch it once per block, not per symbol.
+    #[inline(always)]
+    pub(super) fn fast_ac(&self) -> &[i32; 1 << LOOKAHEAD] {
+        static NONE: [i32; 1 << LOOKAHEAD] = [0; 1 << LOOKAHEAD];
+        self.fast_ac.as_deref().unwrap_or(&NONE)
     }
 
     #[inline(always)]
@@ -140,7 +152,7 @@ mod tests {
         let t = Huffman::new(&counts, &[0x12, 0x01], true).unwrap();
         // Code 00 then value bits 01 (size 2: 01 means -2).
         let look = 0b0001usize << 5;
-        let e = t.fast_ac[look];
+        let e = t.fast_ac()[look];
         assert_eq!((e >> 16, (e >> 8) & 0xFF, e & 0xFF), (-2, 1, 4));
     }
 

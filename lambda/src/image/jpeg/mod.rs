@@ -38,7 +38,9 @@ use super::{ImageError, ImageFormat, Limits, Work};
 const MAX_SCANS: u32 = 64;
 /// The work budget is counted in blocks: one per block a scan covers,
 /// plus the fixed costs below in what they take compared with decoding a
-/// block. It is `BUDGET_FLOOR + PASSES_PER_BLOCK × the frame's blocks`.
+/// block (about 140 instructions at the sizes where fixed costs matter;
+/// measured with `cargo ops bench hostile`). It is the floor below plus
+/// `PASSES_PER_BLOCK × the frame's blocks`.
 ///
 /// Entropy-decoding passes over the frame's blocks, on average. libjpeg's
 /// progressive script makes 6 over luma and 4 over chroma (5.3 over a
@@ -47,21 +49,40 @@ const MAX_SCANS: u32 = 64;
 /// standard allows 14 scans per coefficient) at a small multiple of a real
 /// photograph's cost.
 const PASSES_PER_BLOCK: u64 = 16;
-/// Building a Huffman table (its 512-entry lookups) costs about what
-/// decoding 32 blocks does. Tables are built when a scan first uses them,
+/// Building a Huffman table (its 512-entry lookup) costs about what
+/// decoding 10 blocks does. Tables are built when a scan first uses them,
 /// so a definition alone costs only its copy.
-const TABLE_COST: u64 = 32;
+const TABLE_COST: u64 = 10;
 const TABLE_DEFINITION_COST: u64 = 2;
 /// Below this many blocks the AC tables' combined run/size/value lookup
 /// costs more to build than it saves.
 const FAST_AC_MIN_BLOCKS: u64 = 4096;
-/// Setting up a scan (header, buffers, the data copy's start).
-const SCAN_COST: u64 = 4;
-/// What a small real file needs whatever its size, twice over: 11 scans,
-/// each with a table defined and built.
-const BUDGET_FLOOR: u64 = 2 * 11 * (SCAN_COST + TABLE_DEFINITION_COST + TABLE_COST);
+/// Setting up a scan (header, buffers, copying its data out).
+const SCAN_COST: u64 = 7;
+/// Reading a marker segment's header.
+const SEGMENT_COST: u64 = 1;
+/// Reading a quantisation table.
+const QUANT_TABLE_COST: u64 = 1;
+/// One scan with a table of its own, the unit of the floor.
+const STEP: u64 = SCAN_COST + TABLE_DEFINITION_COST + TABLE_COST;
+/// What a small real file needs whatever its pixel count, with room to
+/// spare: libjpeg's optimised progressive script (`cjpeg -progressive
+/// -optimize`) writes 6 scans and 5 tables for a grey image and 10 of each
+/// for a colour one, plus a dozen segments or more of metadata (a one-pixel
+/// file of each uses 123 of 168 and 236 of 362). Per component, so that a
+/// tiny grey file cannot spend what a colour one may; the floor is what
+/// keeps the decision on a one-pixel file within twice a photograph's.
+const FLOOR_BASE: u64 = 5 * STEP;
+const FLOOR_PER_COMPONENT: u64 = 3 * STEP;
+
+/// The budget for a frame of `components` and `blocks` in all.
+fn block_budget(components: u64, blocks: u64) -> u64 {
+    FLOOR_BASE + FLOOR_PER_COMPONENT * components + PASSES_PER_BLOCK * blocks
+}
 /// Marker segments (APPn, COM, DQT, DHT, …). Cameras write a dozen or
-/// two; an ICC profile split over APP2 segments may add up to 255.
+/// two; an ICC profile split over APP2 segments may add up to 255. Each
+/// is also charged `SEGMENT_COST`, so on a small image the budget binds
+/// first (a one-pixel grey file has room for about 150).
 const MAX_SEGMENTS: u32 = 512;
 /// Bytes that belong to no segment (stray bytes between segments, empty
 /// markers). libjpeg skips them with a warning; a few are common, but a
@@ -140,11 +161,15 @@ pub(crate) fn decode(
         stray: 0,
         exif_read: false,
         blocks_decoded: 0,
-        block_budget: BUDGET_FLOOR,
+        blocks_visited: 0,
+        // Until the frame header says more: one component, no blocks.
+        block_budget: block_budget(1, 0),
+        frame_blocks: 0,
         scratch: Vec::new(),
     };
     let result = d.run(limits, choose_shrink);
     work.blocks_decoded += d.blocks_decoded;
+    work.blocks_visited += d.blocks_visited;
     work.block_budget += d.block_budget;
     result
 }
@@ -168,6 +193,10 @@ struct Decoder<'a> {
     /// Work so far and the most allowed, in blocks (see `PASSES_PER_BLOCK`).
     blocks_decoded: u64,
     block_budget: u64,
+    /// Blocks actually entropy-decoded (see `Work::blocks_visited`).
+    blocks_visited: u64,
+    /// The frame's blocks, once its header is read.
+    frame_blocks: u64,
     /// The unstuffed-data buffer, reused from scan to scan.
     scratch: Vec<u8>,
 }
@@ -283,6 +312,7 @@ impl Decoder<'_> {
             if self.segments > MAX_SEGMENTS {
                 return Err(hostile(format!("more than {MAX_SEGMENTS} marker segments")));
             }
+            self.charge(SEGMENT_COST, "its marker segments")?;
             let len = be16(data, pos)?;
             if len < 2 {
                 return Err(corrupt(format!("JPEG segment {marker:#04X} has length {len}")));
@@ -376,7 +406,8 @@ impl Decoder<'_> {
         // The memory check assumes a full-size decode whatever the shrink,
         // so `inspect` and `render` accept exactly the same files.
         let blocks: u64 = raw.iter().map(|c| (mcux * c.1 * mcuy * c.2) as u64).sum();
-        self.block_budget = BUDGET_FLOOR + blocks * PASSES_PER_BLOCK;
+        self.block_budget = block_budget(n as u64, blocks);
+        self.frame_blocks = blocks;
         let mut needed = pixels * 3 + blocks * 64;
         if progressive {
             needed += blocks * (64 * 2 + 8);
@@ -494,7 +525,7 @@ impl Decoder<'_> {
 
     fn read_dqt(&mut self, mut seg: &[u8]) -> Result<(), ImageError> {
         while !seg.is_empty() {
-            self.charge(1, "its quantisation tables")?;
+            self.charge(QUANT_TABLE_COST, "its quantisation tables")?;
             let (precision, id) = (seg[0] >> 4, usize::from(seg[0] & 15));
             if id > 3 || precision > 1 {
                 return Err(corrupt(format!("quantisation table {id} with precision {precision}")));
@@ -518,8 +549,7 @@ impl Decoder<'_> {
     /// Builds the tables defined since they were last built (a file may
     /// redefine a table before every scan), charging each build.
     fn build_tables(&mut self, used: &[(Option<usize>, Option<usize>)]) -> Result<(), ImageError> {
-        let blocks = self.block_budget.saturating_sub(BUDGET_FLOOR) / PASSES_PER_BLOCK;
-        let fast = blocks >= FAST_AC_MIN_BLOCKS;
+        let fast = self.frame_blocks >= FAST_AC_MIN_BLOCKS;
         for &(dc, ac) in used {
             for slot in [dc, ac.map(|a| 4 + a)].into_iter().flatten() {
                 let Some(def) = self.defined[slot].take() else { continue };
@@ -553,13 +583,12 @@ impl Decoder<'_> {
             Some(true) => (ss == 0 && ah == 0, ss > 0),
             _ => (true, true),
         };
-        let used: Vec<(Option<usize>, Option<usize>)> = (0..n)
-            .map(|i| {
-                let tables = seg[2 + 2 * i];
-                (needs_dc.then_some(usize::from(tables >> 4) & 3), needs_ac.then_some(usize::from(tables & 15) & 3))
-            })
-            .collect();
-        self.build_tables(&used)?;
+        let mut used = [(None, None); 4];
+        for (i, u) in used.iter_mut().enumerate().take(n) {
+            let tables = seg[2 + 2 * i];
+            *u = (needs_dc.then_some(usize::from(tables >> 4) & 3), needs_ac.then_some(usize::from(tables & 15) & 3));
+        }
+        self.build_tables(&used[..n])?;
         let frame = self.frame.as_mut().ok_or_else(|| corrupt("scan before frame header"))?;
         let mut comps = Vec::with_capacity(n);
         for i in 0..n {
@@ -607,7 +636,7 @@ impl Decoder<'_> {
                 tables(&frame.comps[sc.index])?;
             }
             let mut blk = [0i32; 64];
-            each_block(frame, &scan, ri, &mut r, false, |c, bx, by, r, _| {
+            self.blocks_visited += each_block(frame, &scan, ri, &mut r, false, |c, bx, by, r, _| {
                 let (dc, ac) = tables(c)?;
                 let last = decode_block(r, dc, ac, &mut c.dc_pred, &mut blk)?;
                 let off = by * c.by.n * c.stride + bx * c.bx.n;
@@ -628,7 +657,7 @@ impl Decoder<'_> {
                         self.dc[c.dc_table].as_deref().ok_or_else(|| corrupt("missing Huffman table"))?;
                     }
                     let dc = &self.dc;
-                    each_block(frame, &scan, ri, &mut r, false, |c, bx, by, r, _| {
+                    self.blocks_visited += each_block(frame, &scan, ri, &mut r, false, |c, bx, by, r, _| {
                         let table = dc[c.dc_table].as_deref().ok_or_else(|| corrupt("missing Huffman table"))?;
                         let s = u32::from(table.decode(r)?);
                         if s > 16 {
@@ -642,7 +671,7 @@ impl Decoder<'_> {
                     })?;
                 }
                 (true, false) => {
-                    each_block(frame, &scan, ri, &mut r, false, |c, bx, by, r, _| {
+                    self.blocks_visited += each_block(frame, &scan, ri, &mut r, false, |c, bx, by, r, _| {
                         if r.bit() {
                             let b = by * c.bw + bx;
                             c.coefs[b * c.slots] |= 1 << al;
@@ -654,7 +683,7 @@ impl Decoder<'_> {
                     let c = &frame.comps[scan.comps[0].index];
                     let table = self.ac[c.ac_table].as_deref().ok_or_else(|| corrupt("missing Huffman table"))?;
                     let band = (u64::MAX >> (63 - se)) & (u64::MAX << ss);
-                    each_block(frame, &scan, ri, &mut r, first, |c, bx, by, r, eobrun| {
+                    self.blocks_visited += each_block(frame, &scan, ri, &mut r, first, |c, bx, by, r, eobrun| {
                         let b = by * c.bw + bx;
                         let coefs = &mut c.coefs[b * c.slots..(b + 1) * c.slots];
                         let mask = &mut c.masks[b];
@@ -786,8 +815,11 @@ fn each_block(
     r: &mut BitReader,
     skip_eob_runs: bool,
     mut f: impl FnMut(&mut Component, usize, usize, &mut BitReader, &mut u32) -> Result<(), ImageError>,
-) -> Result<(), ImageError> {
+) -> Result<u64, ImageError> {
     let single = scan.comps.len() == 1;
+    // Counted where the blocks are decoded, apart from what was charged
+    // for them, so the tests can check that no path decodes uncharged.
+    let mut visited = 0u64;
     let (units_x, units_y) = scan_units(frame, scan);
     for sc in &scan.comps {
         frame.comps[sc.index].dc_pred = 0;
@@ -823,6 +855,7 @@ fn each_block(
             let c = &mut frame.comps[sc.index];
             if single {
                 f(c, ux, uy, r, &mut eobrun)?;
+                visited += 1;
             } else {
                 for v in 0..c.v {
                     for h in 0..c.h {
@@ -830,6 +863,7 @@ fn each_block(
                         f(c, bx, by, r, &mut eobrun)?;
                     }
                 }
+                visited += (c.v * c.h) as u64;
             }
         }
         // A real encoder writes every bit its blocks need; decoding the
@@ -840,7 +874,7 @@ fn each_block(
         }
         unit += 1;
     }
-    Ok(())
+    Ok(visited)
 }
 
 /// The units (MCUs, or blocks for a one-component scan) a scan walks.
@@ -930,8 +964,9 @@ fn decode_block(
     blk[0] = *pred;
     let mut k = 1usize;
     let mut last = 0usize;
+    let fast_ac = ac.fast_ac();
     while k < 64 {
-        let fast = ac.fast_ac[r.peek(LOOKAHEAD) as usize];
+        let fast = fast_ac[r.peek(LOOKAHEAD) as usize];
         if fast != 0 {
             r.consume((fast & 0xFF) as u32);
             k += ((fast >> 8) & 0xFF) as usize;
@@ -977,8 +1012,9 @@ fn ac_first(
         return Ok(());
     }
     let mut k = ss;
+    let fast_ac = table.fast_ac();
     while k <= se {
-        let fast = table.fast_ac[r.peek(LOOKAHEAD) as usize];
+        let fast = fast_ac[r.peek(LOOKAHEAD) as usize];
         let (run, value) = if fast != 0 {
             r.consume((fast & 0xFF) as u32);
             (((fast >> 8) & 0xFF) as u32, fast >> 16)
