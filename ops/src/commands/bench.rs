@@ -246,12 +246,13 @@ async fn resize(opts: ResizeOpts) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds our binaries and installs the other tools when missing.
-async fn prepare(root: &Path) -> anyhow::Result<Programs> {
-    println!("• Building easel-resize and bootstrap (cargo build --release)…");
+/// Builds binaries with `cargo build --release ARGS` in the checkout at
+/// `root`; returns the directory they land in.
+async fn build_release(root: &Path, args: &[&str]) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["build", "--release", "-p", "easel-resizer", "--bin", "easel-resize", "--bin", "bootstrap"])
+        .args(["build", "--release"])
+        .args(args)
         .current_dir(root)
         .output()
         .await
@@ -260,13 +261,20 @@ async fn prepare(root: &Path) -> anyhow::Result<Programs> {
         bail!("cargo build failed:\n{}", String::from_utf8_lossy(&out.stderr).trim_end());
     }
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    Ok(target.join("release"))
+}
+
+/// Builds our binaries and installs the other tools when missing.
+async fn prepare(root: &Path) -> anyhow::Result<Programs> {
+    println!("• Building easel-resize and bootstrap (cargo build --release)…");
+    let release = build_release(root, &["-p", "easel-resizer", "--bin", "easel-resize", "--bin", "bootstrap"]).await?;
     let vips = install::debian_program("vipsthumbnail", "libvips-tools", "libvips's vipsthumbnail").await?;
     let time = install::debian_program("time", "time", "GNU time (peak memory of each run)").await?;
     install::debian_program("taskset", "util-linux", "taskset (pinning runs to one core)").await?;
     let venv = install::pillow_venv().await?;
     Ok(Programs {
-        ours: target.join("release/easel-resize"),
-        bootstrap: target.join("release/bootstrap"),
+        ours: release.join("easel-resize"),
+        bootstrap: release.join("bootstrap"),
         vips,
         python: venv.join("bin/python"),
         pillow_script: root.join("ops/bench/pillow_resize.py"),

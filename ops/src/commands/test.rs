@@ -3,10 +3,9 @@
 //! Rust tests first (`cargo test --workspace`), then the browser tests in
 //! `end2end/` against a console started here.
 
-use std::{collections::HashMap, path::Path, process::Stdio};
+use std::{path::Path, process::Stdio};
 
 use anyhow::{Context, bail};
-use easel_app::storage::BucketNames;
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::Command,
@@ -106,16 +105,7 @@ async fn run_suites(stack: &LocalStack, opts: &Opts, chromium: Option<&Path>) ->
 
     println!("\n== Browser tests (end2end/, headless Chromium)");
     let prefix = format!("e2e-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let buckets = BucketNames::with_prefix(&prefix);
-    let settings = console::settings(HashMap::from([
-        ("DATABASE_URL", stack.database_url.clone()),
-        ("EASEL_AWS_ENDPOINT", stack.aws_endpoint.clone()),
-        ("EASEL_HTTP_ADDR", "127.0.0.1:0".to_string()),
-        ("EASEL_ORIGINALS_BUCKET", buckets.originals.clone()),
-        ("EASEL_RESIZED_BUCKET", buckets.resized.clone()),
-        ("EASEL_BACKUP_BUCKET", buckets.backup.clone()),
-        ("EASEL_SMTP_URL", stack.smtp_url.clone()),
-    ]))?;
+    let settings = console::isolated_settings(stack, &prefix, &[])?;
     let running = console::start(&settings).await?;
     // The browser test signs in as this admin with its one-time password.
     let pool = sqlx::PgPool::connect(settings.database_url.expose()).await?;

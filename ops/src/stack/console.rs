@@ -4,10 +4,15 @@
 use std::{collections::HashMap, net::SocketAddr};
 
 use anyhow::Context;
-use easel_app::{settings::Settings, startup::Application, storage::spec::StackSpec};
+use easel_app::{
+    settings::Settings,
+    startup::Application,
+    storage::{BucketNames, spec::StackSpec},
+};
 use easel_resizer::handler::Resizer;
 use tokio::{sync::watch, task::JoinHandle};
 
+use super::LocalStack;
 use crate::{invoker::LocalInvoker, provision};
 
 pub struct RunningConsole {
@@ -23,6 +28,28 @@ pub struct RunningConsole {
 pub fn settings(overrides: HashMap<&'static str, String>) -> anyhow::Result<Settings> {
     Settings::from_lookup(|k| overrides.get(k).cloned().or_else(|| std::env::var(k).ok()))
         .context("reading Easel's settings")
+}
+
+/// Settings for a second console on `stack` that must not touch the
+/// default one's data: buckets of its own named from `prefix`, any free
+/// port, and `extra` on top.
+pub fn isolated_settings(
+    stack: &LocalStack,
+    prefix: &str,
+    extra: &[(&'static str, String)],
+) -> anyhow::Result<Settings> {
+    let buckets = BucketNames::with_prefix(prefix);
+    let mut overrides = HashMap::from([
+        ("DATABASE_URL", stack.database_url.clone()),
+        ("EASEL_AWS_ENDPOINT", stack.aws_endpoint.clone()),
+        ("EASEL_HTTP_ADDR", "127.0.0.1:0".to_string()),
+        ("EASEL_ORIGINALS_BUCKET", buckets.originals),
+        ("EASEL_RESIZED_BUCKET", buckets.resized),
+        ("EASEL_BACKUP_BUCKET", buckets.backup),
+        ("EASEL_SMTP_URL", stack.smtp_url.clone()),
+    ]);
+    overrides.extend(extra.iter().cloned());
+    settings(overrides)
 }
 
 /// Provisions the spec, then starts the console and the invoker.

@@ -96,8 +96,10 @@ async fn attempt(
         None => vec![Key::Account(typed.clone()), Key::Address(addr.clone())],
     };
     if let Err(t) = throttle::reserve(&state.pool, &keys, &state.auth.throttle).await? {
-        // Counted under the key that refused it, so a flood of made-up
-        // addresses from one place sums into one row per window.
+        // A known device's refusals count under its account; everyone
+        // else's under their address, whatever e-mail they typed, so a
+        // flood of made-up addresses from one place sums into one row per
+        // window (one per attacking address when the flood is spread).
         let (who, from) = if device.is_some() { (typed.as_str(), "known device") } else { ("*", addr.as_str()) };
         state.refusals.add(who, from, &state.auth.throttle);
         let minutes = t.retry_after.as_secs().div_ceil(60);
@@ -113,16 +115,16 @@ async fn attempt(
         Err(_) => None,
     };
     let password = form.password;
-    let (user, ok) = match found {
-        Some((user, hash)) => {
-            let ok = state.cpu.run(move || password::verify(&password, &hash)).await?;
-            (Some(user), ok)
-        }
+    let (user, hash) = found.unzip();
+    let check = move || match hash {
+        Some(hash) => password::verify(&password, &hash),
+        // As long as a real check, so timing does not tell which accounts exist.
         None => {
-            state.cpu.run(move || password::verify_against_nothing(&password)).await?;
-            (None, false)
+            password::verify_against_nothing(&password);
+            false
         }
     };
+    let ok = if device.is_some() { state.cpu.run(check).await? } else { state.cpu.run_for_stranger(check).await? };
     let failed =
         |reason: &'static str| throttle::record_failure(&state.pool, &typed, &addr, reason, &state.auth.throttle);
     let user = match (user, ok) {
