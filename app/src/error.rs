@@ -14,7 +14,7 @@ use easel_resizer::image::ImageError;
 use http::{HeaderValue, StatusCode, header};
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::{pages, storage::objects::StorageError};
+use crate::{pages, routes::upload::receive::ReceiveError, storage::objects::StorageError};
 
 /// Why an upload did not happen. Every variant leaves nothing stored.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +40,17 @@ pub enum UploadError {
     /// must not be told their upload was broken.
     #[error("the image check failed: {0}")]
     Internal(String),
+}
+
+impl From<ReceiveError> for UploadError {
+    fn from(e: ReceiveError) -> Self {
+        match e {
+            ReceiveError::NoFile => UploadError::NoFile,
+            ReceiveError::EmptyFile => UploadError::EmptyFile,
+            ReceiveError::TooLarge { limit } => UploadError::TooLarge { limit },
+            ReceiveError::Malformed(why) => UploadError::Malformed(why),
+        }
+    }
 }
 
 impl UploadError {
@@ -165,11 +176,7 @@ struct Panicked(String);
 /// `bare_answers_as_pages`. Without it, the client's connection would just
 /// be reset.
 fn panicked(err: Box<dyn Any + Send + 'static>) -> Response {
-    let reason = match (err.downcast_ref::<&str>(), err.downcast_ref::<String>()) {
-        (Some(s), _) => (*s).to_owned(),
-        (_, Some(s)) => s.clone(),
-        _ => "a panic without a message".to_owned(),
-    };
+    let reason = crate::cpu::panic_message(&*err);
     let mut res = StatusCode::INTERNAL_SERVER_ERROR.into_response();
     res.extensions_mut().insert(Panicked(reason));
     res

@@ -1,7 +1,8 @@
 //! Writes the image seeds of the fuzz corpus: one small file of every kind
 //! the image core must read (the legitimate files issue 11 lists), into
-//! `fuzz/corpus/{inspect,render,jpeg_reference}/`. The JSON seeds of the
-//! other targets are written by hand. Re-run after changing it:
+//! `fuzz/corpus/{inspect,render,jpeg_reference}/`, and upload bodies of
+//! every shape a browser or a stranger sends into `fuzz/corpus/multipart/`.
+//! The JSON seeds of the other targets are written by hand. Re-run after changing it:
 //!
 //! ```sh
 //! cargo run -p easel-fuzz --example seeds
@@ -115,7 +116,81 @@ fn main() {
             total += bytes.len();
         }
     }
-    println!("wrote {} seeds, {total} bytes", files.len());
+    println!("wrote {} image seeds, {total} bytes", files.len());
+
+    let dir = root.join("corpus").join("multipart");
+    std::fs::create_dir_all(&dir).unwrap();
+    let bodies = multipart_seeds(&files[0].1);
+    for (name, bytes) in &bodies {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    println!("wrote {} multipart seeds", bodies.len());
+}
+
+/// Upload bodies for the `multipart` target, each behind its two control
+/// bytes: the file limit in units of 64 bytes, and the chunk size less one.
+/// `art` is a small image to carry.
+fn multipart_seeds(art: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let b = easel_fuzz::BOUNDARY;
+    let part = |headers: &str, data: &[u8]| {
+        let mut p = format!("--{b}\r\n{headers}\r\n\r\n").into_bytes();
+        p.extend_from_slice(data);
+        p.extend_from_slice(b"\r\n");
+        p
+    };
+    let file = |name: &str, filename: &str, data: &[u8]| {
+        part(
+            &format!(
+                "Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: image/jpeg"
+            ),
+            data,
+        )
+    };
+    let text =
+        |name: &str, value: &str| part(&format!("Content-Disposition: form-data; name=\"{name}\""), value.as_bytes());
+    let close = format!("--{b}--\r\n").into_bytes();
+    let seed = |limit: u8, cut: u8, parts: &[&[u8]]| [vec![limit, cut], parts.concat()].concat();
+    let art = &art[..art.len().min(600)];
+    // Limits in units of 64 bytes: 16 holds `art`, 2 does not.
+    vec![
+        ("browser_form".into(), seed(16, 7, &[&text("note", "hi"), &file("artwork", "sunset.jpg", art), &close])),
+        ("no_file_chosen".into(), seed(16, 0, &[&file("artwork", "", b""), &close])),
+        ("empty_file".into(), seed(16, 3, &[&file("artwork", "empty.jpg", b""), &close])),
+        (
+            "two_files".into(),
+            seed(16, 31, &[&file("artwork", "a.jpg", b"first"), &file("artwork", "b.jpg", art), &close]),
+        ),
+        ("over_limit".into(), seed(2, 15, &[&file("artwork", "big.jpg", art), &close])),
+        ("cut_off".into(), seed(16, 63, &[&file("artwork", "sunset.jpg", art)[..200]])),
+        (
+            "preamble_and_epilogue".into(),
+            seed(16, 5, &[b"preamble text\r\n", &file("artwork", "p.jpg", b"data"), &close, b"epilogue"]),
+        ),
+        (
+            "paths_and_encoded_names".into(),
+            seed(
+                16,
+                1,
+                &[
+                    &file("artwork", "C:\\fakepath\\../x\u{7}y.jpg", b"a"),
+                    &part("Content-Disposition: form-data; name=\"artwork\"; filename*=UTF-8''caf%C3%A9.jpg", b"b"),
+                ],
+            ),
+        ),
+        ("endless_headers".into(), seed(16, 255, &[format!("--{b}\r\nX-Pad: {}", "a".repeat(17 * 1024)).as_bytes()])),
+        (
+            "lf_only".into(),
+            seed(
+                16,
+                2,
+                &[format!(
+                    "--{b}\nContent-Disposition: form-data; name=\"artwork\"; filename=\"x.jpg\"\n\nabc\n--{b}--\n"
+                )
+                .as_bytes()],
+            ),
+        ),
+        ("other_field_only".into(), seed(16, 9, &[&text("artwork_note", "no file here"), &close])),
+    ]
 }
 
 /// Smooth ramps with a few edges, `channels` bytes a pixel.
@@ -218,12 +293,7 @@ fn adam7_png(w: u32, h: u32) -> Vec<u8> {
         zlib.extend_from_slice(&(!len).to_le_bytes());
         zlib.extend_from_slice(block);
     }
-    let (mut a, mut b) = (1u32, 0u32);
-    for &byte in &raw {
-        a = (a + u32::from(byte)) % 65_521;
-        b = (b + a) % 65_521;
-    }
-    zlib.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    zlib.extend_from_slice(&adler2::adler32_slice(&raw).to_be_bytes());
 
     let mut ihdr = Vec::new();
     ihdr.extend_from_slice(&w.to_be_bytes());
@@ -235,19 +305,8 @@ fn adam7_png(w: u32, h: u32) -> Vec<u8> {
         let start = out.len();
         out.extend_from_slice(kind);
         out.extend_from_slice(data);
-        let crc = crc32(&out[start..]);
+        let crc = crc32fast::hash(&out[start..]);
         out.extend_from_slice(&crc.to_be_bytes());
     }
     out
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &byte in bytes {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
 }

@@ -7,11 +7,13 @@
 
 mod images;
 mod jpeg_reference;
+mod multipart;
 mod policy;
 mod s3_event;
 
 pub use images::{LIMITS, inspect, render};
 pub use jpeg_reference::jpeg_reference;
+pub use multipart::{BOUNDARY, multipart};
 pub use policy::bucket_policy;
 pub use s3_event::{encode_key, s3_event};
 
@@ -23,6 +25,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("inspect", inspect),
     ("render", render),
     ("jpeg_reference", jpeg_reference),
+    ("multipart", multipart),
     ("s3_event", s3_event),
     ("bucket_policy", bucket_policy),
 ];

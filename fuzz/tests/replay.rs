@@ -64,6 +64,11 @@ fn jpeg_reference_replays_clean() {
 }
 
 #[test]
+fn multipart_replays_clean() {
+    replay("multipart");
+}
+
+#[test]
 fn s3_event_replays_clean() {
     replay("s3_event");
 }

@@ -149,3 +149,52 @@ fn crc32(data: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// A stranger's body that never ends a part's headers (or never reaches the
+/// first boundary), streamed without a length: the parser used to keep all
+/// of it and search it again with every piece that arrived. It is refused
+/// once the framing limit runs out, long before the body's limit.
+#[tokio::test]
+async fn endless_headers_are_refused_after_a_few_kilobytes() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    };
+
+    let app = spawn_app().await;
+    let boundary = "EndlessBoundary";
+    for (what, opening) in [
+        ("headers", format!("--{boundary}\r\nContent-Disposition: form-data; name=\"artwork\"\r\nX-Pad: ")),
+        ("preamble", "no boundary, ever: ".to_string()),
+    ] {
+        let sent = Arc::new(AtomicU64::new(0));
+        // Up to 64 MB in 4 KB pieces; the refusal must come long before.
+        let pieces = futures_util::stream::iter((0..16 * 1024).map({
+            let sent = sent.clone();
+            let opening = opening.clone();
+            move |i| {
+                let piece = if i == 0 { opening.clone().into_bytes() } else { vec![b'a'; 4096] };
+                sent.fetch_add(piece.len() as u64, Ordering::Relaxed);
+                Ok::<_, std::io::Error>(piece)
+            }
+        }));
+        let res = app
+            .http
+            .post(format!("{}/upload", app.base))
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(reqwest::Body::wrap_stream(pieces))
+            .send()
+            .await;
+        // The console answers and closes while the client still sends, so
+        // the client may see the 400 or only the connection's reset: no
+        // lingering for a stranger's body.
+        match res {
+            Ok(res) => assert_eq!(res.status(), 400, "{what}"),
+            Err(e) => assert!(e.is_request() || e.is_body(), "{what}: {e:?}"),
+        }
+        let sent = sent.load(Ordering::Relaxed);
+        // 16 KB of framing, plus what the sockets and hyper buffer on the way.
+        assert!(sent < 8 * 1024 * 1024, "{what}: the console read {sent} bytes before refusing");
+    }
+    assert_eq!(app.artwork_count().await, 0);
+}

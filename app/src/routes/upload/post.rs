@@ -1,17 +1,16 @@
-//! `POST /upload`: a plain axum multipart handler, so that our own size
-//! limit holds and a cut-off body is an error, never a shorter file.
+//! `POST /upload`: the body is read by `receive`, which holds our own size
+//! limits while it streams; then the image check, the row and the object.
 
 use axum::{
-    extract::{Multipart, State, multipart::MultipartRejection},
+    extract::{Request, State},
     response::{IntoResponse, Redirect, Response},
 };
-use bytes::{Bytes, BytesMut};
 use easel_resizer::{
     image::{ImageError, ImageInfo, inspect},
     keys::{ArtworkId, original_key},
 };
-use http::HeaderMap;
 
+use super::receive::{drain_cap, receive};
 use crate::client_addr::ClientAddr;
 use crate::cpu::CpuBound;
 use crate::{
@@ -23,41 +22,17 @@ use crate::{
     storage::objects,
 };
 
-/// The form field that carries the file.
-pub const UPLOAD_FIELD: &str = "artwork";
-
-/// How much of an over-limit body we still read (and drop) so the browser
-/// gets the try-again page instead of a reset connection. Past this we stop
-/// reading: that is no longer a merchant's photo.
-fn drain_cap(limit: u64) -> u64 {
-    limit.saturating_mul(4)
-}
-
-pub async fn upload_artwork(
-    State(state): State<AppState>,
-    client: ClientAddr,
-    headers: HeaderMap,
-    multipart: Result<Multipart, MultipartRejection>,
-) -> Response {
-    match store(&state, client, &headers, multipart).await {
+pub async fn upload_artwork(State(state): State<AppState>, client: ClientAddr, request: Request) -> Response {
+    match store(&state, client, request).await {
         Ok(id) => Redirect::to(&format!("/uploaded/{id}")).into_response(),
         Err(e) => e.into_page().await,
     }
 }
 
-struct Received {
-    filename: String,
-    bytes: Bytes,
-}
-
-async fn store(
-    state: &AppState,
-    client: ClientAddr,
-    headers: &HeaderMap,
-    multipart: Result<Multipart, MultipartRejection>,
-) -> Result<ArtworkId, UploadError> {
+async fn store(state: &AppState, client: ClientAddr, request: Request) -> Result<ArtworkId, UploadError> {
     let limit = state.limits.max_bytes;
-    if let Some(len) = headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+    if let Some(len) =
+        request.headers().get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
         && len > drain_cap(limit)
     {
         return Err(UploadError::TooLarge { limit });
@@ -67,8 +42,12 @@ async fn store(
         gate => return Err(UploadError::Closed(gate)),
     }
     // A form sent without `multipart/form-data` carries no file at all.
-    let multipart = multipart.map_err(|_| UploadError::NoFile)?;
-    let received = receive(multipart, limit).await?;
+    let boundary = request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| multer::parse_boundary(v.to_str().ok()?).ok())
+        .ok_or(UploadError::NoFile)?;
+    let received = receive(request.into_body().into_data_stream(), &boundary, limit).await?;
 
     let limits = state.limits.clone();
     let bytes = received.bytes.clone();
@@ -131,59 +110,6 @@ async fn check_image<T: Send + 'static>(
     Ok(cpu.run(check).await.map_err(|e| UploadError::Internal(e.0))??)
 }
 
-async fn receive(mut multipart: Multipart, limit: u64) -> Result<Received, UploadError> {
-    let malformed = |e: axum::extract::multipart::MultipartError| UploadError::Malformed(e.body_text());
-    let mut found: Option<Received> = None;
-    let mut over_limit = false;
-    let mut total: u64 = 0;
-    while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
-        let wanted = field.name() == Some(UPLOAD_FIELD) && found.is_none() && !over_limit;
-        let filename = sanitize_filename(field.file_name().unwrap_or_default());
-        let mut buf = BytesMut::new();
-        while let Some(chunk) = field.chunk().await.map_err(malformed)? {
-            total += chunk.len() as u64;
-            if total > drain_cap(limit) {
-                return Err(UploadError::TooLarge { limit });
-            }
-            if !wanted || over_limit {
-                continue;
-            }
-            if buf.len() as u64 + chunk.len() as u64 > limit {
-                over_limit = true;
-                buf = BytesMut::new();
-                continue;
-            }
-            buf.extend_from_slice(&chunk);
-        }
-        if wanted && !over_limit {
-            // Browsers send an empty, nameless part when no file was chosen.
-            if buf.is_empty() && filename.is_none() {
-                continue;
-            }
-            found = Some(Received { filename: filename.unwrap_or_else(|| "artwork".into()), bytes: buf.freeze() });
-        }
-    }
-    if over_limit {
-        return Err(UploadError::TooLarge { limit });
-    }
-    let received = found.ok_or(UploadError::NoFile)?;
-    if received.bytes.is_empty() {
-        return Err(UploadError::EmptyFile);
-    }
-    Ok(received)
-}
-
-/// The name as the merchant knows it, made safe to store: no directories
-/// (old browsers send `C:\fakepath\…`), no control characters, bounded
-/// length. It is only ever shown, escaped; keys are made by the server.
-pub fn sanitize_filename(raw: &str) -> Option<String> {
-    const MAX_CHARS: usize = 200;
-    let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String = base.chars().filter(|c| !c.is_control()).take(MAX_CHARS).collect();
-    let cleaned = cleaned.trim();
-    (!cleaned.is_empty()).then(|| cleaned.to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use std::{
@@ -196,7 +122,7 @@ mod tests {
 
     use easel_resizer::image::ImageError;
 
-    use super::{check_image, sanitize_filename};
+    use super::check_image;
     use crate::{cpu::CpuBound, error::UploadError};
 
     #[tokio::test]
@@ -237,22 +163,5 @@ mod tests {
         }
         let most = most.load(Ordering::SeqCst);
         assert!((1..=2).contains(&most), "{most} checks ran at once");
-    }
-
-    #[test]
-    fn filenames_lose_paths_and_control_characters() {
-        for (raw, want) in [
-            ("photo.jpg", Some("photo.jpg")),
-            ("C:\\fakepath\\sunset.png", Some("sunset.png")),
-            ("../../etc/passwd", Some("passwd")),
-            ("bad\u{0}name\n.jpg", Some("badname.jpg")),
-            ("<script>alert(1)</script>.png", Some("script>.png")),
-            ("  ", None),
-            ("", None),
-            ("café ☕.jpeg", Some("café ☕.jpeg")),
-        ] {
-            assert_eq!(sanitize_filename(raw).as_deref(), want, "{raw:?}");
-        }
-        assert_eq!(sanitize_filename(&"x".repeat(500)).unwrap().chars().count(), 200);
     }
 }
