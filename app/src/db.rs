@@ -1,10 +1,11 @@
 //! The Postgres pool and the schema migrations, which only ever move forward.
 
-use std::time::Duration;
+use sqlx::{
+    PgPool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
 
-use sqlx::{PgPool, postgres::PgPoolOptions};
-
-use crate::settings::DatabaseUrl;
+use crate::{deadlines::Deadlines, settings::DatabaseUrl};
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
@@ -16,13 +17,19 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-pub async fn connect(url: &DatabaseUrl) -> Result<PgPool, DbError> {
+/// The pool, with the deadlines of `deadlines` (see `crate::deadlines`).
+pub async fn connect(url: &DatabaseUrl, deadlines: &Deadlines) -> Result<PgPool, DbError> {
+    let failed = |source| DbError::Connect { url: url.redacted(), source };
+    let options: PgConnectOptions = url.expose().parse().map_err(failed)?;
+    // Set per connection, so no statement of ours runs longer, whatever it
+    // waits on (a lock, I/O, a plan gone wrong).
+    let statement_timeout = deadlines.db_statement.as_millis().to_string();
     PgPoolOptions::new()
         .max_connections(10)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect(url.expose())
+        .acquire_timeout(deadlines.db_acquire)
+        .connect_with(options.options([("statement_timeout", statement_timeout.as_str())]))
         .await
-        .map_err(|source| DbError::Connect { url: url.redacted(), source })
+        .map_err(failed)
 }
 
 pub async fn migrate(pool: &PgPool) -> Result<(), DbError> {

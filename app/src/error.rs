@@ -29,10 +29,15 @@ pub enum UploadError {
     Image(#[from] ImageError),
     #[error("The upload did not arrive complete. Please try again.")]
     Malformed(String),
-    #[error("We could not store your artwork just now. Nothing was saved; please try again in a moment.")]
+    #[error("Our file storage is not answering just now. Nothing was saved; please try again in a moment.")]
     Storage(#[from] StorageError),
-    #[error("We could not store your artwork just now. Nothing was saved; please try again in a moment.")]
+    #[error("Our database is not answering just now. Nothing was saved; please try again in a moment.")]
     Database(#[from] sqlx::Error),
+    /// The page deadline passed after the body arrived.
+    #[error(
+        "Easel did not finish in time: a service it depends on is slow. Nothing was saved; please try again in a moment."
+    )]
+    TimedOut,
     /// A decommission froze or closed uploads.
     #[error("Uploads are closed: Easel is being decommissioned.")]
     Closed(crate::decommission::repo::UploadGate),
@@ -63,7 +68,9 @@ impl UploadError {
                 ImageError::TooLarge { .. } | ImageError::TooManyPixels { .. } => StatusCode::PAYLOAD_TOO_LARGE,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             },
-            UploadError::Storage(_) | UploadError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
+            UploadError::Storage(_) | UploadError::Database(_) | UploadError::TimedOut => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             UploadError::Closed(_) => StatusCode::FORBIDDEN,
             UploadError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -105,12 +112,70 @@ pub enum PageError {
     /// its message, not a generic error.
     #[error("{0}")]
     Upstream(String),
+    /// A dependency is down or did not answer within its deadline.
+    #[error("{} is not answering", .0.what())]
+    Unavailable(Unavailable),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
 
+/// What a 503 page says is unavailable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    Database,
+    Storage,
+    /// The page's own deadline passed, waiting on something.
+    Slow,
+}
+
+impl Unavailable {
+    pub fn what(self) -> &'static str {
+        match self {
+            Unavailable::Database => "Easel's database",
+            Unavailable::Storage => "Easel's file storage (S3)",
+            Unavailable::Slow => "A service Easel depends on",
+        }
+    }
+
+    /// The 503 page's words.
+    pub fn explanation(self) -> String {
+        match self {
+            // Cut off at the deadline, it may have been cut off after its
+            // change was made.
+            Unavailable::Slow => "A service Easel depends on did not answer in time, so this page could not be \
+                                  finished. If you were changing something, check whether it was done before \
+                                  trying again in a minute."
+                .to_string(),
+            _ => format!(
+                "{} is not answering just now, so this page cannot be shown and nothing was changed. \
+                 Please try again in a minute.",
+                self.what()
+            ),
+        }
+    }
+}
+
+/// Whether a database error means Postgres is down, unreachable or too slow
+/// (worth a 503 and a retry) rather than a bug of ours.
+pub fn database_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::WorkerCrashed => true,
+        // query_canceled (our statement_timeout), admin_shutdown,
+        // crash_shutdown, cannot_connect_now, too_many_connections.
+        sqlx::Error::Database(db) => {
+            matches!(db.code().as_deref(), Some("57014" | "57P01" | "57P02" | "57P03" | "53300"))
+        }
+        _ => false,
+    }
+}
+
 impl From<sqlx::Error> for PageError {
     fn from(e: sqlx::Error) -> Self {
+        if database_unavailable(&e) {
+            tracing::warn!(error = %e, "the database is unavailable");
+            return PageError::Unavailable(Unavailable::Database);
+        }
         PageError::Unexpected(anyhow::Error::new(e).context("database query"))
     }
 }
@@ -123,6 +188,10 @@ impl From<crate::cpu::Panicked> for PageError {
 
 impl From<StorageError> for PageError {
     fn from(e: StorageError) -> Self {
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "file storage is unavailable");
+            return PageError::Unavailable(Unavailable::Storage);
+        }
         PageError::Unexpected(anyhow::Error::new(e))
     }
 }
@@ -151,6 +220,17 @@ impl PageError {
                     "AWS did not answer as expected, so this page cannot be shown or the change was not made: {msg}"
                 );
                 pages::render(path, StatusCode::BAD_GATEWAY, pages::admin::notice::page("AWS failed", msg)).await
+            }
+            PageError::Unavailable(what) => {
+                let msg = what.explanation();
+                let mut res = pages::render(
+                    path,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    pages::admin::notice::page("Temporarily unavailable", msg),
+                )
+                .await;
+                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+                res
             }
             PageError::Unexpected(e) => {
                 tracing::error!(error = ?e, path, "page failed");

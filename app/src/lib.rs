@@ -8,6 +8,7 @@ pub mod auth;
 pub mod client_addr;
 pub mod cpu;
 pub mod db;
+pub mod deadlines;
 pub mod decommission;
 pub mod error;
 pub mod headers;

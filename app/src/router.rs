@@ -11,7 +11,7 @@ use crate::{
     auth::middleware::{require_admin, require_staff},
     decommission::guard::decommission_guard,
     error, headers,
-    routes::{admin, assets, decommission as links, gallery, health, media, upload, uploaded},
+    routes::{admin, assets, deadline, decommission as links, gallery, health, media, upload, uploaded},
     state::AppState,
 };
 
@@ -57,12 +57,10 @@ pub fn router(state: AppState) -> Router {
         .route_layer(from_fn_with_state(state.clone(), decommission_guard))
         // Added last, so it runs first: nobody reaches the routes above signed out.
         .route_layer(from_fn_with_state(state.clone(), require_staff));
-    let routes = Router::new()
+    let bounded = Router::new()
         .route("/admin/login", get(admin::login::login_form).post(admin::login::sign_in))
         .merge(staff)
         .route("/", get(upload::upload_form))
-        // The upload handler enforces its own limit while it streams.
-        .route("/upload", post(upload::upload_artwork).layer(DefaultBodyLimit::disable()))
         .route("/uploaded/{id}", get(uploaded::uploaded))
         .route("/gallery", get(gallery::gallery))
         .route("/media/{id}/{rendition}", get(media::rendition))
@@ -71,6 +69,13 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health::health))
         .merge(links::routes())
         .fallback(not_found)
+        // Every page above answers within the page deadline, or with a 503.
+        .layer(from_fn_with_state(state.clone(), deadline::page_deadline));
+    let routes = Router::new()
+        // The upload handler enforces its own limit while it streams, and
+        // starts the page deadline once the body is in.
+        .route("/upload", post(upload::upload_artwork).layer(DefaultBodyLimit::disable()))
+        .merge(bounded)
         .with_state(state);
     // Every route, the upload and the fallback included: a panic or an
     // extractor's refusal still answers with one of our pages.

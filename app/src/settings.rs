@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::{
     auth::{sessions::SessionPolicy, throttle::ThrottlePolicy},
     client_addr::TrustedProxies,
+    deadlines::Deadlines,
     decommission::{DecommissionSettings, SmtpUrl},
     storage::BucketNames,
 };
@@ -74,6 +75,11 @@ pub struct SupportSettings {
     /// `host:port` of `EASEL_SMTP_URL` (no credentials), the same server
     /// the decommissioning mail goes through.
     pub smtp_probe: Option<String>,
+    /// `EASEL_ORPHAN_GRACE_SECONDS`: how old an original with no row must be
+    /// before the orphan sweep removes it (longer than any upload takes).
+    pub orphan_grace: Duration,
+    /// `EASEL_ORPHAN_SWEEP_SECONDS`: how often the sweep runs.
+    pub orphan_every: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -88,6 +94,8 @@ pub struct Settings {
     pub decommission: DecommissionSettings,
     pub auth: AuthSettings,
     pub support: SupportSettings,
+    /// How long each outside call, and each page, may take.
+    pub deadlines: Deadlines,
 }
 
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:3000";
@@ -203,9 +211,18 @@ impl Settings {
         let support = SupportSettings {
             stuck_after: Duration::from_secs(stuck_secs),
             smtp_probe: smtp_host_port(&get("EASEL_SMTP_URL", DEFAULT_SMTP_URL)),
+            orphan_grace: Duration::from_secs(parse(
+                &get("EASEL_ORPHAN_GRACE_SECONDS", "3600"),
+                "EASEL_ORPHAN_GRACE_SECONDS",
+            )?),
+            orphan_every: Duration::from_secs(
+                parse::<u64>(&get("EASEL_ORPHAN_SWEEP_SECONDS", "600"), "EASEL_ORPHAN_SWEEP_SECONDS")?.max(1),
+            ),
         };
         let decommission = decommission_settings(&get)?;
+        let deadlines = deadlines(&get)?;
         Ok(Self {
+            deadlines,
             decommission,
             support,
             auth,
@@ -271,6 +288,32 @@ fn decommission_settings(get: &dyn Fn(&'static str, &str) -> String) -> Result<D
         link_days,
         archive_dir: get("EASEL_ARCHIVE_DIR", ".easel/archives").into(),
     })
+}
+
+fn deadlines(get: &dyn Fn(&'static str, &str) -> String) -> Result<Deadlines, SettingsError> {
+    let d = Deadlines::default();
+    let millis = |var: &'static str, default: Duration| -> Result<Duration, SettingsError> {
+        let n: u64 = parse(&get(var, &default.as_millis().to_string()), var)?;
+        if n == 0 {
+            return Err(SettingsError { var, value: n.to_string(), reason: "it must be at least 1".into() });
+        }
+        Ok(Duration::from_millis(n))
+    };
+    let deadlines = Deadlines {
+        page: millis("EASEL_PAGE_DEADLINE_MS", d.page)?,
+        db_acquire: millis("EASEL_DB_ACQUIRE_TIMEOUT_MS", d.db_acquire)?,
+        db_statement: millis("EASEL_DB_STATEMENT_TIMEOUT_MS", d.db_statement)?,
+        aws_connect: millis("EASEL_AWS_CONNECT_TIMEOUT_MS", d.aws_connect)?,
+        aws_attempt: millis("EASEL_AWS_ATTEMPT_TIMEOUT_MS", d.aws_attempt)?,
+        aws_operation: millis("EASEL_AWS_OPERATION_TIMEOUT_MS", d.aws_operation)?,
+        smtp: millis("EASEL_SMTP_TIMEOUT_MS", d.smtp)?,
+    };
+    deadlines.check().map_err(|e| SettingsError {
+        var: "EASEL_PAGE_DEADLINE_MS",
+        value: get("EASEL_PAGE_DEADLINE_MS", &d.page.as_millis().to_string()),
+        reason: e.0,
+    })?;
+    Ok(deadlines)
 }
 
 fn parse<T: FromStr>(value: &str, var: &'static str) -> Result<T, SettingsError>

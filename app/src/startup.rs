@@ -6,7 +6,7 @@ use std::{net::SocketAddr, time::Duration};
 use tokio::net::TcpListener;
 
 use crate::{
-    artworks::reconcile,
+    artworks::{orphans, reconcile},
     db,
     decommission::{DecommissionConfig, Mailer, mail::MailError},
     settings::Settings,
@@ -24,6 +24,8 @@ pub enum StartupError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("EASEL_SMTP_URL or EASEL_MAIL_FROM is not usable: {0}")]
     Mail(#[from] MailError),
+    #[error("the deadlines do not fit together: {0}")]
+    Deadlines(String),
 }
 
 pub struct Application {
@@ -36,16 +38,22 @@ impl Application {
         // Leptos spawns its rendering tasks through a global executor; this
         // points it at tokio (a second call, e.g. in tests, is a no-op).
         let _ = any_spawner::Executor::init_tokio();
-        let pool = db::connect(&settings.database_url).await?;
+        settings.deadlines.check().map_err(|e| StartupError::Deadlines(e.0))?;
+        let pool = db::connect(&settings.database_url, &settings.deadlines).await?;
         db::migrate(&pool).await?;
-        let sdk = easel_resizer::aws::sdk_config(settings.aws.endpoint.as_deref(), &settings.aws.region).await;
+        let sdk = easel_resizer::aws::sdk_config(settings.aws.endpoint.as_deref(), &settings.aws.region)
+            .await
+            .into_builder()
+            .timeout_config(settings.deadlines.aws_timeouts())
+            .retry_config(settings.deadlines.aws_retries())
+            .build();
         let support = std::sync::Arc::new(crate::support::Support::new(settings, &sdk));
         let listener = TcpListener::bind(settings.http_addr)
             .await
             .map_err(|source| StartupError::Bind { addr: settings.http_addr, source })?;
         let d = &settings.decommission;
         let decommission = DecommissionConfig {
-            mailer: Mailer::new(&d.smtp_url, &d.mail_from)?,
+            mailer: Mailer::new(&d.smtp_url, &d.mail_from, settings.deadlines.smtp)?,
             // Links must reach this console; unset, that is where it listens.
             public_url: d.public_url.clone().unwrap_or_else(|| {
                 format!("http://{}", listener.local_addr().map(|a| a.to_string()).unwrap_or_default())
@@ -64,6 +72,7 @@ impl Application {
             support,
             refusals: std::sync::Arc::default(),
             cpu: crate::cpu::CpuBound::per_core(),
+            deadlines: settings.deadlines.clone(),
         };
         Ok(Self { listener, state })
     }
@@ -80,6 +89,13 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let s = &self.state;
         let sweeper = reconcile::spawn(s.pool.clone(), s.s3.clone(), s.buckets.resized.clone(), RECONCILE_EVERY);
+        let orphans = orphans::spawn(
+            s.pool.clone(),
+            s.s3.clone(),
+            s.buckets.clone(),
+            s.support.orphan_grace,
+            s.support.orphan_every,
+        );
         let failures =
             crate::auth::throttle::spawn_flusher(s.pool.clone(), s.auth.throttle.clone(), s.refusals.clone());
         let (refusals, pool) = (s.refusals.clone(), s.pool.clone());
@@ -88,6 +104,7 @@ impl Application {
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         sweeper.abort();
+        orphans.abort();
         failures.abort();
         // The refusals of the last seconds, so a restart loses none; the
         // database may be what is going away, so not for long.

@@ -23,4 +23,6 @@ pub struct AppState {
     /// Refused sign-ins, counted in memory and written to the database
     /// every few seconds, so a flood of refusals writes nothing per request.
     pub refusals: std::sync::Arc<crate::auth::throttle::Refusals>,
+    /// How long pages and outside calls may take.
+    pub deadlines: crate::deadlines::Deadlines,
 }

@@ -58,6 +58,9 @@ pub enum AuditAction {
     PasswordChanged,
     /// `cargo ops up` dropped rows whose originals the emulator forgot.
     ArtworksForgotten,
+    /// An original with no row (a crash or a timeout between its put and
+    /// its row), removed with its renditions after the grace period.
+    ArtworkOrphanRemoved,
     DecommissionOpened,
     DecommissionMailSent,
     DecommissionLinkResent,
@@ -86,7 +89,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 31] = [
+    pub const ALL: [AuditAction; 32] = [
         AuditAction::ArtworkUploaded,
         AuditAction::SignedIn,
         AuditAction::SignInFailed,
@@ -96,6 +99,7 @@ impl AuditAction {
         AuditAction::PasswordReset,
         AuditAction::PasswordChanged,
         AuditAction::ArtworksForgotten,
+        AuditAction::ArtworkOrphanRemoved,
         AuditAction::DecommissionOpened,
         AuditAction::DecommissionMailSent,
         AuditAction::DecommissionLinkResent,
@@ -131,6 +135,7 @@ impl AuditAction {
             AuditAction::PasswordReset => "user.password_reset",
             AuditAction::PasswordChanged => "user.password_changed",
             AuditAction::ArtworksForgotten => "artwork.forgotten_missing_original",
+            AuditAction::ArtworkOrphanRemoved => "artwork.orphan_removed",
             AuditAction::DecommissionOpened => "decommission.opened",
             AuditAction::DecommissionMailSent => "decommission.mail_sent",
             AuditAction::DecommissionLinkResent => "decommission.link_resent",

@@ -61,9 +61,12 @@ pub struct Sent {
 }
 
 impl Mailer {
-    pub fn new(url: &SmtpUrl, from: &str) -> Result<Self, MailError> {
-        let transport =
-            AsyncSmtpTransport::<Tokio1Executor>::from_url(&url.0).map_err(|e| MailError::Url(e.to_string()))?.build();
+    /// `timeout` bounds each SMTP command (lettre's default is a minute).
+    pub fn new(url: &SmtpUrl, from: &str, timeout: std::time::Duration) -> Result<Self, MailError> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&url.0)
+            .map_err(|e| MailError::Url(e.to_string()))?
+            .timeout(Some(timeout))
+            .build();
         let from = from.parse().map_err(|_| MailError::Address(from.to_owned()))?;
         Ok(Self { transport, from })
     }
@@ -148,9 +151,11 @@ mod tests {
         }
     }
 
+    const TEN_SECONDS: std::time::Duration = std::time::Duration::from_secs(10);
+
     #[test]
     fn a_plain_smtp_url_makes_a_mailer() {
-        assert!(Mailer::new(&SmtpUrl::new("smtp://127.0.0.1:2525"), "Easel <easel@example.org>").is_ok());
-        assert!(Mailer::new(&SmtpUrl::new("ftp://x"), "Easel <easel@example.org>").is_err());
+        assert!(Mailer::new(&SmtpUrl::new("smtp://127.0.0.1:2525"), "Easel <easel@example.org>", TEN_SECONDS).is_ok());
+        assert!(Mailer::new(&SmtpUrl::new("ftp://x"), "Easel <easel@example.org>", TEN_SECONDS).is_err());
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod assets;
+pub mod deadline;
 pub mod decommission;
 pub mod gallery;
 pub mod health;

@@ -2,23 +2,64 @@
 //! (in `easel_resizer::handler`); the key scheme and manifest format they
 //! share live in `easel_resizer`.
 
-use aws_sdk_s3::{Client, error::DisplayErrorContext, primitives::ByteStream};
+use aws_sdk_s3::{
+    Client,
+    config::http::HttpResponse,
+    error::{DisplayErrorContext, SdkError},
+    primitives::ByteStream,
+};
 use easel_resizer::{image::ImageFormat, keys::ArtworkId, manifest::Manifest};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("S3 {op} on {bucket}/{key} failed: {detail}")]
-    S3 { op: &'static str, bucket: String, key: String, detail: String },
+    S3 {
+        op: &'static str,
+        bucket: String,
+        key: String,
+        detail: String,
+        /// S3 did not answer in time, could not be reached, or answered a
+        /// 5xx: worth a 503 and a retry, not a bug.
+        unavailable: bool,
+    },
     #[error("the manifest at {bucket}/{key} is not valid JSON: {detail}")]
     BadManifest { bucket: String, key: String, detail: String },
 }
 
-fn s3_err(op: &'static str, bucket: &str, key: &str, e: impl std::error::Error) -> StorageError {
+impl StorageError {
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StorageError::S3 { unavailable: true, .. })
+    }
+}
+
+fn s3_err<E: std::error::Error + 'static>(
+    op: &'static str,
+    bucket: &str,
+    key: &str,
+    e: SdkError<E, HttpResponse>,
+) -> StorageError {
+    let unavailable = match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(se) => se.raw().status().is_server_error(),
+        _ => false,
+    };
     StorageError::S3 {
         op,
         bucket: bucket.to_owned(),
         key: key.to_owned(),
         detail: format!("{}", DisplayErrorContext(e)),
+        unavailable,
+    }
+}
+
+/// The answer's body broke off (or stalled past the read timeout).
+fn body_err(op: &'static str, bucket: &str, key: &str, e: impl std::error::Error) -> StorageError {
+    StorageError::S3 {
+        op,
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        detail: format!("{}", DisplayErrorContext(e)),
+        unavailable: true,
     }
 }
 
@@ -59,7 +100,7 @@ pub async fn read_manifest(s3: &Client, bucket: &str, original_key: &str) -> Res
         Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => return Ok(None),
         Err(e) => return Err(s3_err("GetObject", bucket, &key, e)),
     };
-    let body = out.body.collect().await.map_err(|e| s3_err("GetObject", bucket, &key, e))?.into_bytes();
+    let body = out.body.collect().await.map_err(|e| body_err("GetObject", bucket, &key, e))?.into_bytes();
     serde_json::from_slice(&body).map(Some).map_err(|e| StorageError::BadManifest {
         bucket: bucket.to_owned(),
         key,

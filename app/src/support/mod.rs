@@ -35,6 +35,9 @@ pub struct Support {
     pub buckets: BucketNames,
     pub stuck_after: Duration,
     pub smtp_probe: Option<String>,
+    /// The orphan sweep's grace period and interval (`artworks::orphans`).
+    pub orphan_grace: Duration,
+    pub orphan_every: Duration,
     account_id: tokio::sync::OnceCell<String>,
 }
 
@@ -52,6 +55,8 @@ impl Support {
             buckets: settings.buckets.clone(),
             stuck_after: settings.support.stuck_after,
             smtp_probe: settings.support.smtp_probe.clone(),
+            orphan_grace: settings.support.orphan_grace,
+            orphan_every: settings.support.orphan_every,
             account_id: tokio::sync::OnceCell::new(),
         }
     }

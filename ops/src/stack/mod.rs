@@ -4,6 +4,7 @@
 
 pub mod console;
 pub mod env_file;
+pub mod fault_proxy;
 pub mod install;
 pub mod mail;
 pub mod moto;

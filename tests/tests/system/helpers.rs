@@ -6,7 +6,12 @@ use easel_app::{
     auth::{Email, Role, accounts},
     storage::BucketNames,
 };
-use easel_ops::stack::{console, console::RunningConsole, postgres::create_database};
+use easel_ops::stack::{
+    console,
+    console::RunningConsole,
+    fault_proxy::{FaultProxy, authority},
+    postgres::create_database,
+};
 use easel_resizer::keys::ArtworkId;
 use reqwest::cookie::{CookieStore, Jar};
 use sqlx::PgPool;
@@ -19,7 +24,7 @@ pub struct TestApp {
     pub buckets: BucketNames,
     /// The console's settings, for building what it builds (e.g. `support()`).
     pub settings: easel_app::settings::Settings,
-    _console: RunningConsole,
+    console: Option<RunningConsole>,
 }
 
 fn required(var: &str) -> String {
@@ -34,6 +39,30 @@ pub async fn spawn_app() -> TestApp {
 
 /// A console with some settings changed (e.g. a short throttle window).
 pub async fn spawn_app_with(extra: &[(&'static str, &str)]) -> TestApp {
+    spawn(extra, None).await
+}
+
+/// The proxies a console under test reaches S3 (and every AWS service)
+/// and Postgres through, to pause or slow them for it alone.
+pub struct Faults {
+    pub aws: FaultProxy,
+    pub db: FaultProxy,
+}
+
+/// A console that reaches the emulator and Postgres through `Faults`; the
+/// test's own pool and S3 client go direct, to see what really happened.
+pub async fn spawn_app_with_faults(extra: &[(&'static str, &str)]) -> (TestApp, Faults) {
+    let aws = FaultProxy::start(authority(&required("EASEL_AWS_ENDPOINT")).expect("an endpoint with a port"))
+        .await
+        .expect("a proxy for the emulator");
+    let db = FaultProxy::start(authority(&required("EASEL_TEST_DATABASE_URL")).expect("a database URL with a port"))
+        .await
+        .expect("a proxy for Postgres");
+    let faults = Faults { aws, db };
+    (spawn(extra, Some(&faults)).await, faults)
+}
+
+async fn spawn(extra: &[(&'static str, &str)], faults: Option<&Faults>) -> TestApp {
     let maintenance = required("EASEL_TEST_DATABASE_URL");
     let endpoint = required("EASEL_AWS_ENDPOINT");
     let tag = uuid::Uuid::new_v4().simple().to_string();
@@ -42,9 +71,17 @@ pub async fn spawn_app_with(extra: &[(&'static str, &str)]) -> TestApp {
     let (server, _) = maintenance.rsplit_once('/').expect("a database URL ends in /<database>");
     let database_url = format!("{server}/{db_name}");
     let buckets = BucketNames::with_prefix(&format!("t-{}", &tag[..12]));
+    // What the console is given: the services, or the proxies before them.
+    let (console_db, console_endpoint) = match faults {
+        None => (database_url.clone(), endpoint.clone()),
+        Some(f) => (
+            f.db.url_for(&database_url, authority(&database_url).expect("a port")),
+            f.aws.url_for(&endpoint, authority(&endpoint).expect("a port")),
+        ),
+    };
     let mut overrides = HashMap::from([
-        ("DATABASE_URL", database_url.clone()),
-        ("EASEL_AWS_ENDPOINT", endpoint.clone()),
+        ("DATABASE_URL", console_db),
+        ("EASEL_AWS_ENDPOINT", console_endpoint),
         ("EASEL_HTTP_ADDR", "127.0.0.1:0".to_string()),
         ("EASEL_ORIGINALS_BUCKET", buckets.originals.clone()),
         ("EASEL_RESIZED_BUCKET", buckets.resized.clone()),
@@ -61,7 +98,7 @@ pub async fn spawn_app_with(extra: &[(&'static str, &str)]) -> TestApp {
         s3: easel_resizer::aws::s3_client(&sdk, true),
         buckets,
         settings: settings.clone(),
-        _console: running,
+        console: Some(running),
     }
 }
 
@@ -75,6 +112,14 @@ pub struct Staff {
 }
 
 impl TestApp {
+    /// Stops the console gracefully, as a deploy would; its AWS clients and
+    /// pool go with it. The test's own pool and S3 client stay.
+    pub async fn stop_console(&mut self) {
+        if let Some(console) = self.console.take() {
+            console.stop().await;
+        }
+    }
+
     /// The support machinery as the console builds it, for driving a step
     /// directly (e.g. a restore interrupted half-way).
     pub async fn support(&self) -> std::sync::Arc<easel_app::support::Support> {

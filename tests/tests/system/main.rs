@@ -9,6 +9,7 @@ mod backups;
 mod dashboard;
 mod decommission;
 mod doctor;
+mod faults;
 mod gallery;
 mod helpers;
 mod hostile_urls;

@@ -10,7 +10,7 @@ use easel_resizer::{
     keys::{ArtworkId, original_key},
 };
 
-use super::receive::{drain_cap, receive};
+use super::receive::{Received, drain_cap, receive};
 use crate::client_addr::ClientAddr;
 use crate::cpu::CpuBound;
 use crate::{
@@ -48,54 +48,70 @@ async fn store(state: &AppState, client: ClientAddr, request: Request) -> Result
         .and_then(|v| multer::parse_boundary(v.to_str().ok()?).ok())
         .ok_or(UploadError::NoFile)?;
     let received = receive(request.into_body().into_data_stream(), &boundary, limit).await?;
+    // The page's deadline runs from here: the body's arrival has none, as a
+    // merchant's slow uplink is not a fault of ours.
+    tokio::time::timeout(state.deadlines.page, keep(state, client, received))
+        .await
+        .unwrap_or(Err(UploadError::TimedOut))
+}
 
+/// Checks the image, stores the original, then records it. The object goes
+/// first, outside any transaction: S3 may take up to its deadline, and with
+/// no lock held meanwhile nothing else waits for it (the audit trail's lock
+/// is held from the row to the commit, database work only). So a row is
+/// only ever written for an object that exists. If the row cannot be
+/// written, the object is removed again; if even that fails, or the console
+/// dies or the deadline passes in between, `artworks::orphans` removes it
+/// once its grace period is over.
+async fn keep(state: &AppState, client: ClientAddr, received: Received) -> Result<ArtworkId, UploadError> {
     let limits = state.limits.clone();
     let bytes = received.bytes.clone();
     let info: ImageInfo = check_image(&state.cpu, move || inspect(&bytes, &limits)).await?;
 
     let id = ArtworkId::new();
     let key = original_key(id, info.format);
-    let mut tx = state.pool.begin().await?;
-    // Held until the commit below, so a freeze waits for this upload to finish.
-    match repo::hold_upload_gate(&mut tx).await? {
-        UploadGate::Open => {}
-        gate => return Err(UploadError::Closed(gate)),
-    }
-    artworks::insert(
-        &mut *tx,
-        &NewArtwork {
+    let size = received.bytes.len() as u64;
+    objects::put_original(&state.s3, &state.buckets.originals, &key, id, info.format, received.bytes).await?;
+    let recorded = async {
+        let mut tx = state.pool.begin().await?;
+        // Held until the commit, so a freeze waits for this row.
+        match repo::hold_upload_gate(&mut tx).await? {
+            UploadGate::Open => {}
+            gate => return Err(UploadError::Closed(gate)),
+        }
+        let new = NewArtwork {
             id,
             original_key: &key,
             original_filename: &received.filename,
             format: info.format,
             width: info.width,
             height: info.height,
-            bytes: received.bytes.len() as u64,
-        },
-    )
-    .await?;
-    audit::append(
-        &mut tx,
-        NewEvent {
-            actor: Actor::Anonymous,
-            action: AuditAction::ArtworkUploaded,
-            subject: format!("artwork:{id}"),
-            details: serde_json::json!({
-                "key": key, "filename": received.filename, "format": info.format.extension(),
-                "width": info.width, "height": info.height, "bytes": received.bytes.len(),
-            }),
-            client_addr: client.to_string(),
-        },
-    )
-    .await?;
-    // The row waits, uncommitted, for the object: if the put fails the row
-    // rolls back, and if the commit fails the object is removed again.
-    objects::put_original(&state.s3, &state.buckets.originals, &key, id, info.format, received.bytes).await?;
-    if let Err(e) = tx.commit().await {
+            bytes: size,
+        };
+        artworks::insert(&mut *tx, &new).await?;
+        audit::append(
+            &mut tx,
+            NewEvent {
+                actor: Actor::Anonymous,
+                action: AuditAction::ArtworkUploaded,
+                subject: format!("artwork:{id}"),
+                details: serde_json::json!({
+                    "key": key, "filename": received.filename, "format": info.format.extension(),
+                    "width": info.width, "height": info.height, "bytes": size,
+                }),
+                client_addr: client.to_string(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, UploadError>(())
+    }
+    .await;
+    if let Err(e) = recorded {
         if let Err(cleanup) = objects::delete_object(&state.s3, &state.buckets.originals, &key).await {
-            tracing::error!(error = %cleanup, key, "could not remove an original after its row failed to commit");
+            tracing::error!(error = %cleanup, key, "an original without a row stays until the orphan sweep");
         }
-        return Err(e.into());
+        return Err(e);
     }
     tracing::info!(%id, key, width = info.width, height = info.height, "artwork uploaded");
     Ok(id)

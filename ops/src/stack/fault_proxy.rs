@@ -1,0 +1,224 @@
+//! A TCP proxy in front of one of the stack's services, which a test or a
+//! bench can pause (as `kill -STOP` would the service, for this proxy's
+//! clients only) or slow down. Tests share one stack and run at once, so
+//! stopping the real Postgres or emulator would fault every other test too;
+//! each test puts its own console behind its own proxies instead.
+//!
+//! Paused, it behaves like a stopped server: connections are made (the
+//! kernel's backlog would take them) and bytes already sent are kept, but
+//! nothing is answered. Resumed, what it kept flows on, so a request the
+//! client gave up on still reaches the service, as it would after
+//! `kill -CONT`.
+
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::{TcpListener, TcpStream, tcp::OwnedReadHalf, tcp::OwnedWriteHalf},
+    sync::watch,
+    task::JoinHandle,
+};
+
+/// What the proxy does to traffic now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Mode {
+    paused: bool,
+    /// Added before each chunk is passed on, in both directions.
+    latency: Duration,
+}
+
+pub struct FaultProxy {
+    pub addr: SocketAddr,
+    mode: watch::Sender<Mode>,
+    counts: Arc<Counts>,
+    accepting: JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct Counts {
+    /// Connections not yet closed on both sides.
+    open: AtomicUsize,
+    /// Requests held by the pause: bytes from a client waiting to be passed on.
+    stalled: AtomicUsize,
+}
+
+impl FaultProxy {
+    /// Listens on a free local port and passes everything on to `upstream`.
+    pub async fn start(upstream: SocketAddr) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (mode, watching) = watch::channel(Mode { paused: false, latency: Duration::ZERO });
+        let counts = Arc::new(Counts::default());
+        let counted = counts.clone();
+        let accepting = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let (watching, counts) = (watching.clone(), counted.clone());
+                counts.open.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let _ = relay(client, upstream, watching, &counts).await;
+                    counts.open.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        Ok(FaultProxy { addr, mode, counts, accepting })
+    }
+
+    /// The proxy's address in `url` (an `http://` or `postgres://` URL whose
+    /// authority ends in the upstream's `host:port`).
+    pub fn url_for(&self, url: &str, upstream: SocketAddr) -> String {
+        url.replacen(&upstream.to_string(), &self.addr.to_string(), 1)
+    }
+
+    pub fn pause(&self) {
+        self.mode.send_modify(|m| m.paused = true);
+    }
+
+    pub fn resume(&self) {
+        self.mode.send_modify(|m| m.paused = false);
+    }
+
+    pub fn set_latency(&self, latency: Duration) {
+        self.mode.send_modify(|m| m.latency = latency);
+    }
+
+    /// Waits until every connection has closed (for at most `limit`), so
+    /// what a paused proxy kept has reached the service. Returns how many
+    /// are still open.
+    pub async fn settle(&self, limit: Duration) -> usize {
+        self.wait_until(limit, |c| c.open.load(Ordering::SeqCst) == 0).await;
+        self.counts.open.load(Ordering::SeqCst)
+    }
+
+    /// Waits (for at most `limit`) until at least `n` requests are held by
+    /// the pause at once; says whether they were.
+    pub async fn wait_for_stalled(&self, n: usize, limit: Duration) -> bool {
+        self.wait_until(limit, |c| c.stalled.load(Ordering::SeqCst) >= n).await
+    }
+
+    async fn wait_until(&self, limit: Duration, done: impl Fn(&Counts) -> bool) -> bool {
+        let until = tokio::time::Instant::now() + limit;
+        loop {
+            if done(&self.counts) {
+                return true;
+            }
+            if tokio::time::Instant::now() >= until {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.accepting.abort();
+    }
+}
+
+/// The host and port of `url`'s authority (after any `user:pass@`).
+pub fn authority(url: &str) -> Option<SocketAddr> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    let host_port = host_port.replacen("localhost", "127.0.0.1", 1);
+    host_port.parse().ok()
+}
+
+async fn relay(
+    client: TcpStream,
+    upstream: SocketAddr,
+    mode: watch::Receiver<Mode>,
+    counts: &Counts,
+) -> std::io::Result<()> {
+    let server = TcpStream::connect(upstream).await?;
+    let (client_read, client_write) = client.into_split();
+    let (server_read, server_write) = server.into_split();
+    let up = pass(client_read, server_write, mode.clone(), Some(&counts.stalled));
+    let down = pass(server_read, client_write, mode, None);
+    // When either side is done, the other direction may still carry what
+    // was kept (a request the client gave up on); each ends on its own.
+    let _ = tokio::join!(up, down);
+    Ok(())
+}
+
+/// Passes bytes on, holding them while paused; `stalled` counts the held
+/// requests (the client's side only).
+async fn pass(
+    mut from: OwnedReadHalf,
+    mut to: OwnedWriteHalf,
+    mut mode: watch::Receiver<Mode>,
+    stalled: Option<&AtomicUsize>,
+) -> std::io::Result<()> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = from.read(&mut buf).await?;
+        let held = stalled.filter(|_| n > 0 && mode.borrow().paused);
+        if let Some(s) = held {
+            s.fetch_add(1, Ordering::SeqCst);
+        }
+        let latency = wait_for_resume(&mut mode).await;
+        if let Some(s) = held {
+            s.fetch_sub(1, Ordering::SeqCst);
+        }
+        if n == 0 {
+            return to.shutdown().await;
+        }
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        to.write_all(&buf[..n]).await?;
+    }
+}
+
+/// Returns once the proxy is not paused, with the latency to add.
+async fn wait_for_resume(mode: &mut watch::Receiver<Mode>) -> Duration {
+    match mode.wait_for(|m| !m.paused).await {
+        Ok(m) => m.latency,
+        // The proxy is gone: pass on unhindered.
+        Err(_) => Duration::ZERO,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_authority_of_service_urls() {
+        assert_eq!(authority("http://127.0.0.1:5000"), Some("127.0.0.1:5000".parse().unwrap()));
+        assert_eq!(authority("postgres://easel:pw@127.0.0.1:54321/db?x=1"), Some("127.0.0.1:54321".parse().unwrap()));
+        assert_eq!(authority("postgres://localhost:5432/db"), Some("127.0.0.1:5432".parse().unwrap()));
+        assert_eq!(authority("not a url"), None);
+    }
+
+    #[tokio::test]
+    async fn paused_it_keeps_what_was_sent_and_passes_it_on_when_resumed() {
+        let echo = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let upstream = echo.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut s, _) = echo.accept().await.unwrap();
+            let mut buf = [0u8; 5];
+            s.read_exact(&mut buf).await.unwrap();
+            s.write_all(&buf).await.unwrap();
+        });
+        let proxy = FaultProxy::start(upstream).await.unwrap();
+        proxy.pause();
+        let mut client = TcpStream::connect(proxy.addr).await.unwrap();
+        client.write_all(b"hello").await.unwrap();
+        let mut got = [0u8; 5];
+        let waited = tokio::time::timeout(Duration::from_millis(200), client.read_exact(&mut got)).await;
+        assert!(waited.is_err(), "a paused proxy answered");
+        proxy.resume();
+        client.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"hello");
+        drop(client);
+        assert_eq!(proxy.settle(Duration::from_secs(5)).await, 0);
+    }
+}

@@ -1,0 +1,145 @@
+//! Dependencies paused under a console of the test's own (through
+//! `Faults`, never the shared stack's services): every page answers within
+//! its deadline, and nothing is left behind once they resume.
+
+use std::time::{Duration, Instant};
+
+use easel_app::{artworks::orphans, auth::Role};
+use image::ImageFormat as Fmt;
+
+use crate::helpers::{TestApp, image_bytes, spawn_app_with_faults};
+
+/// Short deadlines, so a fault costs seconds; each dependency's own
+/// deadline ends before the page's, as `Deadlines::check` requires.
+const QUICK: &[(&str, &str)] = &[
+    ("EASEL_PAGE_DEADLINE_MS", "6000"),
+    ("EASEL_AWS_CONNECT_TIMEOUT_MS", "500"),
+    ("EASEL_AWS_ATTEMPT_TIMEOUT_MS", "1000"),
+    ("EASEL_AWS_OPERATION_TIMEOUT_MS", "2500"),
+    ("EASEL_DB_ACQUIRE_TIMEOUT_MS", "1500"),
+    ("EASEL_DB_STATEMENT_TIMEOUT_MS", "3000"),
+];
+const PAGE_DEADLINE: Duration = Duration::from_millis(6000);
+/// What a busy two-core machine may add to a deadline before the page is out.
+const SLACK: Duration = Duration::from_secs(3);
+
+/// Every original has its row and every row its original.
+async fn originals_match_rows(app: &TestApp) {
+    let mut objects = app.keys(&app.buckets.originals).await;
+    objects.sort();
+    let mut rows: Vec<String> = sqlx::query_scalar("SELECT original_key FROM artworks ORDER BY original_key")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    rows.sort();
+    assert_eq!(objects, rows, "originals and rows differ");
+}
+
+#[tokio::test]
+async fn s3_paused_during_an_upload_gives_a_503_in_time_and_leaves_no_orphan() {
+    let (mut app, faults) = spawn_app_with_faults(QUICK).await;
+    faults.aws.pause();
+    let started = Instant::now();
+    let r = app.upload(Some(("sea.jpg", image_bytes(640, 480, Fmt::Jpeg)))).await;
+    let took = started.elapsed();
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.body.contains("file storage is not answering"), "{}", r.body);
+    assert!(r.body.contains("Nothing was saved"), "{}", r.body);
+    assert!(took < PAGE_DEADLINE + SLACK, "answered after {took:?}");
+    assert_eq!(app.artwork_count().await, 0);
+
+    // The console goes (as after a crash or a deploy); then S3 resumes and
+    // takes what it was sent while paused: the put the console gave up on
+    // may land now, with no row.
+    app.stop_console().await;
+    faults.aws.resume();
+    assert_eq!(faults.aws.settle(Duration::from_secs(30)).await, 0, "requests still in flight to S3");
+    let landed = app.keys(&app.buckets.originals).await;
+
+    let removed = orphans::sweep(&app.pool, &app.s3, &app.buckets, Duration::ZERO).await.expect("the sweep runs");
+    assert_eq!(removed.iter().map(|r| r.key.clone()).collect::<Vec<_>>(), landed, "what landed is what was removed");
+    originals_match_rows(&app).await;
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'artwork.orphan_removed'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(audited, landed.len() as i64, "each removal is audited");
+}
+
+#[tokio::test]
+async fn an_original_without_a_row_is_removed_only_after_its_grace_period() {
+    let (app, _faults) = spawn_app_with_faults(QUICK).await;
+    // What a console killed between the put and the commit leaves.
+    let kept = app.upload_ok("kept.jpg", image_bytes(300, 200, Fmt::Jpeg)).await;
+    let orphan = easel_resizer::keys::original_key(
+        easel_resizer::keys::ArtworkId::new(),
+        easel_resizer::image::ImageFormat::Jpeg,
+    );
+    app.put_original(&orphan, image_bytes(300, 200, Fmt::Jpeg)).await;
+
+    let young = orphans::sweep(&app.pool, &app.s3, &app.buckets, Duration::from_secs(3600)).await.unwrap();
+    assert!(young.is_empty(), "removed within the grace period: {young:?}");
+    let removed = orphans::sweep(&app.pool, &app.s3, &app.buckets, Duration::ZERO).await.unwrap();
+    assert_eq!(removed.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), vec![orphan.as_str()]);
+    originals_match_rows(&app).await;
+    assert_eq!(app.artwork_count().await, 1, "the artwork with a row ({kept}) stays");
+}
+
+#[tokio::test]
+async fn postgres_paused_gives_503_pages_on_merchant_and_admin_pages() {
+    let (app, faults) = spawn_app_with_faults(QUICK).await;
+    let staff = app.signed_in(Role::Admin).await;
+    faults.db.pause();
+    for path in ["/", "/gallery", "/uploaded/00000000-0000-0000-0000-000000000000"] {
+        let started = Instant::now();
+        let r = app.get(path).await;
+        assert_eq!(r.status, 503, "{path}: {}", r.body);
+        assert!(r.body.contains("not answering") || r.body.contains("did not answer in time"), "{path}: {}", r.body);
+        assert!(started.elapsed() < PAGE_DEADLINE + SLACK, "{path} took {:?}", started.elapsed());
+    }
+    for path in ["/admin", "/admin/uploads", "/admin/audit"] {
+        let started = Instant::now();
+        let r = staff.get(&app, path).await;
+        assert_eq!(r.status, 503, "{path}: {}", r.body);
+        assert!(started.elapsed() < PAGE_DEADLINE + SLACK, "{path} took {:?}", started.elapsed());
+    }
+    let r = app.upload(Some(("sea.jpg", image_bytes(64, 64, Fmt::Jpeg)))).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+
+    faults.db.resume();
+    assert_eq!(app.get("/gallery").await.status, 200, "the console recovers once Postgres does");
+}
+
+/// The audit trail's lock is not held across the S3 put: with S3 paused,
+/// four uploads all reach it at once. (Holding the lock, the second would
+/// wait in Postgres for the first, which waits for S3.) Counted at the
+/// proxy, not timed.
+#[tokio::test]
+async fn concurrent_uploads_reach_s3_together() {
+    // Deadlines long enough that no attempt times out (and retries) while
+    // the test counts.
+    let (app, faults) = spawn_app_with_faults(&[
+        ("EASEL_PAGE_DEADLINE_MS", "50000"),
+        ("EASEL_AWS_ATTEMPT_TIMEOUT_MS", "30000"),
+        ("EASEL_AWS_OPERATION_TIMEOUT_MS", "40000"),
+    ])
+    .await;
+    faults.aws.pause();
+    let app = std::sync::Arc::new(app);
+    let uploads: Vec<_> = (0..4)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move { app.upload(Some((&format!("{i}.jpg"), image_bytes(200, 100, Fmt::Jpeg)))).await })
+        })
+        .collect();
+    // Four puts, plus at most one poll of the local invoker's queue.
+    let together = faults.aws.wait_for_stalled(4, Duration::from_secs(20)).await;
+    faults.aws.resume();
+    for u in uploads {
+        let r = u.await.unwrap();
+        assert_eq!(r.status, 303, "{}", r.body);
+    }
+    assert!(together, "fewer than four puts were held at once: uploads are serialised");
+    assert_eq!(app.artwork_count().await, 4);
+    originals_match_rows(&app).await;
+}
