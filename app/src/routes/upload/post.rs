@@ -55,14 +55,18 @@ async fn store(state: &AppState, client: ClientAddr, request: Request) -> Result
         .unwrap_or(Err(UploadError::TimedOut))
 }
 
-/// Checks the image, stores the original, then records it. The object goes
-/// first, outside any transaction: S3 may take up to its deadline, and with
-/// no lock held meanwhile nothing else waits for it (the audit trail's lock
-/// is held from the row to the commit, database work only). So a row is
-/// only ever written for an object that exists. If the row cannot be
-/// written, the object is removed again; if even that fails, or the console
-/// dies or the deadline passes in between, `artworks::orphans` removes it
-/// once its grace period is over.
+/// Checks the image, stores the original, then records it, in one
+/// transaction that holds the upload gate (shared, so uploads do not wait
+/// for each other) from before the put to the commit: a freeze waits for
+/// every upload under way, so the archive never sees an original whose row
+/// is still to come. The audit trail's lock, which serialises every audited
+/// action, is taken only after the put, so it is held for database work
+/// alone and uploads reach S3 side by side.
+///
+/// If the row cannot be written, the object is removed again. If the put's
+/// answer is lost (its deadline passed while S3 stored it anyway), or the
+/// console dies between the put and the commit, the original has no row;
+/// `artworks::orphans` removes it once its grace period is over.
 async fn keep(state: &AppState, client: ClientAddr, received: Received) -> Result<ArtworkId, UploadError> {
     let limits = state.limits.clone();
     let bytes = received.bytes.clone();
@@ -71,14 +75,13 @@ async fn keep(state: &AppState, client: ClientAddr, received: Received) -> Resul
     let id = ArtworkId::new();
     let key = original_key(id, info.format);
     let size = received.bytes.len() as u64;
+    let mut tx = state.pool.begin().await?;
+    match repo::hold_upload_gate(&mut tx).await? {
+        UploadGate::Open => {}
+        gate => return Err(UploadError::Closed(gate)),
+    }
     objects::put_original(&state.s3, &state.buckets.originals, &key, id, info.format, received.bytes).await?;
     let recorded = async {
-        let mut tx = state.pool.begin().await?;
-        // Held until the commit, so a freeze waits for this row.
-        match repo::hold_upload_gate(&mut tx).await? {
-            UploadGate::Open => {}
-            gate => return Err(UploadError::Closed(gate)),
-        }
         let new = NewArtwork {
             id,
             original_key: &key,
@@ -103,15 +106,14 @@ async fn keep(state: &AppState, client: ClientAddr, received: Received) -> Resul
             },
         )
         .await?;
-        tx.commit().await?;
-        Ok::<_, UploadError>(())
+        tx.commit().await
     }
     .await;
     if let Err(e) = recorded {
         if let Err(cleanup) = objects::delete_object(&state.s3, &state.buckets.originals, &key).await {
             tracing::error!(error = %cleanup, key, "an original without a row stays until the orphan sweep");
         }
-        return Err(e);
+        return Err(e.into());
     }
     tracing::info!(%id, key, width = info.width, height = info.height, "artwork uploaded");
     Ok(id)
