@@ -8,7 +8,7 @@
 //! - Postgres: the pool's acquire timeout, which covers connecting and the
 //!   health check of an idle connection, and a server-side
 //!   `statement_timeout`;
-//! - SMTP: lettre's timeout on each command.
+//! - SMTP: connecting, then one whole message (`decommission::Mailer`).
 //!
 //! A stopped server cannot enforce its own `statement_timeout`, and a query
 //! on a connection already in hand has no client-side limit in sqlx, so
@@ -35,7 +35,7 @@ pub struct Deadlines {
     pub aws_attempt: Duration,
     /// `EASEL_AWS_OPERATION_TIMEOUT_MS`: a call with all its retries.
     pub aws_operation: Duration,
-    /// `EASEL_SMTP_TIMEOUT_MS`: each SMTP command.
+    /// `EASEL_SMTP_TIMEOUT_MS`: connecting, then sending one whole message.
     pub smtp: Duration,
 }
 

@@ -12,6 +12,7 @@ pub mod deadlines;
 pub mod decommission;
 pub mod error;
 pub mod headers;
+pub mod outbox;
 pub mod pages;
 pub mod router;
 pub mod routes;

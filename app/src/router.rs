@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/decommission/{id}/{step}", post(admin::decommission::take_step))
         .route("/admin/decommission/{id}/reason.pdf", get(admin::decommission::reason_pdf))
         .route("/admin/decommission/{id}/stakeholders/{sid}/resend", post(admin::decommission::resend_link))
+        .route("/admin/decommission/{id}/mail/{mail}/send-again", post(admin::decommission::send_mail_again))
         .route_layer(from_fn(require_admin));
     let staff = Router::new()
         .route("/admin", get(admin::dashboard::dashboard))

@@ -13,6 +13,7 @@ use crate::{
     client_addr::TrustedProxies,
     deadlines::Deadlines,
     decommission::{DecommissionSettings, SmtpUrl},
+    outbox::RetryPolicy,
     storage::BucketNames,
 };
 
@@ -80,6 +81,8 @@ pub struct SupportSettings {
     pub orphan_grace: Duration,
     /// `EASEL_ORPHAN_SWEEP_SECONDS`: how often the sweep runs.
     pub orphan_every: Duration,
+    /// `EASEL_MAIL_RETRY_SECONDS`, `EASEL_MAIL_MAX_ATTEMPTS`: the outbox's retries.
+    pub mail_retry: RetryPolicy,
 }
 
 #[derive(Debug, Clone)]
@@ -218,6 +221,14 @@ impl Settings {
             orphan_every: Duration::from_secs(
                 parse::<u64>(&get("EASEL_ORPHAN_SWEEP_SECONDS", "600"), "EASEL_ORPHAN_SWEEP_SECONDS")?.max(1),
             ),
+            mail_retry: RetryPolicy {
+                first_wait: Duration::from_secs(
+                    parse::<u64>(&get("EASEL_MAIL_RETRY_SECONDS", "30"), "EASEL_MAIL_RETRY_SECONDS")?.max(1),
+                ),
+                max_attempts: at_least_one("EASEL_MAIL_MAX_ATTEMPTS", "8")?.min(1000) as i32,
+                // Well past SMTP's deadline for a whole message (a handful of commands).
+                lease: Duration::from_secs(300),
+            },
         };
         let decommission = decommission_settings(&get)?;
         let deadlines = deadlines(&get)?;

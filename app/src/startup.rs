@@ -73,6 +73,7 @@ impl Application {
             refusals: std::sync::Arc::default(),
             cpu: crate::cpu::CpuBound::per_core(),
             deadlines: settings.deadlines.clone(),
+            mail_wake: std::sync::Arc::default(),
         };
         Ok(Self { listener, state })
     }
@@ -89,6 +90,12 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let s = &self.state;
         let sweeper = reconcile::spawn(s.pool.clone(), s.s3.clone(), s.buckets.resized.clone(), RECONCILE_EVERY);
+        let mail = crate::outbox::spawn(
+            s.pool.clone(),
+            s.decommission.mailer.clone(),
+            s.support.mail_retry.clone(),
+            s.mail_wake.clone(),
+        );
         let orphans = orphans::spawn(
             s.pool.clone(),
             s.s3.clone(),
@@ -105,6 +112,7 @@ impl Application {
         let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         sweeper.abort();
         orphans.abort();
+        mail.abort();
         failures.abort();
         // The refusals of the last seconds, so a restart loses none; the
         // database may be what is going away, so not for long.

@@ -23,6 +23,9 @@ pub struct AppState {
     /// Refused sign-ins, counted in memory and written to the database
     /// every few seconds, so a flood of refusals writes nothing per request.
     pub refusals: std::sync::Arc<crate::auth::throttle::Refusals>,
+    /// Told when a transaction queued mail, so the outbox's sender sends it
+    /// at once rather than at its next look.
+    pub mail_wake: std::sync::Arc<tokio::sync::Notify>,
     /// How long pages and outside calls may take.
     pub deadlines: crate::deadlines::Deadlines,
 }

@@ -64,6 +64,8 @@ pub enum AuditAction {
     DecommissionOpened,
     DecommissionMailSent,
     DecommissionLinkResent,
+    /// A message the outbox failed to send, queued again by an admin.
+    DecommissionMailRequeued,
     DecommissionApproved,
     DecommissionRejected,
     DecommissionPlanSubmitted,
@@ -89,7 +91,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: [AuditAction; 33] = [
         AuditAction::ArtworkUploaded,
         AuditAction::SignedIn,
         AuditAction::SignInFailed,
@@ -103,6 +105,7 @@ impl AuditAction {
         AuditAction::DecommissionOpened,
         AuditAction::DecommissionMailSent,
         AuditAction::DecommissionLinkResent,
+        AuditAction::DecommissionMailRequeued,
         AuditAction::DecommissionApproved,
         AuditAction::DecommissionRejected,
         AuditAction::DecommissionPlanSubmitted,
@@ -139,6 +142,7 @@ impl AuditAction {
             AuditAction::DecommissionOpened => "decommission.opened",
             AuditAction::DecommissionMailSent => "decommission.mail_sent",
             AuditAction::DecommissionLinkResent => "decommission.link_resent",
+            AuditAction::DecommissionMailRequeued => "decommission.mail_requeued",
             AuditAction::DecommissionApproved => "decommission.approved",
             AuditAction::DecommissionRejected => "decommission.rejected",
             AuditAction::DecommissionPlanSubmitted => "decommission.plan_submitted",

@@ -39,6 +39,8 @@ pub enum MailError {
     Address(String),
     #[error("the SMTP server did not take the message: {0}")]
     Send(#[from] lettre::transport::smtp::Error),
+    #[error("the SMTP server did not answer within {} ms", .0.as_millis())]
+    TimedOut(std::time::Duration),
 }
 
 /// One SMTP connection setup, shared by every handler.
@@ -46,6 +48,10 @@ pub enum MailError {
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    /// For one whole message: lettre's own timeout bounds only connecting
+    /// (its async transport reads the server's answers without one, so a
+    /// stopped server held the sender for good).
+    deadline: std::time::Duration,
 }
 
 impl fmt::Debug for Mailer {
@@ -54,38 +60,41 @@ impl fmt::Debug for Mailer {
     }
 }
 
-/// A message as sent: its Message-ID goes into `outbound_mail`.
-#[derive(Debug, Clone)]
-pub struct Sent {
-    pub message_id: String,
-}
-
 impl Mailer {
-    /// `timeout` bounds each SMTP command (lettre's default is a minute).
-    pub fn new(url: &SmtpUrl, from: &str, timeout: std::time::Duration) -> Result<Self, MailError> {
+    /// `deadline` bounds connecting and then sending a whole message.
+    pub fn new(url: &SmtpUrl, from: &str, deadline: std::time::Duration) -> Result<Self, MailError> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&url.0)
             .map_err(|e| MailError::Url(e.to_string()))?
-            .timeout(Some(timeout))
+            .timeout(Some(deadline))
             .build();
         let from = from.parse().map_err(|_| MailError::Address(from.to_owned()))?;
-        Ok(Self { transport, from })
+        Ok(Self { transport, from, deadline })
     }
 
-    pub async fn send(&self, to_name: &str, to_email: &str, subject: &str, body: String) -> Result<Sent, MailError> {
+    /// Sends one message with the Message-ID the outbox chose for it.
+    pub async fn send(
+        &self,
+        to_name: &str,
+        to_email: &str,
+        subject: &str,
+        body: String,
+        message_id: &str,
+    ) -> Result<(), MailError> {
         let to = Mailbox::new(
             Some(to_name.to_owned()),
             to_email.parse().map_err(|_| MailError::Address(to_email.to_owned()))?,
         );
-        let message_id = format!("<{}@easel>", uuid::Uuid::new_v4());
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(subject)
-            .message_id(Some(message_id.clone()))
+            .message_id(Some(message_id.to_owned()))
             .header(ContentType::TEXT_PLAIN)
             .body(body)?;
-        self.transport.send(message).await?;
-        Ok(Sent { message_id })
+        tokio::time::timeout(self.deadline, self.transport.send(message))
+            .await
+            .map_err(|_| MailError::TimedOut(self.deadline))??;
+        Ok(())
     }
 }
 

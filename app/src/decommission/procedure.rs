@@ -1,5 +1,6 @@
 //! The procedure's operations: each checks the step, changes it with its
-//! audit row in one transaction, and sends the mail that step calls for.
+//! audit row in one transaction, and queues in it the mail that step calls
+//! for (`crate::outbox` sends it).
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
@@ -17,6 +18,7 @@ use super::{
 use crate::{
     audit::{self, Actor, AuditAction, NewEvent},
     auth::users,
+    outbox::{self, Outgoing},
     state::AppState,
 };
 
@@ -138,65 +140,58 @@ pub async fn open(state: &AppState, actor: &Actor, addr: &str, req: OpenRequest)
         })).collect::<Vec<_>>(),
     });
     audit::append(&mut tx, event(actor, AuditAction::DecommissionOpened, id, details, addr)).await?;
+    queue_links(&mut tx, state, id, req.reason.trim(), DecommissionStep::Approval, &stakeholders).await?;
     tx.commit().await?;
-    send_links(state, id, req.reason.trim(), DecommissionStep::Approval, &stakeholders).await;
+    state.mail_wake.notify_one();
     Ok(id)
 }
 
-/// Mails each stakeholder a fresh link for `step`. A failure is logged and
-/// shows on the console as a stakeholder without a sent link, to resend.
-async fn send_links(state: &AppState, id: Uuid, reason: &str, step: DecommissionStep, to: &[Stakeholder]) {
+/// Queues a fresh link for `step` to each of `to`, in `tx`: the links
+/// exist, and their mail is on its way, exactly when the change that calls
+/// for them commits (`crate::outbox` delivers it).
+async fn queue_links(
+    tx: &mut Transaction<'_, Postgres>,
+    state: &AppState,
+    id: Uuid,
+    reason: &str,
+    step: DecommissionStep,
+    to: &[Stakeholder],
+) -> Result<()> {
     for s in to {
-        if let Err(e) = send_link(state, id, reason, s, step, None).await {
-            tracing::warn!(error = ?e, stakeholder = %s.email, step = %step, "a decommission link was not sent");
-        }
+        queue_link(tx, state, id, reason, s, step).await?;
     }
+    Ok(())
 }
 
-/// Ends the stakeholder's live links for `step`, makes a new one and mails it.
-async fn send_link(
+/// Ends the stakeholder's live links for `step`, makes a new one and queues
+/// its mail. Returns how many links it ended.
+async fn queue_link(
+    tx: &mut Transaction<'_, Postgres>,
     state: &AppState,
     id: Uuid,
     reason: &str,
     to: &Stakeholder,
     step: DecommissionStep,
-    resent_by: Option<(&Actor, &str)>,
-) -> Result<()> {
+) -> Result<u64> {
     let cfg = &state.decommission;
     let token = LinkToken::generate();
-    let mut tx = state.pool.begin().await?;
-    let ended = repo::end_tokens(&mut tx, to.id, step).await?;
-    repo::insert_token(&mut tx, &token.hash(), id, to.id, step, cfg.link_days).await?;
-    if let Some((actor, addr)) = resent_by {
-        let details = serde_json::json!({ "to": to.email, "step": step.as_str(), "links_ended": ended });
-        audit::append(&mut tx, event(actor, AuditAction::DecommissionLinkResent, id, details, addr)).await?;
-    }
-    tx.commit().await?;
+    let ended = repo::end_tokens(tx, to.id, step).await?;
+    repo::insert_token(tx, &token.hash(), id, to.id, step, cfg.link_days).await?;
     let letter = link_letter(step, &to.name, &cfg.link(&token), reason, cfg.link_days);
-    let sent = cfg
-        .mailer
-        .send(&to.name, &to.email, &letter.subject, letter.body)
-        .await
-        .context("sending a decommission link")?;
-    record_sent(state, id, to, step, &letter.subject, &sent.message_id).await
-}
-
-async fn record_sent(
-    state: &AppState,
-    id: Uuid,
-    to: &Stakeholder,
-    step: DecommissionStep,
-    subject: &str,
-    message_id: &str,
-) -> Result<()> {
-    let mut tx = state.pool.begin().await?;
-    repo::record_mail(&mut tx, id, to.id, &to.email, subject, step, message_id).await?;
-    let details = serde_json::json!({
-        "to": to.email, "role": to.role.as_str(), "step": step.as_str(), "subject": subject, "message_id": message_id,
-    });
-    audit::append(&mut tx, event(&Actor::System, AuditAction::DecommissionMailSent, id, details, "")).await?;
-    tx.commit().await?;
-    Ok(())
+    outbox::enqueue(
+        tx,
+        &Outgoing {
+            decommission: Some(id),
+            stakeholder: Some(to.id),
+            to_name: &to.name,
+            to_addr: &to.email,
+            purpose: step.as_str(),
+            subject: &letter.subject,
+            body: &letter.body,
+        },
+    )
+    .await?;
+    Ok(ended)
 }
 
 /// What a link opens: checked, but nothing changed (`GET`).
@@ -342,8 +337,10 @@ pub async fn submit_plan(state: &AppState, id: Uuid, actor: &Actor, addr: &str, 
     repo::set_plan(&mut tx, id, next, &plan).await?;
     let details = serde_json::to_value(&plan).context("a plan serialises")?;
     audit::append(&mut tx, event(actor, AuditAction::DecommissionPlanSubmitted, id, details, addr)).await?;
+    let to = representative(state, id).await?;
+    queue_links(&mut tx, state, id, &d.reason, DecommissionStep::PlanApproval, &to).await?;
     tx.commit().await?;
-    send_links(state, id, &d.reason, DecommissionStep::PlanApproval, &representative(state, id).await?).await;
+    state.mail_wake.notify_one();
     Ok(())
 }
 
@@ -440,9 +437,12 @@ async fn build_and_hand_over(state: &AppState, id: Uuid) -> anyhow::Result<()> {
         "audit_chain_head": built.audit_head, "verified": true,
     });
     audit::append(&mut tx, event(&Actor::System, AuditAction::DecommissionArchiveBuilt, id, details, "")).await?;
-    tx.commit().await?;
     let to = representative(state, id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    send_links(state, id, &d.reason, DecommissionStep::Handover, &to).await;
+    queue_links(&mut tx, state, id, &d.reason, DecommissionStep::Handover, &to)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    tx.commit().await?;
+    state.mail_wake.notify_one();
     Ok(())
 }
 
@@ -566,48 +566,32 @@ pub async fn destroy(state: &AppState, id: Uuid, actor: &Actor, addr: &str) -> R
     Ok(())
 }
 
-/// Step 6: every stakeholder is told. Retrying mails only those not yet told.
+/// Step 6: every stakeholder is told. The letters are queued with the step
+/// change; the outbox delivers them, and the page shows each one's state.
 pub async fn notify_completion(state: &AppState, id: Uuid, actor: &Actor, addr: &str) -> Result<()> {
-    // One sender at a time (two admins clicking at once mail nobody twice).
-    // Not the row lock: recording each mail references the row from another
-    // connection, which a row lock held here would block.
-    let mut one_at_a_time = state.pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(format!("easel-decommission-notify:{id}"))
-        .execute(&mut *one_at_a_time)
-        .await?;
-    let d = repo::find(&state.pool, id).await?.ok_or(DecommissionError::NotFound)?;
-    d.step.next(StepEvent::CompletionSent)?;
-    let told: Vec<Uuid> = repo::mails(&state.pool, id)
-        .await?
-        .into_iter()
-        .filter(|m| m.step == DecommissionStep::Notify.as_str())
-        .filter_map(|m| m.stakeholder_id)
-        .collect();
-    let everyone = repo::stakeholders(&state.pool, id).await?;
-    let sha = d.archive_sha256.clone().unwrap_or_default();
-    let mut failed = Vec::new();
-    for s in everyone.iter().filter(|s| !told.contains(&s.id)) {
-        let letter = completion_letter(&s.name, &sha, &d.point_of_contact);
-        match state.decommission.mailer.send(&s.name, &s.email, &letter.subject, letter.body).await {
-            Ok(sent) => record_sent(state, id, s, DecommissionStep::Notify, &letter.subject, &sent.message_id).await?,
-            Err(e) => {
-                tracing::warn!(error = ?e, to = %s.email, "completion mail not sent");
-                failed.push(s.email.clone());
-            }
-        }
-    }
-    if !failed.is_empty() {
-        return Err(anyhow::anyhow!("the completion mail to {} was not sent; try again", failed.join(", ")).into());
-    }
     let mut tx = state.pool.begin().await?;
     let d = locked(&mut tx, id).await?;
     let next = d.step.next(StepEvent::CompletionSent)?;
+    let everyone = repo::stakeholders(&mut *tx, id).await?;
+    let sha = d.archive_sha256.clone().unwrap_or_default();
+    for s in &everyone {
+        let letter = completion_letter(&s.name, &sha, &d.point_of_contact);
+        let mail = Outgoing {
+            decommission: Some(id),
+            stakeholder: Some(s.id),
+            to_name: &s.name,
+            to_addr: &s.email,
+            purpose: DecommissionStep::Notify.as_str(),
+            subject: &letter.subject,
+            body: &letter.body,
+        };
+        outbox::enqueue(&mut tx, &mail).await?;
+    }
     repo::set_step(&mut tx, id, next).await?;
     let details = serde_json::json!({ "to": everyone.iter().map(|s| &s.email).collect::<Vec<_>>() });
     audit::append(&mut tx, event(actor, AuditAction::DecommissionCompletionNotified, id, details, addr)).await?;
     tx.commit().await?;
-    one_at_a_time.commit().await?;
+    state.mail_wake.notify_one();
     Ok(())
 }
 
@@ -642,7 +626,26 @@ pub async fn resend(state: &AppState, id: Uuid, stakeholder_id: Uuid, actor: &Ac
     if !eligible {
         return Err(DecommissionError::Invalid(format!("{} has no link to resend at this step.", s.email)));
     }
-    send_link(state, id, &d.reason, &s, d.step, Some((actor, addr))).await
+    let mut tx = state.pool.begin().await?;
+    let ended = queue_link(&mut tx, state, id, &d.reason, &s, d.step).await?;
+    let details = serde_json::json!({ "to": s.email, "step": d.step.as_str(), "links_ended": ended });
+    audit::append(&mut tx, event(actor, AuditAction::DecommissionLinkResent, id, details, addr)).await?;
+    tx.commit().await?;
+    state.mail_wake.notify_one();
+    Ok(())
+}
+
+/// A message the outbox could not deliver, queued again.
+pub async fn send_mail_again(state: &AppState, id: Uuid, mail: i64, actor: &Actor, addr: &str) -> Result<()> {
+    let mut tx = state.pool.begin().await?;
+    let to = outbox::send_again(&mut tx, id, mail).await?.ok_or_else(|| {
+        DecommissionError::Invalid("That message is sent or under way; there is nothing to send again.".into())
+    })?;
+    let details = serde_json::json!({ "mail": mail, "to": to });
+    audit::append(&mut tx, event(actor, AuditAction::DecommissionMailRequeued, id, details, addr)).await?;
+    tx.commit().await?;
+    state.mail_wake.notify_one();
+    Ok(())
 }
 
 /// The words of the banner every admin page shows while a decommission is

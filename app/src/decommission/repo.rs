@@ -5,6 +5,8 @@ use sqlx::{PgExecutor, Postgres, Transaction, types::Json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::outbox::{self, MailState};
+
 use super::{
     stakeholder::{NewStakeholder, StakeholderRole},
     step::DecommissionStep,
@@ -570,48 +572,57 @@ pub async fn use_token(tx: &mut Transaction<'_, Postgres>, hash: &TokenHash) -> 
     Ok(())
 }
 
-pub async fn record_mail(
-    tx: &mut Transaction<'_, Postgres>,
-    decommission: Uuid,
-    stakeholder: Uuid,
-    to: &str,
-    subject: &str,
-    step: DecommissionStep,
-    message_id: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO outbound_mail (decommission_id, stakeholder_id, to_addr, subject, step, message_id)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(decommission)
-    .bind(stakeholder)
-    .bind(to)
-    .bind(subject)
-    .bind(step.as_str())
-    .bind(message_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A message of the procedure, in the outbox or sent.
+#[derive(Debug, Clone)]
 pub struct MailRow {
+    pub id: i64,
     pub stakeholder_id: Option<Uuid>,
     pub to_addr: String,
     pub subject: String,
     pub step: String,
     pub message_id: String,
-    pub sent_at: OffsetDateTime,
+    pub queued_at: OffsetDateTime,
+    pub state: MailState,
+}
+
+#[derive(sqlx::FromRow)]
+struct MailColumns {
+    id: i64,
+    stakeholder_id: Option<Uuid>,
+    to_addr: String,
+    subject: String,
+    step: String,
+    message_id: String,
+    queued_at: OffsetDateTime,
+    status: String,
+    attempts: i32,
+    last_error: Option<String>,
+    next_attempt_at: OffsetDateTime,
+    sent_at: Option<OffsetDateTime>,
 }
 
 pub async fn mails(db: impl PgExecutor<'_>, decommission: Uuid) -> Result<Vec<MailRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT stakeholder_id, to_addr, subject, step, message_id, sent_at FROM outbound_mail
-         WHERE decommission_id = $1 ORDER BY id",
+    let rows: Vec<MailColumns> = sqlx::query_as(
+        "SELECT id, stakeholder_id, to_addr, subject, step, message_id, queued_at, status, attempts, last_error,
+                next_attempt_at, sent_at
+         FROM outbound_mail WHERE decommission_id = $1 ORDER BY id",
     )
     .bind(decommission)
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| MailRow {
+            state: outbox::state_of(&r.status, r.attempts, r.last_error.as_deref(), r.next_attempt_at, r.sent_at),
+            id: r.id,
+            stakeholder_id: r.stakeholder_id,
+            to_addr: r.to_addr,
+            subject: r.subject,
+            step: r.step,
+            message_id: r.message_id,
+            queued_at: r.queued_at,
+        })
+        .collect())
 }
 
 /// Whether merchants may upload.

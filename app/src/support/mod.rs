@@ -38,6 +38,7 @@ pub struct Support {
     /// The orphan sweep's grace period and interval (`artworks::orphans`).
     pub orphan_grace: Duration,
     pub orphan_every: Duration,
+    pub mail_retry: crate::outbox::RetryPolicy,
     account_id: tokio::sync::OnceCell<String>,
 }
 
@@ -57,6 +58,7 @@ impl Support {
             smtp_probe: settings.support.smtp_probe.clone(),
             orphan_grace: settings.support.orphan_grace,
             orphan_every: settings.support.orphan_every,
+            mail_retry: settings.support.mail_retry.clone(),
             account_id: tokio::sync::OnceCell::new(),
         }
     }

@@ -7,7 +7,7 @@ use std::{io::Read, time::Duration};
 use easel_app::auth::Role;
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{Reply, Staff, TestApp, image_bytes, reply, spawn_app_with};
+use crate::helpers::{Reply, Staff, TestApp, image_bytes, reply, spawn_app_with, spawn_app_with_faults};
 
 /// A console whose archives go to a private temporary folder.
 async fn spawn() -> TestApp {
@@ -596,4 +596,73 @@ async fn the_reason_document_must_really_be_a_pdf() {
     assert_eq!(h["content-type"], "application/pdf");
     assert!(h["content-disposition"].to_str().unwrap().starts_with("attachment"));
     assert_eq!(h["x-content-type-options"], "nosniff");
+}
+
+/// Mail goes through the outbox: with SMTP down the request still opens,
+/// its links wait as failing messages the page shows (and offers to send
+/// again), and once SMTP is back each stakeholder gets their link once.
+#[tokio::test]
+async fn smtp_down_while_a_request_opens_queues_the_links_and_delivers_each_once() {
+    let dir = std::env::temp_dir().join(format!("easel-archives-{}", uuid::Uuid::new_v4().simple()));
+    let (app, faults) = spawn_app_with_faults(&[
+        ("EASEL_ARCHIVE_DIR", dir.to_str().unwrap()),
+        ("EASEL_SMTP_TIMEOUT_MS", "500"),
+        ("EASEL_MAIL_RETRY_SECONDS", "1"),
+    ])
+    .await;
+    let admin = app.signed_in(Role::Admin).await;
+    let p = people();
+    faults.smtp.pause();
+    let opened = open_request(&app, &admin, &p).await;
+    assert_eq!(opened.status, 303, "the request opens with SMTP down: {}", opened.body);
+
+    // Each link's first attempt fails; the page says so.
+    let failing = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM outbound_mail WHERE status = 'failing'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    for _ in 0..300 {
+        if failing().await == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(failing().await, 3, "three links are failing while SMTP is down");
+    let page = admin.get(&app, "/admin/decommission").await;
+    assert_eq!(page.body.matches("failing: ").count(), 6, "each link's state, in both tables: {}", page.body);
+    assert!(page.body.contains("Send again now"), "{}", page.body);
+    for email in [&p.rep, &p.boss, &p.user] {
+        assert!(all_mail().await.iter().all(|m| !sent_to(m, email)), "{email} got mail while SMTP was down");
+    }
+
+    // An admin may send one again at once.
+    let one: i64 = sqlx::query_scalar("SELECT id FROM outbound_mail WHERE to_addr = $1")
+        .bind(&p.rep)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let id = decommission_id(&app).await;
+    let again =
+        admin.post(&app, &format!("/admin/decommission/{id}/mail/{one}/send-again"), &[("csrf", &admin.csrf)]).await;
+    assert_eq!(again.status, 303, "{}", again.body);
+    assert_eq!(audited(&app, "decommission.mail_requeued").await, 1);
+
+    faults.smtp.resume();
+    for email in [&p.rep, &p.boss, &p.user] {
+        mail_to(email, "", 1).await;
+    }
+    let unsent: i64 = sqlx::query_scalar("SELECT count(*) FROM outbound_mail WHERE status <> 'sent'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(unsent, 0);
+    for email in [&p.rep, &p.boss, &p.user] {
+        let got = all_mail().await.into_iter().filter(|m| sent_to(m, email)).count();
+        assert_eq!(got, 1, "{email} got {got} messages");
+    }
+    assert_eq!(audited(&app, "decommission.mail_sent").await, 3);
+    let page = admin.get(&app, "/admin/decommission").await;
+    assert!(page.body.matches("sent ").count() >= 3, "{}", page.body);
 }

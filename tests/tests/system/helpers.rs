@@ -47,9 +47,10 @@ pub async fn spawn_app_with(extra: &[(&'static str, &str)]) -> TestApp {
 pub struct Faults {
     pub aws: FaultProxy,
     pub db: FaultProxy,
+    pub smtp: FaultProxy,
 }
 
-/// A console that reaches the emulator and Postgres through `Faults`; the
+/// A console that reaches the emulator, Postgres and SMTP through `Faults`; the
 /// test's own pool and S3 client go direct, to see what really happened.
 pub async fn spawn_app_with_faults(extra: &[(&'static str, &str)]) -> (TestApp, Faults) {
     let aws = FaultProxy::start(authority(&required("EASEL_AWS_ENDPOINT")).expect("an endpoint with a port"))
@@ -58,7 +59,10 @@ pub async fn spawn_app_with_faults(extra: &[(&'static str, &str)]) -> (TestApp, 
     let db = FaultProxy::start(authority(&required("EASEL_TEST_DATABASE_URL")).expect("a database URL with a port"))
         .await
         .expect("a proxy for Postgres");
-    let faults = Faults { aws, db };
+    let smtp = FaultProxy::start(authority(&required("EASEL_SMTP_URL")).expect("an SMTP URL with a port"))
+        .await
+        .expect("a proxy for the mail sink");
+    let faults = Faults { aws, db, smtp };
     (spawn(extra, Some(&faults)).await, faults)
 }
 
@@ -79,9 +83,15 @@ async fn spawn(extra: &[(&'static str, &str)], faults: Option<&Faults>) -> TestA
             f.aws.url_for(&endpoint, authority(&endpoint).expect("a port")),
         ),
     };
+    let smtp = required("EASEL_SMTP_URL");
+    let console_smtp = match faults {
+        None => smtp,
+        Some(f) => f.smtp.url_for(&smtp, authority(&smtp).expect("a port")),
+    };
     let mut overrides = HashMap::from([
         ("DATABASE_URL", console_db),
         ("EASEL_AWS_ENDPOINT", console_endpoint),
+        ("EASEL_SMTP_URL", console_smtp),
         ("EASEL_HTTP_ADDR", "127.0.0.1:0".to_string()),
         ("EASEL_ORIGINALS_BUCKET", buckets.originals.clone()),
         ("EASEL_RESIZED_BUCKET", buckets.resized.clone()),

@@ -3,11 +3,12 @@
 use leptos::prelude::*;
 use time::format_description::well_known::Rfc3339;
 
-use super::{AdminLayout, CsrfField, StaffView};
+use super::{AdminLayout, ButtonForm, CsrfField, StaffView};
 use crate::decommission::{
     DecommissionStep,
     repo::{ArchiveState, Decision, Decommission, MailRow, Stakeholder},
 };
+use crate::outbox::MailState;
 
 #[derive(Debug, Clone)]
 pub struct DecommissionModel {
@@ -111,7 +112,7 @@ fn current_view(m: &DecommissionModel, d: Decommission) -> impl IntoView + use<>
                 .iter()
                 .rev()
                 .find(|x| x.stakeholder_id == Some(s.id) && x.step == d.step.as_str())
-                .map(|x| format!("sent {}", when(x.sent_at)))
+                .map(|x| mail_state(&x.state))
                 .unwrap_or_else(|| "—".into());
             // Only where the server would resend: a stakeholder still to
             // decide on the request, or the representative at their steps.
@@ -124,12 +125,8 @@ fn current_view(m: &DecommissionModel, d: Decommission) -> impl IntoView + use<>
                 _ => false,
             };
             let resend = eligible.then(|| {
-                view! {
-                    <form class="inline" method="post" action=format!("{base}/stakeholders/{}/resend", s.id)>
-                        <CsrfField token=csrf.clone()/>
-                        <button type="submit">"Resend link"</button>
-                    </form>
-                }
+                let action = format!("{base}/stakeholders/{}/resend", s.id);
+                view! { <ButtonForm action=action csrf=csrf.clone() label="Resend link"/> }
             });
             view! {
                 <tr>
@@ -143,7 +140,17 @@ fn current_view(m: &DecommissionModel, d: Decommission) -> impl IntoView + use<>
         .mails
         .iter()
         .map(|x| {
-            view! { <tr><td>{when(x.sent_at)}</td><td>{x.to_addr.clone()}</td><td>{x.step.clone()}</td><td>{x.subject.clone()}</td><td><code>{x.message_id.clone()}</code></td></tr> }
+            let again = matches!(x.state, MailState::Failing { .. } | MailState::GivenUp { .. }).then(|| {
+                let action = format!("{base}/mail/{}/send-again", x.id);
+                view! { <ButtonForm action=action csrf=csrf.clone() label="Send again now"/> }
+            });
+            view! {
+                <tr class="mail">
+                    <td>{when(x.queued_at)}</td><td>{x.to_addr.clone()}</td><td>{x.step.clone()}</td>
+                    <td>{x.subject.clone()}</td><td class="mail-state">{mail_state(&x.state)}</td>
+                    <td><code>{x.message_id.clone()}</code></td><td class="actions">{again}</td>
+                </tr>
+            }
         })
         .collect_view();
     let action = step_action(&d, &base, &csrf);
@@ -162,11 +169,23 @@ fn current_view(m: &DecommissionModel, d: Decommission) -> impl IntoView + use<>
             <tbody>{rows}</tbody>
         </table>
         {action}
-        <h2>"Mail sent"</h2>
-        <table>
-            <thead><tr><th>"When"</th><th>"To"</th><th>"Step"</th><th>"Subject"</th><th>"Message-ID"</th></tr></thead>
+        <h2>"Mail"</h2>
+        <table id="mail-list">
+            <thead><tr><th>"Queued"</th><th>"To"</th><th>"Step"</th><th>"Subject"</th><th>"State"</th><th>"Message-ID"</th><th></th></tr></thead>
             <tbody>{mails}</tbody>
         </table>
+    }
+}
+
+/// A message's state in words.
+fn mail_state(state: &MailState) -> String {
+    match state {
+        MailState::Queued => "queued".into(),
+        MailState::Sent { at } => format!("sent {}", when(*at)),
+        MailState::Failing { attempts, error, next_attempt } => {
+            format!("failing: {attempts} attempt(s), last error: {error}; next try {}", when(*next_attempt))
+        }
+        MailState::GivenUp { attempts, error } => format!("given up after {attempts} attempts; last error: {error}"),
     }
 }
 

@@ -32,6 +32,17 @@ pub fn CsrfField(token: String) -> impl IntoView {
     view! { <input type="hidden" name="csrf" value=token/> }
 }
 
+/// A form that is one button: a signed-in action on one thing.
+#[component]
+pub fn ButtonForm(action: String, csrf: String, label: &'static str) -> impl IntoView {
+    view! {
+        <form class="inline" method="post" action=action>
+            <CsrfField token=csrf/>
+            <button type="submit">{label}</button>
+        </form>
+    }
+}
+
 #[component]
 pub fn AdminLayout(title: String, staff: StaffView, children: Children) -> impl IntoView {
     let is_admin = staff.role == Role::Admin;

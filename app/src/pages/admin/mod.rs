@@ -14,4 +14,4 @@ pub mod stuck;
 pub mod users;
 pub mod when;
 
-pub use layout::{AdminLayout, CsrfField, StaffView};
+pub use layout::{AdminLayout, ButtonForm, CsrfField, StaffView};

@@ -16,7 +16,7 @@ pub use open::MAX_FORM_BYTES;
 pub use open::open_request;
 pub use plan::submit_plan;
 pub use reason::{pdf_response, reason_pdf};
-pub use resend::resend_link;
+pub use resend::{resend_link, send_mail_again};
 pub use review::record_review;
 pub use step::take_step;
 
