@@ -61,6 +61,10 @@ pub enum AuditAction {
     /// An original with no row (a crash or a timeout between its put and
     /// its row), removed with its renditions after the grace period.
     ArtworkOrphanRemoved,
+    /// Renditions whose artwork has neither a row nor an original, removed.
+    ArtworkRenditionsOrphanRemoved,
+    /// An artwork's original is gone from the originals bucket.
+    ArtworkOriginalMissing,
     DecommissionOpened,
     DecommissionMailSent,
     DecommissionLinkResent,
@@ -91,7 +95,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 33] = [
+    pub const ALL: [AuditAction; 35] = [
         AuditAction::ArtworkUploaded,
         AuditAction::SignedIn,
         AuditAction::SignInFailed,
@@ -102,6 +106,8 @@ impl AuditAction {
         AuditAction::PasswordChanged,
         AuditAction::ArtworksForgotten,
         AuditAction::ArtworkOrphanRemoved,
+        AuditAction::ArtworkRenditionsOrphanRemoved,
+        AuditAction::ArtworkOriginalMissing,
         AuditAction::DecommissionOpened,
         AuditAction::DecommissionMailSent,
         AuditAction::DecommissionLinkResent,
@@ -139,6 +145,8 @@ impl AuditAction {
             AuditAction::PasswordChanged => "user.password_changed",
             AuditAction::ArtworksForgotten => "artwork.forgotten_missing_original",
             AuditAction::ArtworkOrphanRemoved => "artwork.orphan_removed",
+            AuditAction::ArtworkRenditionsOrphanRemoved => "artwork.orphan_renditions_removed",
+            AuditAction::ArtworkOriginalMissing => "artwork.original_missing",
             AuditAction::DecommissionOpened => "decommission.opened",
             AuditAction::DecommissionMailSent => "decommission.mail_sent",
             AuditAction::DecommissionLinkResent => "decommission.link_resent",

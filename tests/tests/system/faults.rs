@@ -56,8 +56,9 @@ async fn s3_paused_during_an_upload_gives_a_503_in_time_and_leaves_no_orphan() {
     assert_eq!(faults.aws.settle(Duration::from_secs(30)).await, 0, "requests still in flight to S3");
     let landed = app.keys(&app.buckets.originals).await;
 
-    let removed = orphans::sweep(&app.pool, &app.s3, &app.buckets, Duration::ZERO).await.expect("the sweep runs");
-    assert_eq!(removed.iter().map(|r| r.key.clone()).collect::<Vec<_>>(), landed, "what landed is what was removed");
+    let found = orphans::sweep(&app.pool, &app.s3, &app.buckets, Duration::ZERO).await.expect("the sweep runs");
+    let removed: Vec<String> = found.originals_removed.iter().map(|r| r.key.clone()).collect();
+    assert_eq!(removed, landed, "what landed is what was removed");
     originals_match_rows(&app).await;
     let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'artwork.orphan_removed'")
         .fetch_one(&app.pool)
@@ -66,23 +67,64 @@ async fn s3_paused_during_an_upload_gives_a_503_in_time_and_leaves_no_orphan() {
     assert_eq!(audited, landed.len() as i64, "each removal is audited");
 }
 
+/// What a console killed between the put and the commit leaves (an
+/// original with no row), renditions of neither, and a row whose original
+/// was deleted behind Easel's back: each resolved once its grace period is
+/// over, audited, and shown on the support page.
 #[tokio::test]
-async fn an_original_without_a_row_is_removed_only_after_its_grace_period() {
+async fn the_sweep_resolves_what_faults_leave_after_the_grace_period() {
     let (app, _faults) = spawn_app_with_faults(QUICK).await;
-    // What a console killed between the put and the commit leaves.
     let kept = app.upload_ok("kept.jpg", image_bytes(300, 200, Fmt::Jpeg)).await;
-    let orphan = easel_resizer::keys::original_key(
-        easel_resizer::keys::ArtworkId::new(),
-        easel_resizer::image::ImageFormat::Jpeg,
-    );
+    let lost = app.upload_ok("lost.jpg", image_bytes(300, 200, Fmt::Jpeg)).await;
+    let jpeg = easel_resizer::image::ImageFormat::Jpeg;
+    let lost_key = easel_resizer::keys::original_key(lost, jpeg);
+    app.s3.delete_object().bucket(&app.buckets.originals).key(&lost_key).send().await.unwrap();
+    let orphan = easel_resizer::keys::original_key(easel_resizer::keys::ArtworkId::new(), jpeg);
     app.put_original(&orphan, image_bytes(300, 200, Fmt::Jpeg)).await;
+    let stray_key = easel_resizer::keys::rendition_key(
+        &easel_resizer::keys::original_key(easel_resizer::keys::ArtworkId::new(), jpeg),
+        "thumb",
+        jpeg,
+    );
+    app.s3
+        .put_object()
+        .bucket(&app.buckets.resized)
+        .key(&stray_key)
+        .body(image_bytes(40, 20, Fmt::Jpeg).into())
+        .send()
+        .await
+        .unwrap();
+
+    // The resizer renders the orphan too (S3 told it); its manifest comes last.
+    let manifest = easel_resizer::keys::manifest_key(&orphan);
+    for _ in 0..200 {
+        if app.keys(&app.buckets.resized).await.contains(&manifest) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(app.keys(&app.buckets.resized).await.contains(&manifest), "the resizer rendered the orphan");
 
     let young = orphans::sweep(&app.pool, &app.s3, &app.buckets, Duration::from_secs(3600)).await.unwrap();
-    assert!(young.is_empty(), "removed within the grace period: {young:?}");
-    let removed = orphans::sweep(&app.pool, &app.s3, &app.buckets, Duration::ZERO).await.unwrap();
-    assert_eq!(removed.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), vec![orphan.as_str()]);
-    originals_match_rows(&app).await;
-    assert_eq!(app.artwork_count().await, 1, "the artwork with a row ({kept}) stays");
+    assert!(young.is_empty(), "acted within the grace period: {young:?}");
+    let found = orphans::sweep(&app.pool, &app.s3, &app.buckets, Duration::ZERO).await.unwrap();
+    assert_eq!(found.originals_removed.len(), 1, "{found:?}");
+    assert_eq!(found.originals_removed[0].key, orphan);
+    assert!(found.originals_removed[0].renditions >= 2, "its renditions went with it: {found:?}");
+    let stray_folder = format!("{}/", stray_key.rsplit_once('/').unwrap().0);
+    assert_eq!(found.renditions_removed, vec![(stray_folder, 1)]);
+    assert_eq!(found.originals_missing, vec![lost_key.clone()]);
+    assert!(!app.keys(&app.buckets.resized).await.contains(&stray_key));
+    assert_eq!(app.artwork_count().await, 2, "rows are never removed ({kept} and {lost} stay)");
+    // Once only: a second sweep finds nothing new.
+    let again = orphans::sweep(&app.pool, &app.s3, &app.buckets, Duration::ZERO).await.unwrap();
+    assert!(again.is_empty(), "{again:?}");
+
+    let support = app.signed_in(easel_app::auth::Role::Support).await;
+    let page = support.get(&app, "/admin/uploads").await;
+    assert!(page.body.contains(&lost_key), "the missing original is listed: {}", page.body);
+    assert!(page.body.contains(&orphan), "the removal is listed: {}", page.body);
+    assert!(page.body.contains("artwork.orphan_renditions_removed"), "{}", page.body);
 }
 
 #[tokio::test]
@@ -141,5 +183,38 @@ async fn concurrent_uploads_reach_s3_together() {
     }
     assert!(together, "fewer than four puts were held at once: uploads are serialised");
     assert_eq!(app.artwork_count().await, 4);
+    originals_match_rows(&app).await;
+}
+
+/// A merchant who closes the tab while the put is under way: the console
+/// drops the upload with the connection (its transaction rolls back), the
+/// put may still land once S3 answers, and the sweep restores the
+/// invariant.
+#[tokio::test]
+async fn a_client_gone_mid_upload_leaves_nothing_once_swept() {
+    let (mut app, faults) = spawn_app_with_faults(&[
+        ("EASEL_PAGE_DEADLINE_MS", "50000"),
+        ("EASEL_AWS_ATTEMPT_TIMEOUT_MS", "30000"),
+        ("EASEL_AWS_OPERATION_TIMEOUT_MS", "40000"),
+    ])
+    .await;
+    faults.aws.pause();
+    let upload = {
+        let (http, base) = (app.http.clone(), app.base.clone());
+        tokio::spawn(async move {
+            let part = reqwest::multipart::Part::bytes(image_bytes(640, 480, Fmt::Jpeg)).file_name("gone.jpg");
+            let form = reqwest::multipart::Form::new().part("artwork", part);
+            http.post(format!("{base}/upload")).multipart(form).send().await
+        })
+    };
+    assert!(faults.aws.wait_for_stalled(1, Duration::from_secs(20)).await, "the put never reached S3");
+    upload.abort();
+    let _ = upload.await;
+
+    app.stop_console().await;
+    faults.aws.resume();
+    assert_eq!(faults.aws.settle(Duration::from_secs(30)).await, 0, "requests still in flight to S3");
+    assert_eq!(app.artwork_count().await, 0, "no row for an upload whose client left");
+    orphans::sweep(&app.pool, &app.s3, &app.buckets, Duration::ZERO).await.expect("the sweep runs");
     originals_match_rows(&app).await;
 }

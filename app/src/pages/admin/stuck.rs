@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use super::when::when;
 
 use super::{AdminLayout, CsrfField, StaffView};
-use crate::support::stuck::StuckUpload;
+use crate::{artworks::orphans::MissingOriginal, audit::EventRow, support::stuck::StuckUpload};
 
 #[derive(Debug, Clone)]
 pub struct StuckModel {
@@ -11,6 +11,10 @@ pub struct StuckModel {
     pub notice: Option<String>,
     pub stuck_after_secs: u64,
     pub uploads: Vec<StuckUpload>,
+    /// Artworks whose original is gone from the originals bucket.
+    pub missing: Vec<MissingOriginal>,
+    /// What the orphan sweep removed lately (its audit rows).
+    pub swept: Vec<EventRow>,
 }
 
 pub fn page(m: StuckModel) -> impl Fn() -> AnyView + Clone + Send + Sync + 'static {
@@ -61,6 +65,27 @@ pub fn page(m: StuckModel) -> impl Fn() -> AnyView + Clone + Send + Sync + 'stat
                     <thead><tr><th></th><th>"Original"</th><th>"Uploaded"</th><th>"Reason"</th><th></th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
+                <h2 id="left-behind">"Left behind by faults"</h2>
+                <p>"The orphan sweep removes originals no artwork names (an upload cut off between storing its file and recording it) and renditions of neither, and marks artworks whose original is gone."</p>
+                <h3>"Artworks whose original is gone"</h3>
+                {if m.missing.is_empty() {
+                    view! { <p id="missing-originals">"None."</p> }.into_any()
+                } else {
+                    let rows = m.missing.iter().map(|a| view! {
+                        <tr><td><a href=format!("/uploaded/{}", a.id)>{a.original_filename.clone()}</a><div><code>{a.original_key.clone()}</code></div></td>
+                        <td><time>{when(a.original_missing_since)}</time></td></tr>
+                    }).collect_view();
+                    view! { <table id="missing-originals"><thead><tr><th>"Artwork"</th><th>"Missing since"</th></tr></thead><tbody>{rows}</tbody></table> }.into_any()
+                }}
+                <h3>"Removed lately"</h3>
+                {if m.swept.is_empty() {
+                    view! { <p id="swept">"Nothing."</p> }.into_any()
+                } else {
+                    let rows = m.swept.iter().map(|e| view! {
+                        <tr><td><time>{when(e.at)}</time></td><td>{e.action.clone()}</td><td><code>{e.subject.clone()}</code></td></tr>
+                    }).collect_view();
+                    view! { <table id="swept"><thead><tr><th>"When"</th><th>"What"</th><th>"Object"</th></tr></thead><tbody>{rows}</tbody></table> }.into_any()
+                }}
             </AdminLayout>
         }
         .into_any()

@@ -6,6 +6,7 @@ use axum::{
 use http::StatusCode;
 
 use crate::{
+    artworks::orphans,
     auth::Session,
     error::PageError,
     pages::{self, admin::stuck::StuckModel},
@@ -25,6 +26,8 @@ pub async fn stuck_uploads(
 ) -> Response {
     let result: Result<StuckModel, PageError> = async {
         let uploads = stuck::list(&state.pool, &state.support).await?;
+        let missing = orphans::missing_originals(&state.pool).await?;
+        let swept = orphans::recently_removed(&state.pool, 20).await?;
         Ok(StuckModel {
             staff: (&session).into(),
             notice: q.requested.map(|n| {
@@ -32,6 +35,8 @@ pub async fn stuck_uploads(
             }),
             stuck_after_secs: state.support.stuck_after.as_secs(),
             uploads,
+            missing,
+            swept,
         })
     }
     .await;
