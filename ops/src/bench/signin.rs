@@ -91,20 +91,7 @@ pub struct Opts {
 }
 
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
-    if cfg!(debug_assertions) {
-        // The console ships as a release build. In a dev build every page
-        // is several times slower, and so is every refusal, which hides
-        // what the flood itself does to the pages.
-        println!("• Building easel-ops in release, as the console ships (the first time takes a while)…");
-        let release = super::build_release(&workspace_root(), &["-p", "easel-ops", "--bin", "easel-ops"]).await?;
-        let status = tokio::process::Command::new(release.join("easel-ops"))
-            .args(std::env::args_os().skip(1))
-            .status()
-            .await
-            .context("starting the release build of easel-ops")?;
-        if !status.success() {
-            bail!("the release run failed (see above)");
-        }
+    if super::rerun_in_release().await? {
         return Ok(());
     }
     println!("Starting a private stack for the sign-in benchmark…");

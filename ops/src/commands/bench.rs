@@ -13,6 +13,9 @@
 //!
 //! `cargo ops bench signin` (in `bench/signin.rs`): sign-in under a flood
 //! of anonymous attempts on a private stack, against issue 13's goals.
+//!
+//! `cargo ops bench uploads` (in `bench/uploads.rs`): uploads with S3
+//! slowed by a proxy, one client against many, against issue 12's goals.
 
 #[path = "../bench/callgrind.rs"]
 mod callgrind;
@@ -30,6 +33,8 @@ mod photos;
 mod quality;
 #[path = "../bench/signin.rs"]
 mod signin;
+#[path = "../bench/uploads.rs"]
+mod uploads;
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -62,6 +67,8 @@ enum What {
     Hostile(hostile::Opts),
     /// A flood of 10,000 anonymous sign-ins on a private stack: audit rows, the known device's sign-in, admin pages' p99.
     Signin(signin::Opts),
+    /// Uploads through the form with S3 slowed by a proxy: one client against 64, and every upload complete.
+    Uploads(uploads::Opts),
 }
 
 #[derive(Debug, clap::Args)]
@@ -76,6 +83,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         What::Resize(o) => resize(o).await,
         What::Hostile(o) => hostile::run(o).await,
         What::Signin(o) => signin::run(o).await,
+        What::Uploads(o) => uploads::run(o).await,
     }
 }
 
@@ -244,6 +252,27 @@ async fn resize(opts: ResizeOpts) -> anyhow::Result<()> {
     std::fs::write(&saved, &report)?;
     println!("(saved to {})", saved.display());
     Ok(())
+}
+
+/// In a dev build, builds easel-ops in release and runs this same command
+/// with it; says whether it did (then the caller is done). The console
+/// ships as a release build: in a dev build every page and every image
+/// check is several times slower, which hides what a benchmark measures.
+async fn rerun_in_release() -> anyhow::Result<bool> {
+    if !cfg!(debug_assertions) {
+        return Ok(false);
+    }
+    println!("• Building easel-ops in release, as the console ships (the first time takes a while)…");
+    let release = build_release(&workspace_root(), &["-p", "easel-ops", "--bin", "easel-ops"]).await?;
+    let status = Command::new(release.join("easel-ops"))
+        .args(std::env::args_os().skip(1))
+        .status()
+        .await
+        .context("starting the release build of easel-ops")?;
+    if !status.success() {
+        bail!("the release run failed (see above)");
+    }
+    Ok(true)
 }
 
 /// Builds binaries with `cargo build --release ARGS` in the checkout at

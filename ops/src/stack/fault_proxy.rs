@@ -30,7 +30,8 @@ use tokio::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Mode {
     paused: bool,
-    /// Added before each chunk is passed on, in both directions.
+    /// Added before each answer: the first bytes from the service after
+    /// bytes from the client, as a distant service's round trip would.
     latency: Duration,
 }
 
@@ -140,26 +141,40 @@ async fn relay(
     let server = TcpStream::connect(upstream).await?;
     let (client_read, client_write) = client.into_split();
     let (server_read, server_write) = server.into_split();
-    let up = pass(client_read, server_write, mode.clone(), Some(&counts.stalled));
-    let down = pass(server_read, client_write, mode, None);
+    // Which side sent last, so the latency is added once per answer.
+    let client_spoke = std::sync::atomic::AtomicBool::new(true);
+    let up =
+        pass(client_read, server_write, mode.clone(), Side::Client { stalled: &counts.stalled, spoke: &client_spoke });
+    let down = pass(server_read, client_write, mode, Side::Service { client_spoke: &client_spoke });
     // When either side is done, the other direction may still carry what
     // was kept (a request the client gave up on); each ends on its own.
     let _ = tokio::join!(up, down);
     Ok(())
 }
 
-/// Passes bytes on, holding them while paused; `stalled` counts the held
-/// requests (the client's side only).
+/// Which way `pass` carries bytes.
+#[derive(Clone, Copy)]
+enum Side<'a> {
+    /// From the client: counts the requests a pause holds.
+    Client { stalled: &'a AtomicUsize, spoke: &'a std::sync::atomic::AtomicBool },
+    /// From the service: its answers get the latency.
+    Service { client_spoke: &'a std::sync::atomic::AtomicBool },
+}
+
+/// Passes bytes on, holding them while paused.
 async fn pass(
     mut from: OwnedReadHalf,
     mut to: OwnedWriteHalf,
     mut mode: watch::Receiver<Mode>,
-    stalled: Option<&AtomicUsize>,
+    side: Side<'_>,
 ) -> std::io::Result<()> {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = from.read(&mut buf).await?;
-        let held = stalled.filter(|_| n > 0 && mode.borrow().paused);
+        let held = match side {
+            Side::Client { stalled, .. } if n > 0 && mode.borrow().paused => Some(stalled),
+            _ => None,
+        };
         if let Some(s) = held {
             s.fetch_add(1, Ordering::SeqCst);
         }
@@ -170,8 +185,14 @@ async fn pass(
         if n == 0 {
             return to.shutdown().await;
         }
-        if !latency.is_zero() {
-            tokio::time::sleep(latency).await;
+        match side {
+            Side::Client { spoke, .. } => spoke.store(true, Ordering::SeqCst),
+            // The first bytes of an answer.
+            Side::Service { client_spoke } => {
+                if client_spoke.swap(false, Ordering::SeqCst) && !latency.is_zero() {
+                    tokio::time::sleep(latency).await;
+                }
+            }
         }
         to.write_all(&buf[..n]).await?;
     }
