@@ -1,6 +1,7 @@
 //! Artworks: the rows behind the merchant pages, and the reconciler that
 //! notices when the resizer has finished one.
 
+pub mod in_flight;
 pub mod orphans;
 pub mod reconcile;
 mod repo;

@@ -23,6 +23,7 @@ use aws_sdk_s3::{Client, error::DisplayErrorContext};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
+use super::in_flight;
 use crate::{
     audit::{self, Actor, AuditAction, NewEvent},
     decommission::repo::{self as decommission, UploadGate},
@@ -86,6 +87,7 @@ pub async fn sweep(
         return Ok(findings);
     }
     let cutoff = SystemTime::now() - grace;
+    in_flight::forget_abandoned(pool, grace).await?;
     let originals: Vec<Listed> = list(s3, &buckets.originals, ORIGINALS_PREFIX, cutoff)
         .await?
         .into_iter()

@@ -411,6 +411,17 @@ async fn build_and_hand_over(state: &AppState, id: Uuid) -> anyhow::Result<()> {
             }
         }
     };
+    // Uploads are frozen; those that registered before the freeze finish
+    // first, so the archive holds each of them whole (row and original).
+    let mut reported = 0;
+    crate::artworks::in_flight::wait_until_none(&state.pool, state.deadlines.page, |n| {
+        if n != reported {
+            reported = n;
+            tracing::info!(uploads = n, "the archive waits for uploads under way");
+        }
+    })
+    .await
+    .context("waiting for uploads under way")?;
     let built = archive::build(&state.pool, &state.s3, &state.buckets, &state.decommission.archive_dir, id, progress)
         .await
         .context("building the archive")?;

@@ -14,7 +14,7 @@ use super::receive::{Received, drain_cap, receive};
 use crate::client_addr::ClientAddr;
 use crate::cpu::CpuBound;
 use crate::{
-    artworks::{self, NewArtwork},
+    artworks::{self, NewArtwork, in_flight},
     audit::{self, Actor, AuditAction, NewEvent},
     decommission::repo::{self, UploadGate},
     error::UploadError,
@@ -55,13 +55,13 @@ async fn store(state: &AppState, client: ClientAddr, request: Request) -> Result
         .unwrap_or(Err(UploadError::TimedOut))
 }
 
-/// Checks the image, stores the original, then records it, in one
-/// transaction that holds the upload gate (shared, so uploads do not wait
-/// for each other) from before the put to the commit: a freeze waits for
-/// every upload under way, so the archive never sees an original whose row
-/// is still to come. The audit trail's lock, which serialises every audited
-/// action, is taken only after the put, so it is held for database work
-/// alone and uploads reach S3 side by side.
+/// Checks the image, stores the original, then records it. The upload
+/// registers as under way (under the shared upload gate, so a freeze either
+/// refuses it or waits for it: `artworks::in_flight`), puts the original
+/// holding no database connection and no lock, then writes its row, its
+/// audit row and its unregistration in one transaction. The audit trail's
+/// lock, which serialises every audited action, is held for that database
+/// work alone, so uploads reach S3 side by side.
 ///
 /// If the row cannot be written, the object is removed again. If the put's
 /// answer is lost (its deadline passed while S3 stored it anyway), or the
@@ -80,8 +80,17 @@ async fn keep(state: &AppState, client: ClientAddr, received: Received) -> Resul
         UploadGate::Open => {}
         gate => return Err(UploadError::Closed(gate)),
     }
-    objects::put_original(&state.s3, &state.buckets.originals, &key, id, info.format, received.bytes).await?;
+    in_flight::register(&mut *tx, &key).await?;
+    tx.commit().await?;
+
+    if let Err(e) =
+        objects::put_original(&state.s3, &state.buckets.originals, &key, id, info.format, received.bytes).await
+    {
+        forget(state, &key).await;
+        return Err(e.into());
+    }
     let recorded = async {
+        let mut tx = state.pool.begin().await?;
         let new = NewArtwork {
             id,
             original_key: &key,
@@ -106,6 +115,7 @@ async fn keep(state: &AppState, client: ClientAddr, received: Received) -> Resul
             },
         )
         .await?;
+        in_flight::unregister(&mut *tx, &key).await?;
         tx.commit().await
     }
     .await;
@@ -113,10 +123,19 @@ async fn keep(state: &AppState, client: ClientAddr, received: Received) -> Resul
         if let Err(cleanup) = objects::delete_object(&state.s3, &state.buckets.originals, &key).await {
             tracing::error!(error = %cleanup, key, "an original without a row stays until the orphan sweep");
         }
+        forget(state, &key).await;
         return Err(e.into());
     }
     tracing::info!(%id, key, width = info.width, height = info.height, "artwork uploaded");
     Ok(id)
+}
+
+/// Ends a failed upload's registration, so a freeze need not wait out its
+/// deadline.
+async fn forget(state: &AppState, key: &str) {
+    if let Err(e) = in_flight::unregister(&state.pool, key).await {
+        tracing::warn!(error = %e, key, "a failed upload stays registered until its deadline passes");
+    }
 }
 
 /// Runs the image check (a full decode: CPU-bound) where CPU-bound work
