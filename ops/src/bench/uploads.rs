@@ -19,7 +19,7 @@ use super::{
 };
 use crate::stack::{
     External, LocalStack, Ports, console,
-    fault_proxy::{FaultProxy, authority},
+    fault_proxy::FaultProxy,
     paths::{StackDir, workspace_root},
 };
 
@@ -94,10 +94,8 @@ struct Report {
 }
 
 async fn with_console(stack: &LocalStack, opts: &Opts, files: Arc<Vec<Vec<u8>>>) -> anyhow::Result<Report> {
-    let upstream = authority(&stack.aws_endpoint).context("the emulator's address")?;
-    let proxy = FaultProxy::start(upstream).await?;
+    let (proxy, endpoint) = FaultProxy::in_front_of(&stack.aws_endpoint).await?;
     proxy.set_latency(Duration::from_millis(opts.latency_ms));
-    let endpoint = proxy.url_for(&stack.aws_endpoint, upstream);
     let prefix = format!("uploads-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let settings = console::isolated_settings(stack, &prefix, &[("EASEL_AWS_ENDPOINT", endpoint)])?;
     let running = console::start(&settings).await?;

@@ -71,10 +71,13 @@ impl FaultProxy {
         Ok(FaultProxy { addr, mode, counts, accepting })
     }
 
-    /// The proxy's address in `url` (an `http://` or `postgres://` URL whose
-    /// authority ends in the upstream's `host:port`).
-    pub fn url_for(&self, url: &str, upstream: SocketAddr) -> String {
-        url.replacen(&upstream.to_string(), &self.addr.to_string(), 1)
+    /// `url` with its `host:port` (after any `user:pass@`) replaced by the
+    /// proxy's, whatever name the URL gave the host.
+    pub fn url_for(&self, url: &str) -> String {
+        match host_port_span(url) {
+            Some((start, end)) => format!("{}{}{}", &url[..start], self.addr, &url[end..]),
+            None => url.to_owned(),
+        }
     }
 
     pub fn pause(&self) {
@@ -125,11 +128,27 @@ impl Drop for FaultProxy {
 
 /// The host and port of `url`'s authority (after any `user:pass@`).
 pub fn authority(url: &str) -> Option<SocketAddr> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?']).next()?;
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
-    let host_port = host_port.replacen("localhost", "127.0.0.1", 1);
-    host_port.parse().ok()
+    let (start, end) = host_port_span(url)?;
+    url[start..end].replacen("localhost", "127.0.0.1", 1).parse().ok()
+}
+
+/// Where `host:port` stands in `url`.
+fn host_port_span(url: &str) -> Option<(usize, usize)> {
+    let start = url.find("://")? + 3;
+    let end = url[start..].find(['/', '?']).map_or(url.len(), |i| start + i);
+    let host_start = url[start..end].rfind('@').map_or(start, |i| start + i + 1);
+    Some((host_start, end))
+}
+
+impl FaultProxy {
+    /// A proxy in front of the service at `url`, and the URL to reach it by.
+    pub async fn in_front_of(url: &str) -> std::io::Result<(FaultProxy, String)> {
+        let upstream = authority(url)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("no host:port in {url:?}")))?;
+        let proxy = FaultProxy::start(upstream).await?;
+        let proxied = proxy.url_for(url);
+        Ok((proxy, proxied))
+    }
 }
 
 async fn relay(
@@ -217,6 +236,13 @@ mod tests {
         assert_eq!(authority("postgres://easel:pw@127.0.0.1:54321/db?x=1"), Some("127.0.0.1:54321".parse().unwrap()));
         assert_eq!(authority("postgres://localhost:5432/db"), Some("127.0.0.1:5432".parse().unwrap()));
         assert_eq!(authority("not a url"), None);
+    }
+
+    #[tokio::test]
+    async fn a_proxied_url_keeps_everything_but_the_host_and_port() {
+        let (proxy, url) = FaultProxy::in_front_of("postgres://easel:pw@localhost:5432/db?x=1").await.unwrap();
+        assert_eq!(url, format!("postgres://easel:pw@{}/db?x=1", proxy.addr));
+        assert_eq!(proxy.url_for("smtp://127.0.0.1:25"), format!("smtp://{}", proxy.addr));
     }
 
     #[tokio::test]

@@ -6,12 +6,7 @@ use easel_app::{
     auth::{Email, Role, accounts},
     storage::BucketNames,
 };
-use easel_ops::stack::{
-    console,
-    console::RunningConsole,
-    fault_proxy::{FaultProxy, authority},
-    postgres::create_database,
-};
+use easel_ops::stack::{console, console::RunningConsole, fault_proxy::FaultProxy, postgres::create_database};
 use easel_resizer::keys::ArtworkId;
 use reqwest::cookie::{CookieStore, Jar};
 use sqlx::PgPool;
@@ -53,16 +48,14 @@ pub struct Faults {
 /// A console that reaches the emulator, Postgres and SMTP through `Faults`; the
 /// test's own pool and S3 client go direct, to see what really happened.
 pub async fn spawn_app_with_faults(extra: &[(&'static str, &str)]) -> (TestApp, Faults) {
-    let aws = FaultProxy::start(authority(&required("EASEL_AWS_ENDPOINT")).expect("an endpoint with a port"))
-        .await
-        .expect("a proxy for the emulator");
-    let db = FaultProxy::start(authority(&required("EASEL_TEST_DATABASE_URL")).expect("a database URL with a port"))
-        .await
-        .expect("a proxy for Postgres");
-    let smtp = FaultProxy::start(authority(&required("EASEL_SMTP_URL")).expect("an SMTP URL with a port"))
-        .await
-        .expect("a proxy for the mail sink");
-    let faults = Faults { aws, db, smtp };
+    let proxy = |var: &'static str| async move {
+        FaultProxy::in_front_of(&required(var)).await.unwrap_or_else(|e| panic!("a proxy for {var}: {e}")).0
+    };
+    let faults = Faults {
+        aws: proxy("EASEL_AWS_ENDPOINT").await,
+        db: proxy("EASEL_TEST_DATABASE_URL").await,
+        smtp: proxy("EASEL_SMTP_URL").await,
+    };
     (spawn(extra, Some(&faults)).await, faults)
 }
 
@@ -76,17 +69,10 @@ async fn spawn(extra: &[(&'static str, &str)], faults: Option<&Faults>) -> TestA
     let database_url = format!("{server}/{db_name}");
     let buckets = BucketNames::with_prefix(&format!("t-{}", &tag[..12]));
     // What the console is given: the services, or the proxies before them.
-    let (console_db, console_endpoint) = match faults {
-        None => (database_url.clone(), endpoint.clone()),
-        Some(f) => (
-            f.db.url_for(&database_url, authority(&database_url).expect("a port")),
-            f.aws.url_for(&endpoint, authority(&endpoint).expect("a port")),
-        ),
-    };
     let smtp = required("EASEL_SMTP_URL");
-    let console_smtp = match faults {
-        None => smtp,
-        Some(f) => f.smtp.url_for(&smtp, authority(&smtp).expect("a port")),
+    let (console_db, console_endpoint, console_smtp) = match faults {
+        None => (database_url.clone(), endpoint.clone(), smtp),
+        Some(f) => (f.db.url_for(&database_url), f.aws.url_for(&endpoint), f.smtp.url_for(&smtp)),
     };
     let mut overrides = HashMap::from([
         ("DATABASE_URL", console_db),
