@@ -31,6 +31,8 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    /// The background tasks' settings (orphan sweep, mail outbox).
+    background: crate::settings::SupportSettings,
 }
 
 impl Application {
@@ -75,7 +77,7 @@ impl Application {
             deadlines: settings.deadlines.clone(),
             mail_wake: std::sync::Arc::default(),
         };
-        Ok(Self { listener, state })
+        Ok(Self { listener, state, background: settings.support.clone() })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -93,15 +95,15 @@ impl Application {
         let mail = crate::outbox::spawn(
             s.pool.clone(),
             s.decommission.mailer.clone(),
-            s.support.mail_retry.clone(),
+            self.background.mail_retry.clone(),
             s.mail_wake.clone(),
         );
         let orphans = orphans::spawn(
             s.pool.clone(),
             s.s3.clone(),
             s.buckets.clone(),
-            s.support.orphan_grace,
-            s.support.orphan_every,
+            self.background.orphan_grace,
+            self.background.orphan_every,
         );
         let failures =
             crate::auth::throttle::spawn_flusher(s.pool.clone(), s.auth.throttle.clone(), s.refusals.clone());

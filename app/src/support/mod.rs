@@ -35,10 +35,6 @@ pub struct Support {
     pub buckets: BucketNames,
     pub stuck_after: Duration,
     pub smtp_probe: Option<String>,
-    /// The orphan sweep's grace period and interval (`artworks::orphans`).
-    pub orphan_grace: Duration,
-    pub orphan_every: Duration,
-    pub mail_retry: crate::outbox::RetryPolicy,
     account_id: tokio::sync::OnceCell<String>,
 }
 
@@ -56,9 +52,6 @@ impl Support {
             buckets: settings.buckets.clone(),
             stuck_after: settings.support.stuck_after,
             smtp_probe: settings.support.smtp_probe.clone(),
-            orphan_grace: settings.support.orphan_grace,
-            orphan_every: settings.support.orphan_every,
-            mail_retry: settings.support.mail_retry.clone(),
             account_id: tokio::sync::OnceCell::new(),
         }
     }
