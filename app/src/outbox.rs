@@ -127,8 +127,7 @@ pub async fn deliver_due(pool: &PgPool, mailer: &Mailer, policy: &RetryPolicy) -
     while let Some(m) = claim(pool, policy).await? {
         let Some(body) = &m.body else {
             // Only a sent message loses its text; this one cannot be sent.
-            let never = RetryPolicy { max_attempts: 0, ..policy.clone() };
-            record_failure(pool, &m, "its text is gone", &never).await?;
+            record_failure(pool, &m, "its text is gone", None).await?;
             continue;
         };
         match mailer.send(&m.to_name, &m.to_addr, &m.subject, body.clone(), &m.message_id).await {
@@ -136,7 +135,7 @@ pub async fn deliver_due(pool: &PgPool, mailer: &Mailer, policy: &RetryPolicy) -
                 record_sent(pool, &m).await?;
                 sent += 1;
             }
-            Err(e) => record_failure(pool, &m, &e.to_string(), policy).await?,
+            Err(e) => record_failure(pool, &m, &e.to_string(), Some(policy)).await?,
         }
     }
     Ok(sent)
@@ -187,9 +186,17 @@ async fn record_sent(pool: &PgPool, m: &Claimed) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
-async fn record_failure(pool: &PgPool, m: &Claimed, error: &str, policy: &RetryPolicy) -> Result<(), sqlx::Error> {
+/// Records a failed attempt; `retry` is how to go on, or `None` when no
+/// attempt can succeed.
+async fn record_failure(
+    pool: &PgPool,
+    m: &Claimed,
+    error: &str,
+    retry: Option<&RetryPolicy>,
+) -> Result<(), sqlx::Error> {
     let attempts = m.attempts + 1;
-    let status = if attempts >= policy.max_attempts { "given_up" } else { "failing" };
+    let wait = retry.filter(|p| attempts < p.max_attempts).map(|p| p.wait_after(attempts));
+    let status = if wait.is_some() { "failing" } else { "given_up" };
     tracing::warn!(to = %m.to_addr, attempts, status, error, "a mail was not delivered");
     sqlx::query(
         "UPDATE outbound_mail SET status = $2, attempts = $3, last_error = $4, lease_until = NULL,
@@ -200,7 +207,7 @@ async fn record_failure(pool: &PgPool, m: &Claimed, error: &str, policy: &RetryP
     .bind(status)
     .bind(attempts)
     .bind(error)
-    .bind(policy.wait_after(attempts).as_secs_f64())
+    .bind(wait.unwrap_or_default().as_secs_f64())
     .execute(pool)
     .await?;
     Ok(())
