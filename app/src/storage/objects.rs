@@ -43,23 +43,21 @@ fn s3_err<E: std::error::Error + 'static>(
         SdkError::ServiceError(se) => se.raw().status().is_server_error(),
         _ => false,
     };
+    failed(op, bucket, key, e, unavailable)
+}
+
+/// The answer's body broke off (or stalled past the read timeout).
+fn body_err(op: &'static str, bucket: &str, key: &str, e: impl std::error::Error) -> StorageError {
+    failed(op, bucket, key, e, true)
+}
+
+fn failed(op: &'static str, bucket: &str, key: &str, e: impl std::error::Error, unavailable: bool) -> StorageError {
     StorageError::S3 {
         op,
         bucket: bucket.to_owned(),
         key: key.to_owned(),
         detail: format!("{}", DisplayErrorContext(e)),
         unavailable,
-    }
-}
-
-/// The answer's body broke off (or stalled past the read timeout).
-fn body_err(op: &'static str, bucket: &str, key: &str, e: impl std::error::Error) -> StorageError {
-    StorageError::S3 {
-        op,
-        bucket: bucket.to_owned(),
-        key: key.to_owned(),
-        detail: format!("{}", DisplayErrorContext(e)),
-        unavailable: true,
     }
 }
 
