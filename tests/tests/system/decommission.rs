@@ -7,7 +7,7 @@ use std::{io::Read, time::Duration};
 use easel_app::auth::Role;
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{Reply, Staff, TestApp, image_bytes, reply, spawn_app_with, spawn_app_with_faults};
+use crate::helpers::{Reply, Staff, TestApp, eventually, image_bytes, reply, spawn_app_with, spawn_app_with_faults};
 
 /// A console whose archives go to a private temporary folder.
 async fn spawn() -> TestApp {
@@ -623,12 +623,7 @@ async fn smtp_down_while_a_request_opens_queues_the_links_and_delivers_each_once
             .await
             .unwrap()
     };
-    for _ in 0..300 {
-        if failing().await == 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(Duration::from_secs(15), || async { failing().await == 3 }).await;
     assert_eq!(failing().await, 3, "three links are failing while SMTP is down");
     let page = admin.get(&app, "/admin/decommission").await;
     assert_eq!(page.body.matches("failing: ").count(), 6, "each link's state, in both tables: {}", page.body);
@@ -660,12 +655,7 @@ async fn smtp_down_while_a_request_opens_queues_the_links_and_delivers_each_once
             .await
             .unwrap()
     };
-    for _ in 0..200 {
-        if unsent().await == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(Duration::from_secs(10), || async { unsent().await == 0 }).await;
     assert_eq!(unsent().await, 0, "every link is recorded as sent");
     for email in [&p.rep, &p.boss, &p.user] {
         let got = all_mail().await.into_iter().filter(|m| sent_to(m, email)).count();

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use easel_app::{artworks::orphans, auth::Role};
 use image::ImageFormat as Fmt;
 
-use crate::helpers::{TestApp, image_bytes, spawn_app_with_faults};
+use crate::helpers::{TestApp, eventually, image_bytes, spawn_app_with_faults};
 
 /// Short deadlines, so a fault costs seconds; each dependency's own
 /// deadline ends before the page's, as `Deadlines::check` requires.
@@ -97,13 +97,10 @@ async fn the_sweep_resolves_what_faults_leave_after_the_grace_period() {
 
     // The resizer renders the orphan too (S3 told it); its manifest comes last.
     let manifest = easel_resizer::keys::manifest_key(&orphan);
-    for _ in 0..200 {
-        if app.keys(&app.buckets.resized).await.contains(&manifest) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(app.keys(&app.buckets.resized).await.contains(&manifest), "the resizer rendered the orphan");
+    let rendered =
+        eventually(Duration::from_secs(10), || async { app.keys(&app.buckets.resized).await.contains(&manifest) })
+            .await;
+    assert!(rendered, "the resizer rendered the orphan");
 
     let young = orphans::sweep(&app.pool, &app.s3, &app.buckets, Duration::from_secs(3600)).await.unwrap();
     assert!(young.is_empty(), "acted within the grace period: {young:?}");

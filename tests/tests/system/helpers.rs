@@ -344,3 +344,22 @@ impl TestApp {
         (id, key)
     }
 }
+
+/// Asks `done` every 50 ms until it says yes or `limit` has passed; says
+/// whether it did. For what the console finishes in the background.
+pub async fn eventually<F, Fut>(limit: Duration, mut done: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let until = tokio::time::Instant::now() + limit;
+    loop {
+        if done().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= until {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
