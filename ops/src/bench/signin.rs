@@ -39,10 +39,7 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use time::OffsetDateTime;
 
-use crate::stack::{
-    External, LocalStack, Ports, console, env_file,
-    paths::{StackDir, workspace_root},
-};
+use crate::stack::{External, LocalStack, Ports, console, env_file, paths::StackDir};
 
 /// The goal for the admin pages: p99 under the flood at most this
 /// many times the unloaded p99.
@@ -112,24 +109,10 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     }
     stack.stop().await;
     LocalStack::discard_state(&dir).await;
-    let report = result?;
-    print!("\n{}", report.text);
-    let path = workspace_root().join(".easel/bench/signin-report.txt");
-    std::fs::create_dir_all(path.parent().expect("a parent"))?;
-    std::fs::write(&path, &report.text).with_context(|| format!("writing {}", path.display()))?;
-    println!("Report saved to {}", path.display());
-    if !report.passed {
-        bail!("a sign-in goal was not met (see above)");
-    }
-    Ok(())
+    super::conclude(result?, "signin-report.txt", "a sign-in")
 }
 
-struct Report {
-    text: String,
-    passed: bool,
-}
-
-async fn with_console(stack: &LocalStack, rt: &tokio::runtime::Runtime, opts: &Opts) -> anyhow::Result<Report> {
+async fn with_console(stack: &LocalStack, rt: &tokio::runtime::Runtime, opts: &Opts) -> anyhow::Result<super::Report> {
     let prefix = format!("signin-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let settings = console::isolated_settings(stack, &prefix, &[("EASEL_TRUSTED_PROXIES", "127.0.0.0/8".to_string())])?;
     let for_console = settings.clone();
@@ -371,7 +354,7 @@ struct KnownDevice {
     session_works: bool,
 }
 
-async fn bench(base: &str, pool: &PgPool, policy: &ThrottlePolicy, opts: &Opts) -> anyhow::Result<Report> {
+async fn bench(base: &str, pool: &PgPool, policy: &ThrottlePolicy, opts: &Opts) -> anyhow::Result<super::Report> {
     let total = opts.requests as usize;
     let samples = opts.samples as usize;
     let addresses = opts.addresses as usize;
@@ -790,5 +773,5 @@ async fn bench(base: &str, pool: &PgPool, policy: &ThrottlePolicy, opts: &Opts) 
             String::new()
         }
     );
-    Ok(Report { text: out, passed: audit_ok && first_try && pages_ok })
+    Ok(super::Report { text: out, passed: audit_ok && first_try && pages_ok })
 }

@@ -77,23 +77,10 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     let result = with_console(&stack, &opts, Arc::new(files)).await;
     stack.stop().await;
     LocalStack::discard_state(&dir).await;
-    let report = result?;
-    print!("\n{}", report.text);
-    let path = cache.join("uploads-report.txt");
-    std::fs::write(&path, &report.text).with_context(|| format!("writing {}", path.display()))?;
-    println!("Report saved to {}", path.display());
-    if !report.passed {
-        bail!("an upload goal was not met (see above)");
-    }
-    Ok(())
+    super::conclude(result?, "uploads-report.txt", "an upload")
 }
 
-struct Report {
-    text: String,
-    passed: bool,
-}
-
-async fn with_console(stack: &LocalStack, opts: &Opts, files: Arc<Vec<Vec<u8>>>) -> anyhow::Result<Report> {
+async fn with_console(stack: &LocalStack, opts: &Opts, files: Arc<Vec<Vec<u8>>>) -> anyhow::Result<super::Report> {
     let (proxy, endpoint) = FaultProxy::in_front_of(&stack.aws_endpoint).await?;
     proxy.set_latency(Duration::from_millis(opts.latency_ms));
     let prefix = format!("uploads-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
@@ -264,7 +251,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-fn report(opts: &Opts, one: &Phase, many: &Phase, c: &Completeness) -> Report {
+fn report(opts: &Opts, one: &Phase, many: &Phase, c: &Completeness) -> super::Report {
     use std::fmt::Write as _;
     let mut text = String::new();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -311,5 +298,5 @@ fn report(opts: &Opts, one: &Phase, many: &Phase, c: &Completeness) -> Report {
     for e in one.refused.iter().chain(&many.refused).take(5) {
         let _ = writeln!(text, "  refused: {e}");
     }
-    Report { text, passed: speed && c.complete() && refused == 0 }
+    super::Report { text, passed: speed && c.complete() && refused == 0 }
 }

@@ -254,6 +254,26 @@ async fn resize(opts: ResizeOpts) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A benchmark's verdict: what it prints, and whether every goal was met.
+struct Report {
+    text: String,
+    passed: bool,
+}
+
+/// Prints `report`, saves it as `.easel/bench/<file>`, and fails when a goal
+/// was missed (`what` names them).
+fn conclude(report: Report, file: &str, what: &str) -> anyhow::Result<()> {
+    print!("\n{}", report.text);
+    let path = workspace_root().join(".easel/bench").join(file);
+    std::fs::create_dir_all(path.parent().expect("a parent"))?;
+    std::fs::write(&path, &report.text).with_context(|| format!("writing {}", path.display()))?;
+    println!("Report saved to {}", path.display());
+    if !report.passed {
+        bail!("{what} goal was not met (see above)");
+    }
+    Ok(())
+}
+
 /// In a dev build, builds easel-ops in release and runs this same command
 /// with it; says whether it did (then the caller is done). The console
 /// ships as a release build: in a dev build every page and every image
