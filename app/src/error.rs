@@ -124,6 +124,8 @@ pub enum PageError {
 pub enum Unavailable {
     Database,
     Storage,
+    /// An AWS service other than S3 (S3 is `Storage`).
+    Aws(crate::aws::Service),
     /// The page's own deadline passed, waiting on something.
     Slow,
 }
@@ -133,6 +135,7 @@ impl Unavailable {
         match self {
             Unavailable::Database => "Easel's database",
             Unavailable::Storage => "Easel's file storage (S3)",
+            Unavailable::Aws(service) => service.name(),
             Unavailable::Slow => "A service Easel depends on",
         }
     }
@@ -151,6 +154,15 @@ impl Unavailable {
                  Please try again in a minute.",
                 self.what()
             ),
+        }
+    }
+}
+
+impl From<crate::aws::Service> for Unavailable {
+    fn from(service: crate::aws::Service) -> Self {
+        match service {
+            crate::aws::Service::S3 => Unavailable::Storage,
+            other => Unavailable::Aws(other),
         }
     }
 }
@@ -196,7 +208,54 @@ impl From<StorageError> for PageError {
     }
 }
 
+impl From<crate::aws::AwsError> for PageError {
+    fn from(e: crate::aws::AwsError) -> Self {
+        if e.unavailable {
+            tracing::warn!(error = %e, "an AWS service is unavailable");
+            return PageError::Unavailable(e.service.into());
+        }
+        PageError::Upstream(e.to_string())
+    }
+}
+
+impl From<crate::storage::live::ConfigError> for PageError {
+    fn from(e: crate::storage::live::ConfigError) -> Self {
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "file storage is unavailable");
+            return PageError::Unavailable(Unavailable::Storage);
+        }
+        PageError::Upstream(e.to_string())
+    }
+}
+
 impl PageError {
+    /// The failure of work that calls AWS (and perhaps Postgres), carried in
+    /// an `anyhow` chain: a 503 naming the first dependency in the chain
+    /// that did not answer, else AWS's answer as a 502.
+    pub fn from_aws_work(e: anyhow::Error) -> Self {
+        for cause in e.chain() {
+            if let Some(aws) = cause.downcast_ref::<crate::aws::AwsError>()
+                && aws.unavailable
+            {
+                tracing::warn!(error = %format!("{e:#}"), "an AWS service is unavailable");
+                return PageError::Unavailable(aws.service.into());
+            }
+            let storage_down = cause.downcast_ref::<StorageError>().is_some_and(StorageError::is_unavailable)
+                || cause.downcast_ref::<crate::storage::live::ConfigError>().is_some_and(|c| c.is_unavailable());
+            if storage_down {
+                tracing::warn!(error = %format!("{e:#}"), "file storage is unavailable");
+                return PageError::Unavailable(Unavailable::Storage);
+            }
+            if let Some(db) = cause.downcast_ref::<sqlx::Error>()
+                && database_unavailable(db)
+            {
+                tracing::warn!(error = %format!("{e:#}"), "the database is unavailable");
+                return PageError::Unavailable(Unavailable::Database);
+            }
+        }
+        PageError::Upstream(format!("{e:#}"))
+    }
+
     pub async fn into_page(self, path: &str) -> Response {
         match self {
             PageError::NotFound => pages::render(path, StatusCode::NOT_FOUND, pages::not_found::page()).await,

@@ -5,6 +5,7 @@
 pub mod artworks;
 pub mod audit;
 pub mod auth;
+pub mod aws;
 pub mod client_addr;
 pub mod cpu;
 pub mod db;

@@ -21,13 +21,35 @@ use crate::support::policy::Policy;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{what} on bucket {bucket} failed: {detail}")]
-    S3 { what: &'static str, bucket: String, detail: String },
+    S3 {
+        what: &'static str,
+        bucket: String,
+        detail: String,
+        /// S3 did not answer (see `aws::unavailable`).
+        unavailable: bool,
+    },
     #[error("refusing to write an invalid policy to {bucket}: {reason}")]
     InvalidPolicy { bucket: String, reason: String },
 }
 
-fn s3_err(what: &'static str, bucket: &str, e: impl std::error::Error) -> ConfigError {
-    ConfigError::S3 { what, bucket: bucket.to_owned(), detail: DisplayErrorContext(e).to_string() }
+fn s3_err<E: std::error::Error + 'static>(
+    what: &'static str,
+    bucket: &str,
+    e: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> ConfigError {
+    let unavailable = crate::aws::unavailable(&e);
+    ConfigError::S3 { what, bucket: bucket.to_owned(), detail: DisplayErrorContext(e).to_string(), unavailable }
+}
+
+/// A request we could not even build: our bug, never S3's absence.
+fn build_err(what: &'static str, bucket: &str, e: aws_sdk_s3::error::BuildError) -> ConfigError {
+    ConfigError::S3 { what, bucket: bucket.to_owned(), detail: DisplayErrorContext(e).to_string(), unavailable: false }
+}
+
+impl ConfigError {
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, ConfigError::S3 { unavailable: true, .. })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,11 +351,11 @@ pub async fn put_encryption(s3: &Client, name: &str, algorithm: &str) -> Result<
     let by_default = ServerSideEncryptionByDefault::builder()
         .sse_algorithm(ServerSideEncryption::from(algorithm))
         .build()
-        .map_err(|e| s3_err("PutBucketEncryption", name, e))?;
+        .map_err(|e| build_err("PutBucketEncryption", name, e))?;
     let config = ServerSideEncryptionConfiguration::builder()
         .rules(ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(by_default).build())
         .build()
-        .map_err(|e| s3_err("PutBucketEncryption", name, e))?;
+        .map_err(|e| build_err("PutBucketEncryption", name, e))?;
     s3.put_bucket_encryption()
         .bucket(name)
         .server_side_encryption_configuration(config)
@@ -386,7 +408,7 @@ pub async fn put_policy(s3: &Client, name: &str, policy: &Value) -> Result<(), C
 
 /// Replaces the bucket's notification configuration with `targets`.
 pub async fn put_notifications(s3: &Client, name: &str, targets: &[NotificationTarget]) -> Result<(), ConfigError> {
-    let build_err = |e: aws_sdk_s3::error::BuildError| s3_err("PutBucketNotificationConfiguration", name, e);
+    let unbuildable = |e| build_err("PutBucketNotificationConfiguration", name, e);
     let filter = |t: &NotificationTarget| -> Option<NotificationConfigurationFilter> {
         (!t.filter.is_empty()).then(|| {
             let rules = t
@@ -413,7 +435,7 @@ pub async fn put_notifications(s3: &Client, name: &str, targets: &[NotificationT
                         .set_events(Some(events))
                         .set_filter(filter(t))
                         .build()
-                        .map_err(build_err)?,
+                        .map_err(unbuildable)?,
                 )
             }
             TargetKind::Lambda => {
@@ -424,7 +446,7 @@ pub async fn put_notifications(s3: &Client, name: &str, targets: &[NotificationT
                         .set_events(Some(events))
                         .set_filter(filter(t))
                         .build()
-                        .map_err(build_err)?,
+                        .map_err(unbuildable)?,
                 )
             }
             TargetKind::Topic => {
@@ -435,7 +457,7 @@ pub async fn put_notifications(s3: &Client, name: &str, targets: &[NotificationT
                         .set_events(Some(events))
                         .set_filter(filter(t))
                         .build()
-                        .map_err(build_err)?,
+                        .map_err(unbuildable)?,
                 )
             }
         }

@@ -38,11 +38,7 @@ fn s3_err<E: std::error::Error + 'static>(
     key: &str,
     e: SdkError<E, HttpResponse>,
 ) -> StorageError {
-    let unavailable = match &e {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
-        SdkError::ServiceError(se) => se.raw().status().is_server_error(),
-        _ => false,
-    };
+    let unavailable = crate::aws::unavailable(&e);
     failed(op, bucket, key, e, unavailable)
 }
 

@@ -6,6 +6,7 @@
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
+use anyhow::Context;
 use aws_sdk_s3::error::DisplayErrorContext;
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -17,6 +18,7 @@ use super::{
 };
 use crate::{
     audit::{self, Actor, AuditAction, NewEvent},
+    aws::{AwsError, Service},
     storage::BucketRole,
 };
 
@@ -85,7 +87,10 @@ pub async fn list(s3: &aws_sdk_s3::Client, bucket: &str) -> anyhow::Result<Optio
         let page = match page {
             Ok(p) => p,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_bucket()) => return Ok(None),
-            Err(e) => anyhow::bail!("listing {bucket}: {}", DisplayErrorContext(e)),
+            Err(e) => {
+                return Err(anyhow::Error::new(AwsError::new(Service::S3, "ListObjectsV2", e)))
+                    .with_context(|| format!("listing {bucket}"));
+            }
         };
         out.extend(page.contents().iter().map(|o| ObjectInfo {
             key: o.key().unwrap_or_default().to_owned(),
@@ -101,7 +106,8 @@ pub async fn bucket_exists(s3: &aws_sdk_s3::Client, bucket: &str) -> anyhow::Res
     match s3.list_objects_v2().bucket(bucket).max_keys(1).send().await {
         Ok(_) => Ok(true),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_bucket()) => Ok(false),
-        Err(e) => anyhow::bail!("listing {bucket}: {}", DisplayErrorContext(e)),
+        Err(e) => Err(anyhow::Error::new(AwsError::new(Service::S3, "ListObjectsV2", e)))
+            .with_context(|| format!("listing {bucket}")),
     }
 }
 

@@ -6,11 +6,11 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_cloudwatchlogs::error::DisplayErrorContext;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::Support;
+use crate::aws::{AwsError, Service};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogEvent {
@@ -241,10 +241,10 @@ pub struct EventPage {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("reading the log group {group} failed: {detail}")]
+#[error("reading the log group {group} failed: {failure}")]
 pub struct LogsError {
     pub group: String,
-    pub detail: String,
+    pub failure: AwsError,
     /// CloudWatch refused the page token (stale, or not one of its own).
     pub bad_token: bool,
 }
@@ -281,7 +281,8 @@ pub async fn fetch_page(
         }
         Err(e) => {
             let bad_token = token.is_some() && e.as_service_error().is_some_and(|s| s.is_invalid_parameter_exception());
-            return Err(LogsError { group, detail: DisplayErrorContext(e).to_string(), bad_token });
+            let failure = AwsError::new(Service::CloudWatchLogs, "FilterLogEvents", e);
+            return Err(LogsError { group, failure, bad_token });
         }
     };
     let events = out
@@ -350,7 +351,10 @@ pub async fn streams(support: &Support, n: usize) -> Result<Vec<StreamInfo>, Log
     {
         Ok(out) => out,
         Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => return Ok(vec![]),
-        Err(e) => return Err(LogsError { group, detail: DisplayErrorContext(e).to_string(), bad_token: false }),
+        Err(e) => {
+            let failure = AwsError::new(Service::CloudWatchLogs, "DescribeLogStreams", e);
+            return Err(LogsError { group, failure, bad_token: false });
+        }
     };
     let mut streams: Vec<StreamInfo> = out
         .log_streams()

@@ -65,7 +65,13 @@ impl Support {
         let account = self
             .account_id
             .get_or_try_init(|| async {
-                let me = self.sts.get_caller_identity().send().await.context("asking STS for the account id")?;
+                let me = self
+                    .sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| crate::aws::AwsError::new(crate::aws::Service::Sts, "GetCallerIdentity", e))
+                    .context("asking STS for the account id")?;
                 me.account().map(str::to_owned).context("STS returned no account id")
             })
             .await?;

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_s3::error::DisplayErrorContext;
 use easel_resizer::keys::ArtworkId;
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -15,7 +14,10 @@ use super::{
     logs::{self, Line},
     trigger::{self, CreatedObject},
 };
-use crate::audit::{Actor, AuditAction};
+use crate::{
+    audit::{Actor, AuditAction},
+    aws::{AwsError, Service},
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Diagnosis {
@@ -153,8 +155,14 @@ pub async fn list(pool: &PgPool, support: &Support) -> anyhow::Result<Vec<StuckU
 pub enum ResizeError {
     #[error("no artwork {0}")]
     NotFound(ArtworkId),
-    #[error("the original {key} is not in the originals bucket: {detail}")]
-    OriginalGone { key: String, detail: String },
+    #[error("the original {key} is not in the originals bucket")]
+    OriginalGone { key: String },
+    /// Reading the original's size failed for a reason other than its absence.
+    #[error(transparent)]
+    Storage(AwsError),
+    /// The account could not be learned (STS), so the resizer's address is unknown.
+    #[error("finding the resizer: {0:#}")]
+    Spec(anyhow::Error),
     #[error(transparent)]
     Redelivery(#[from] trigger::RedeliveryError),
     /// Some events went out (and were audited) before one failed.
@@ -173,10 +181,7 @@ pub async fn resize_again(
     actor: &Actor,
     client_addr: &str,
 ) -> Result<Vec<String>, ResizeError> {
-    let spec = support
-        .spec()
-        .await
-        .map_err(|e| trigger::RedeliveryError { target: "the resizer".into(), detail: e.to_string() })?;
+    let spec = support.spec().await.map_err(ResizeError::Spec)?;
     let target = support.trigger(&spec);
     let bucket = &support.buckets.originals;
     let mut objects = Vec::new();
@@ -186,11 +191,13 @@ pub async fn resize_again(
             .fetch_optional(pool)
             .await?
             .ok_or(ResizeError::NotFound(id))?;
-        let head =
-            support.s3.head_object().bucket(bucket).key(&key).send().await.map_err(|e| ResizeError::OriginalGone {
-                key: key.clone(),
-                detail: DisplayErrorContext(e).to_string(),
-            })?;
+        let head = match support.s3.head_object().bucket(bucket).key(&key).send().await {
+            Ok(head) => head,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {
+                return Err(ResizeError::OriginalGone { key });
+            }
+            Err(e) => return Err(ResizeError::Storage(AwsError::new(Service::S3, "HeadObject", e))),
+        };
         objects.push(CreatedObject {
             bucket: bucket.clone(),
             size: head.content_length().unwrap_or(0),

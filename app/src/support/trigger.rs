@@ -3,10 +3,10 @@
 //! The doctor checks the bucket notifies it; "resize again" sends it a
 //! genuine S3 event record.
 
-use aws_sdk_s3::error::DisplayErrorContext;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
+use crate::aws::{AwsError, Service};
 use crate::storage::{
     live::{NotificationTarget, TargetKind},
     spec::StackSpec,
@@ -142,10 +142,10 @@ pub fn percent_encode_key(key: &str, space: &str) -> String {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("re-delivering the S3 event to {target} failed: {detail}")]
+#[error("re-delivering the S3 event to {target} failed: {failure}")]
 pub struct RedeliveryError {
     pub target: String,
-    pub detail: String,
+    pub failure: AwsError,
 }
 
 /// Sends `event` to the resizer the way S3 would.
@@ -155,7 +155,7 @@ pub async fn redeliver(
     lambda: &aws_sdk_lambda::Client,
     event: &Value,
 ) -> Result<(), RedeliveryError> {
-    let fail = |detail: String| RedeliveryError { target: trigger.describe(), detail };
+    let fail = |failure| RedeliveryError { target: trigger.describe(), failure };
     match trigger {
         ResizerTrigger::LocalQueue { queue_name, .. } => {
             let url = sqs
@@ -163,16 +163,23 @@ pub async fn redeliver(
                 .queue_name(queue_name)
                 .send()
                 .await
-                .map_err(|e| fail(DisplayErrorContext(e).to_string()))?
+                .map_err(|e| fail(AwsError::new(Service::Sqs, "GetQueueUrl", e)))?
                 .queue_url()
                 .map(str::to_owned)
-                .ok_or_else(|| fail("the queue has no URL".into()))?;
+                .ok_or_else(|| {
+                    fail(AwsError {
+                        service: Service::Sqs,
+                        op: "GetQueueUrl",
+                        detail: "the queue has no URL".into(),
+                        unavailable: false,
+                    })
+                })?;
             sqs.send_message()
                 .queue_url(url)
                 .message_body(event.to_string())
                 .send()
                 .await
-                .map_err(|e| fail(DisplayErrorContext(e).to_string()))?;
+                .map_err(|e| fail(AwsError::new(Service::Sqs, "SendMessage", e)))?;
         }
         ResizerTrigger::Lambda { function_name, .. } => {
             lambda
@@ -182,7 +189,7 @@ pub async fn redeliver(
                 .payload(aws_sdk_lambda::primitives::Blob::new(event.to_string()))
                 .send()
                 .await
-                .map_err(|e| fail(DisplayErrorContext(e).to_string()))?;
+                .map_err(|e| fail(AwsError::new(Service::Lambda, "Invoke", e)))?;
         }
     }
     Ok(())

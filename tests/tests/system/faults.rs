@@ -149,6 +149,51 @@ async fn postgres_paused_gives_503_pages_on_merchant_and_admin_pages() {
     assert_eq!(app.get("/gallery").await.status, 200, "the console recovers once Postgres does");
 }
 
+/// The support pages call AWS: with the emulator paused each answers a 503
+/// that names the service within the page deadline (not a 502 "AWS failed"
+/// with a timeout's text), and the dashboard's dependency panel shows which
+/// dependencies are down.
+#[tokio::test]
+async fn aws_paused_gives_503_pages_naming_it_on_the_support_pages() {
+    let (app, faults) = spawn_app_with_faults(QUICK).await;
+    let id = app.upload_ok("sea.jpg", image_bytes(64, 64, Fmt::Jpeg)).await;
+    let staff = app.signed_in(Role::Admin).await;
+    faults.aws.pause();
+    let named = |r: &crate::helpers::Reply, what: &str, path: &str| {
+        assert_eq!(r.status, 503, "{path}: {}", r.body);
+        assert!(r.body.contains(what), "{path} names {what}: {}", r.body);
+        assert!(r.body.contains("nothing was changed"), "{path}: {}", r.body);
+    };
+    for (path, what) in [
+        ("/admin/doctor", "file storage (S3)"),
+        ("/admin/backups", "file storage (S3)"),
+        ("/admin/logs", "CloudWatch Logs"),
+    ] {
+        let started = Instant::now();
+        let r = staff.get(&app, path).await;
+        named(&r, what, path);
+        assert!(started.elapsed() < PAGE_DEADLINE + SLACK, "{path} took {:?}", started.elapsed());
+    }
+    let path = format!("/admin/uploads/{id}/resize");
+    let started = Instant::now();
+    let r = staff.post(&app, &path, &[("csrf", &staff.csrf)]).await;
+    named(&r, "file storage (S3)", &path);
+    assert!(started.elapsed() < PAGE_DEADLINE + SLACK, "{path} took {:?}", started.elapsed());
+    let resent: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'support.resize_requested'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(resent, 0, "nothing was sent, so nothing is recorded");
+
+    let r = staff.get(&app, "/admin").await;
+    assert_eq!(r.status, 200, "the dashboard shows the outage rather than failing: {}", r.body);
+    let down = r.body.matches("health down").count();
+    assert_eq!(down, 2, "S3 and CloudWatch Logs are down, Postgres and SMTP up: {}", r.body);
+
+    faults.aws.resume();
+    assert_eq!(staff.get(&app, "/admin/doctor").await.status, 200, "the doctor recovers once AWS does");
+}
+
 /// The audit trail's lock is not held across the S3 put: with S3 paused,
 /// four uploads all reach it at once. (Holding the lock, the second would
 /// wait in Postgres for the first, which waits for S3.) Counted at the

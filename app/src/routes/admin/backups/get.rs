@@ -12,7 +12,7 @@ use crate::{
 
 pub async fn backups(State(state): State<AppState>, Extension(session): Extension<Session>) -> Response {
     let result: Result<BackupsModel, PageError> = async {
-        let comparison = backups::verify(&state.support).await.map_err(|e| PageError::Upstream(format!("{e:#}")))?;
+        let comparison = backups::verify(&state.support).await.map_err(PageError::from_aws_work)?;
         let now = OffsetDateTime::now_utc();
         let runs = backups::recent_runs(&state.pool, 10).await?.into_iter().map(|r| {
             let s = r.state(now);

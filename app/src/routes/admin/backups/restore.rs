@@ -45,7 +45,7 @@ pub async fn start_restore(
 ) -> Response {
     let result: Result<Option<uuid::Uuid>, PageError> = async {
         checked_form(&session, form)?;
-        let comparison = backups::verify(&state.support).await.map_err(|e| PageError::Upstream(format!("{e:#}")))?;
+        let comparison = backups::verify(&state.support).await.map_err(PageError::from_aws_work)?;
         if !comparison.resized_exists && session.user.role != Role::Admin {
             return Ok(None);
         }
@@ -113,9 +113,8 @@ pub async fn resume_restore(
             _ => {}
         }
         let support = &state.support;
-        let exists = backups::bucket_exists(&support.s3, &support.buckets.resized)
-            .await
-            .map_err(|e| PageError::Upstream(format!("{e:#}")))?;
+        let exists =
+            backups::bucket_exists(&support.s3, &support.buckets.resized).await.map_err(PageError::from_aws_work)?;
         if !exists && session.user.role != Role::Admin {
             return Ok(false);
         }

@@ -14,9 +14,9 @@ impl From<DoctorError> for PageError {
         match e {
             DoctorError::NoFix(reason) => PageError::BadRequest(reason),
             DoctorError::NotOffered(_) => PageError::NotFound,
-            DoctorError::Config(e) => PageError::Upstream(e.to_string()),
+            DoctorError::Config(e) => e.into(),
             // Asking STS for the account (the only other failure) is AWS too.
-            DoctorError::Unexpected(e) => PageError::Upstream(format!("{e:#}")),
+            DoctorError::Unexpected(e) => PageError::from_aws_work(e),
         }
     }
 }

@@ -98,9 +98,9 @@ pub async fn logs(
         let stream = stream_name(&q.stream)?;
         let token = page_token(q.token.as_deref())?;
         let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
-        let page = logs::fetch_page(&state.support, from, to, stream, token, limit).await.map_err(|e| {
-            if e.bad_token { PageError::BadRequest(STALE_TOKEN.into()) } else { PageError::Upstream(e.to_string()) }
-        })?;
+        let page = logs::fetch_page(&state.support, from, to, stream, token, limit)
+            .await
+            .map_err(|e| if e.bad_token { PageError::BadRequest(STALE_TOKEN.into()) } else { e.failure.into() })?;
         let scanned = page.events.len();
         let grouped = logs::group(page.events);
         let stats = logs::stats(&grouped, 3600);
@@ -110,7 +110,7 @@ pub async fn logs(
             .filter(|i| text.is_empty() || i.mentions(&text))
             .filter(|i| q.errors.is_none() || i.is_error())
             .collect();
-        let streams = logs::streams(&state.support, 10).await.map_err(|e| PageError::Upstream(e.to_string()))?;
+        let streams = logs::streams(&state.support, 10).await.map_err(|e| PageError::from(e.failure))?;
         Ok(LogsModel {
             staff: (&session).into(),
             group: state.support.log_group(),

@@ -13,10 +13,13 @@ impl From<ResizeError> for PageError {
     fn from(e: ResizeError) -> Self {
         match e {
             ResizeError::NotFound(_) => PageError::NotFound,
-            ResizeError::OriginalGone { key, .. } => PageError::BadRequest(format!(
+            ResizeError::OriginalGone { key } => PageError::BadRequest(format!(
                 "The original {key} is no longer in the originals bucket, so there is nothing to resize. The merchant needs to upload it again."
             )),
-            ResizeError::Redelivery(e) => PageError::Upstream(e.to_string()),
+            ResizeError::Storage(e) => e.into(),
+            ResizeError::Spec(e) => PageError::from_aws_work(e),
+            ResizeError::Redelivery(e) => e.failure.into(),
+            // Some went: the page must say which, whatever the cause.
             ResizeError::Partial { sent, error } => PageError::Upstream(format!(
                 "{error}. {sent} of the selected upload(s) were sent to the resizer before that (recorded in the audit log); \
                  resize the rest again."
