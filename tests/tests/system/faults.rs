@@ -4,10 +4,14 @@
 
 use std::time::{Duration, Instant};
 
-use easel_app::{artworks::orphans, auth::Role};
+use easel_app::{
+    artworks::orphans,
+    audit::{self, Actor, AuditAction, NewEvent},
+    auth::Role,
+};
 use image::ImageFormat as Fmt;
 
-use crate::helpers::{TestApp, eventually, image_bytes, spawn_app_with_faults};
+use crate::helpers::{TestApp, eventually, image_bytes, spawn_app_with, spawn_app_with_faults};
 
 /// Short deadlines, so a fault costs seconds; each dependency's own
 /// deadline ends before the page's, as `Deadlines::check` requires.
@@ -259,4 +263,85 @@ async fn a_client_gone_mid_upload_leaves_nothing_once_swept() {
     assert_eq!(app.artwork_count().await, 0, "no row for an upload whose client left");
     orphans::sweep(&app.pool, &app.s3, &app.buckets, Duration::ZERO).await.expect("the sweep runs");
     originals_match_rows(&app).await;
+}
+
+/// Whether some session of this test's database waits for an advisory lock
+/// (pg_locks covers the whole cluster, where other tests run too).
+async fn someone_waits_for_an_advisory_lock(app: &TestApp) -> bool {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
+/// A console process killed with SIGKILL after the original's put and
+/// before the commit of its row leaves an original with no row and an
+/// upload registered that no one will finish. Restarted, the console's
+/// sweep resolves both, audited, and the invariant holds.
+#[tokio::test]
+async fn a_console_killed_between_put_and_commit_is_reconciled_once_restarted() {
+    let app = spawn_app_with(&[]).await;
+    let console = app.console_process(&[]).await;
+    // The upload's commit appends its audit row, which takes the trail's
+    // lock first: held here, the upload puts its original and then waits.
+    let mut held = app.pool.begin().await.unwrap();
+    let event = NewEvent {
+        actor: Actor::Operator { name: "test".into() },
+        action: AuditAction::ArtworkUploaded,
+        subject: "holding the lock".into(),
+        details: serde_json::json!({}),
+        client_addr: "test".into(),
+    };
+    audit::append(&mut held, event).await.unwrap();
+    let form = reqwest::multipart::Form::new()
+        .part("artwork", reqwest::multipart::Part::bytes(image_bytes(320, 200, Fmt::Jpeg)).file_name("sea.jpg"));
+    let upload = tokio::spawn(reqwest::Client::new().post(format!("{}/upload", console.base)).multipart(form).send());
+    let between = eventually(Duration::from_secs(30), || async {
+        !app.keys(&app.buckets.originals).await.is_empty() && someone_waits_for_an_advisory_lock(&app).await
+    })
+    .await;
+    assert!(between, "the upload put its original and waits to commit");
+
+    console.kill().await;
+    assert!(upload.await.unwrap().is_err(), "the merchant got no answer");
+    held.rollback().await.unwrap();
+    let landed = app.keys(&app.buckets.originals).await;
+    assert_eq!(landed.len(), 1);
+    let orphan = landed[0].clone();
+    assert_eq!(app.artwork_count().await, 0, "the row died with the console");
+    let registered: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM uploads_in_flight").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(registered, 1, "the upload is still registered as under way");
+    // The resizer rendered it (S3 told it); waited for, so nothing lands
+    // after the sweep.
+    let manifest = easel_resizer::keys::manifest_key(&orphan);
+    let rendered =
+        eventually(Duration::from_secs(30), || async { app.keys(&app.buckets.resized).await.contains(&manifest) })
+            .await;
+    assert!(rendered, "the resizer rendered the orphan");
+
+    let restarted = app.console_process(&[("EASEL_ORPHAN_GRACE_SECONDS", "0")]).await;
+    let folder = manifest.rsplit_once('/').unwrap().0.to_owned();
+    let resolved = eventually(Duration::from_secs(30), || async {
+        let registered: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM uploads_in_flight").fetch_one(&app.pool).await.unwrap();
+        app.keys(&app.buckets.originals).await.is_empty()
+            && !app.keys(&app.buckets.resized).await.iter().any(|k| k.starts_with(&folder))
+            && registered == 0
+    })
+    .await;
+    assert!(resolved, "the start-up sweep removed the original, its renditions and the registration");
+    originals_match_rows(&app).await;
+    let audited: Vec<String> =
+        sqlx::query_scalar("SELECT subject FROM audit_events WHERE action = 'artwork.orphan_removed' ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(audited, vec![format!("original:{orphan}")], "the removal is audited once");
+    let verdict = audit::verify(&app.pool).await.unwrap();
+    assert!(matches!(verdict, audit::ChainVerdict::Intact { .. }), "{verdict:?}");
+    drop(restarted);
 }

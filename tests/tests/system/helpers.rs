@@ -19,6 +19,9 @@ pub struct TestApp {
     pub buckets: BucketNames,
     /// The console's settings, for building what it builds (e.g. `support()`).
     pub settings: easel_app::settings::Settings,
+    /// The settings it was given on top of the environment, for a console
+    /// process of the same stack (`console_process`).
+    overrides: HashMap<&'static str, String>,
     console: Option<RunningConsole>,
 }
 
@@ -84,7 +87,7 @@ async fn spawn(extra: &[(&'static str, &str)], faults: Option<&Faults>) -> TestA
         ("EASEL_BACKUP_BUCKET", buckets.backup.clone()),
     ]);
     overrides.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
-    let settings = console::settings(overrides).expect("test settings");
+    let settings = console::settings(overrides.clone()).expect("test settings");
     let running = console::start(&settings).await.expect("starting the console");
     let sdk = easel_resizer::aws::sdk_config(Some(&endpoint), &settings.aws.region).await;
     TestApp {
@@ -94,7 +97,21 @@ async fn spawn(extra: &[(&'static str, &str)], faults: Option<&Faults>) -> TestA
         s3: easel_resizer::aws::s3_client(&sdk, true),
         buckets,
         settings: settings.clone(),
+        overrides,
         console: Some(running),
+    }
+}
+
+pub struct ConsoleProcess {
+    pub base: String,
+    child: tokio::process::Child,
+}
+
+impl ConsoleProcess {
+    /// SIGKILL: no shutdown, no rollback sent, as when the machine or the
+    /// OOM killer takes it.
+    pub async fn kill(mut self) {
+        self.child.kill().await.expect("killing easel-console");
     }
 }
 
@@ -114,6 +131,34 @@ impl TestApp {
         if let Some(console) = self.console.take() {
             console.stop().await;
         }
+    }
+
+    /// A second console on this test's database and buckets, run as a
+    /// process of its own (the `easel-console` binary) so that the test can
+    /// kill it with SIGKILL mid-request. It runs no resizer; this test's
+    /// in-process console does. Killed when dropped.
+    pub async fn console_process(&self, extra: &[(&'static str, &str)]) -> ConsoleProcess {
+        let port = easel_ops::stack::process::free_port().unwrap();
+        let log = std::env::temp_dir().join(format!("easel-console-{port}.log"));
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_easel-console"));
+        cmd.envs(self.overrides.iter().map(|(k, v)| (*k, v.as_str())))
+            .envs(extra.iter().copied())
+            .env("EASEL_HTTP_ADDR", format!("127.0.0.1:{port}"))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .kill_on_drop(true);
+        let mut child = cmd.spawn().expect("starting easel-console");
+        easel_ops::stack::process::wait_for_port(
+            port,
+            "easel-console",
+            Some(&mut child),
+            &log,
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+        ConsoleProcess { base: format!("http://127.0.0.1:{port}"), child }
     }
 
     /// The support machinery as the console builds it, for driving a step
