@@ -85,6 +85,19 @@ pub struct SupportSettings {
     pub mail_retry: RetryPolicy,
 }
 
+/// The audit trail's signed checkpoints (`crate::audit::checkpoint`).
+#[derive(Debug, Clone)]
+pub struct AuditSettings {
+    /// `EASEL_AUDIT_KEY_FILE`: the Ed25519 signing key's seed, in hex. Unset,
+    /// no checkpoints are written and pages re-walk the whole chain.
+    pub key_file: Option<std::path::PathBuf>,
+    /// `EASEL_AUDIT_CHECKPOINT_SECONDS`: the longest time between checkpoints.
+    pub every: Duration,
+    /// `EASEL_AUDIT_CHECKPOINT_ROWS`: a checkpoint sooner once this many rows
+    /// were added, so the pages' walk stays short under a flood.
+    pub rows: i64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub http_addr: SocketAddr,
@@ -97,6 +110,7 @@ pub struct Settings {
     pub decommission: DecommissionSettings,
     pub auth: AuthSettings,
     pub support: SupportSettings,
+    pub audit: AuditSettings,
     /// How long each outside call, and each page, may take.
     pub deadlines: Deadlines,
 }
@@ -232,7 +246,15 @@ impl Settings {
         };
         let decommission = decommission_settings(&get)?;
         let deadlines = deadlines(&get)?;
+        let audit = AuditSettings {
+            key_file: lookup("EASEL_AUDIT_KEY_FILE").filter(|v| !v.is_empty()).map(Into::into),
+            every: Duration::from_secs(
+                parse::<u64>(&get("EASEL_AUDIT_CHECKPOINT_SECONDS", "3600"), "EASEL_AUDIT_CHECKPOINT_SECONDS")?.max(1),
+            ),
+            rows: at_least_one("EASEL_AUDIT_CHECKPOINT_ROWS", "10000")?,
+        };
         Ok(Self {
+            audit,
             deadlines,
             decommission,
             support,

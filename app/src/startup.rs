@@ -7,6 +7,7 @@ use tokio::net::TcpListener;
 
 use crate::{
     artworks::{orphans, reconcile},
+    audit::checkpoint::AuditKey,
     db,
     decommission::{DecommissionConfig, Mailer, mail::MailError},
     settings::Settings,
@@ -26,6 +27,8 @@ pub enum StartupError {
     Mail(#[from] MailError),
     #[error("the deadlines do not fit together: {0}")]
     Deadlines(String),
+    #[error("EASEL_AUDIT_KEY_FILE: {0}")]
+    AuditKey(#[from] crate::audit::checkpoint::KeyError),
 }
 
 pub struct Application {
@@ -33,6 +36,8 @@ pub struct Application {
     state: AppState,
     /// The background tasks' settings (orphan sweep, mail outbox).
     background: crate::settings::SupportSettings,
+    /// The checkpoint writer's key and settings, when a key is set.
+    checkpoints: Option<(AuditKey, crate::settings::AuditSettings)>,
 }
 
 impl Application {
@@ -50,6 +55,7 @@ impl Application {
             .retry_config(settings.deadlines.aws_retries())
             .build();
         let support = std::sync::Arc::new(crate::support::Support::new(settings, &sdk));
+        let audit_key = settings.audit.key_file.as_deref().map(AuditKey::from_file).transpose()?;
         let listener = TcpListener::bind(settings.http_addr)
             .await
             .map_err(|source| StartupError::Bind { addr: settings.http_addr, source })?;
@@ -76,8 +82,10 @@ impl Application {
             cpu: crate::cpu::CpuBound::per_core(),
             deadlines: settings.deadlines.clone(),
             mail_wake: std::sync::Arc::default(),
+            audit_key: audit_key.as_ref().map(AuditKey::public),
         };
-        Ok(Self { listener, state, background: settings.support.clone() })
+        let checkpoints = audit_key.map(|k| (k, settings.audit.clone()));
+        Ok(Self { listener, state, background: settings.support.clone(), checkpoints })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -105,6 +113,16 @@ impl Application {
             self.background.orphan_grace,
             self.background.orphan_every,
         );
+        let checkpoints = self.checkpoints.map(|(key, audit)| {
+            crate::audit::anchor::spawn(
+                s.pool.clone(),
+                s.s3.clone(),
+                s.buckets.backup.clone(),
+                key,
+                audit.every,
+                audit.rows,
+            )
+        });
         let failures =
             crate::auth::throttle::spawn_flusher(s.pool.clone(), s.auth.throttle.clone(), s.refusals.clone());
         let (refusals, pool) = (s.refusals.clone(), s.pool.clone());
@@ -116,6 +134,9 @@ impl Application {
         orphans.abort();
         mail.abort();
         failures.abort();
+        if let Some(task) = checkpoints {
+            task.abort();
+        }
         // The refusals of the last seconds, so a restart loses none; the
         // database may be what is going away, so not for long.
         match tokio::time::timeout(std::time::Duration::from_secs(5), refusals.drain(&pool)).await {

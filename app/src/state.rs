@@ -28,4 +28,7 @@ pub struct AppState {
     pub mail_wake: std::sync::Arc<tokio::sync::Notify>,
     /// How long pages and outside calls may take.
     pub deadlines: crate::deadlines::Deadlines,
+    /// The audit checkpoints' public key: the pages verify from the newest
+    /// checkpoint it signed. `None`: no key is set, they walk the whole chain.
+    pub audit_key: Option<ed25519_dalek::VerifyingKey>,
 }

@@ -18,6 +18,16 @@ fn ops(database_url: &str, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_easel-ops")).args(args).env("DATABASE_URL", database_url).output().unwrap()
 }
 
+fn event(n: u32) -> NewEvent {
+    NewEvent {
+        actor: Actor::System,
+        action: AuditAction::UserDisabled,
+        subject: format!("n:{n}"),
+        details: serde_json::json!({}),
+        client_addr: "local".into(),
+    }
+}
+
 #[tokio::test]
 async fn audit_verify_passes_an_intact_chain_and_names_a_tampered_row() {
     let url = fresh_database().await;
@@ -28,16 +38,7 @@ async fn audit_verify_passes_an_intact_chain_and_names_a_tampered_row() {
 
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
     for n in 0..3 {
-        let mut tx = pool.begin().await.unwrap();
-        let e = NewEvent {
-            actor: Actor::System,
-            action: AuditAction::UserDisabled,
-            subject: format!("n:{n}"),
-            details: serde_json::json!({}),
-            client_addr: "local".into(),
-        };
-        audit::append(&mut tx, e).await.unwrap();
-        tx.commit().await.unwrap();
+        audit::record(&pool, event(n)).await.unwrap();
     }
     let out = ops(&url, &["audit", "verify"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -81,3 +82,59 @@ async fn create_admin_refuses_a_bad_address_and_a_duplicate() {
 
 #[path = "cli/doctor.rs"]
 mod doctor;
+
+#[tokio::test]
+async fn audit_checkpoint_then_verify_names_a_truncated_tail() {
+    let url = fresh_database().await;
+    let out = ops(&url, &["create-admin", "checkpointed@example.org"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    for n in 0..3 {
+        audit::record(&pool, event(n)).await.unwrap();
+    }
+    // A backup bucket of its own, where the checkpoints go.
+    let endpoint = std::env::var("EASEL_AWS_ENDPOINT").expect("`cargo ops test` sets EASEL_AWS_ENDPOINT");
+    let sdk = easel_resizer::aws::sdk_config(Some(&endpoint), "eu-west-1").await;
+    let s3 = easel_resizer::aws::s3_client(&sdk, true);
+    let bucket = format!("cli-checkpoints-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    s3.create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_easel-ops"))
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .env("EASEL_BACKUP_BUCKET", &bucket)
+            .env("EASEL_AWS_REGION", "eu-west-1")
+            .output()
+            .unwrap()
+    };
+
+    let out = run(&["audit", "checkpoint"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("Checkpoint 1 signed: events up to 4 (4 in all)"), "{said}");
+    let out = run(&["audit", "verify"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("1 checkpoint(s) verified"), "{said}");
+
+    // The insider, with the owner's credentials, removes the last row.
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER USER").execute(&mut *tx).await.unwrap();
+    sqlx::query("DELETE FROM audit_events WHERE id = 4").execute(&mut *tx).await.unwrap();
+    sqlx::query("ALTER TABLE audit_events ENABLE TRIGGER USER").execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    let out = run(&["audit", "verify", "--full"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("truncated: checkpoint 1 covers events up to 4, but the trail ends at event 3"), "{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Audit chain intact: 3 events"), "the chain alone misses it");
+}

@@ -3,11 +3,15 @@
 //! the previous row's hash, so altering, removing or reordering any row
 //! breaks the chain from there on.
 
+pub mod anchor;
 mod chain;
+pub mod checkpoint;
 mod repo;
 
 pub use chain::{Actor, AuditAction, GENESIS, canonical_form, chain_hash};
-pub use repo::{AuditFilter, ChainVerdict, EventRow, append, head_hash, list, record, rows_for_export, verify};
+pub use repo::{
+    AuditFilter, ChainVerdict, EventRow, append, head_hash, list, record, rows_for_export, verify, verify_after,
+};
 
 /// A state change about to be recorded.
 #[derive(Debug, Clone)]

@@ -162,12 +162,26 @@ pub enum ChainVerdict {
 
 /// Re-walks the whole chain from the first row.
 pub async fn verify(pool: &PgPool) -> Result<ChainVerdict, sqlx::Error> {
+    verify_after(pool, 0, &GENESIS, 0).await
+}
+
+/// Walks the rows after `after_id`, the first of which must follow `prev`
+/// (the hash of row `after_id`, or `GENESIS`); `before` rows are taken as
+/// checked already (a signed checkpoint vouches for them).
+pub async fn verify_after(
+    db: impl PgExecutor<'_>,
+    after_id: i64,
+    prev: &[u8],
+    before: u64,
+) -> Result<ChainVerdict, sqlx::Error> {
     let mut rows = sqlx::query_as::<_, EventRow>(
-        "SELECT id, at, actor, role, action, subject, details, client_addr, prev_hash, hash FROM audit_events ORDER BY id",
+        "SELECT id, at, actor, role, action, subject, details, client_addr, prev_hash, hash FROM audit_events
+         WHERE id > $1 ORDER BY id",
     )
-    .fetch(pool);
-    let mut expected_prev = GENESIS.to_vec();
-    let mut checked = 0u64;
+    .bind(after_id)
+    .fetch(db);
+    let mut expected_prev = prev.to_vec();
+    let mut checked = before;
     while let Some(row) = rows.try_next().await? {
         if row.prev_hash != expected_prev {
             return Ok(ChainVerdict::Broken {

@@ -121,7 +121,8 @@ where
     // Every object version of every bucket.
     let mut objects = Vec::new();
     for role in BucketRole::ALL {
-        for v in list_versions(s3, buckets.get(role)).await? {
+        // Delete markers carry no data.
+        for v in super::versions::list(s3, buckets.get(role)).await?.into_iter().filter(|v| !v.delete_marker) {
             objects.push((role, v));
         }
     }
@@ -132,12 +133,12 @@ where
         progress(format!("copying objects: {} of {total}", i + 1)).await;
         let bucket = buckets.get(role);
         let mut get = s3.get_object().bucket(bucket).key(&v.key);
-        if let Some(version) = &v.version_id {
+        if let Some(version) = v.real_version_id() {
             get = get.version_id(version);
         }
         let obj = get.send().await.with_context(|| format!("reading {bucket}/{}", v.key))?;
         let key = entry_name(&v.key);
-        let name = match (&v.version_id, v.latest) {
+        let name = match (v.real_version_id(), v.latest) {
             (Some(version), false) => format!("buckets/{role}/.versions/{}/{key}", entry_name(version)),
             _ => format!("buckets/{role}/{key}"),
         };
@@ -299,41 +300,6 @@ async fn export_database(pool: &PgPool, id: Uuid) -> anyhow::Result<Export> {
     }
     tx.commit().await?;
     Ok(Export { files, audit_head, audit_rows: events.len() as u64 })
-}
-
-/// One stored version of an object (or the object, in an unversioned bucket).
-#[derive(Debug, Clone)]
-pub struct ObjectVersion {
-    pub key: String,
-    pub version_id: Option<String>,
-    pub latest: bool,
-}
-
-/// Every object version in `bucket` (delete markers carry no data and are skipped).
-pub async fn list_versions(s3: &S3Client, bucket: &str) -> anyhow::Result<Vec<ObjectVersion>> {
-    let mut out = Vec::new();
-    let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
-    loop {
-        let page = s3
-            .list_object_versions()
-            .bucket(bucket)
-            .set_key_marker(key_marker.clone())
-            .set_version_id_marker(version_marker.clone())
-            .send()
-            .await
-            .with_context(|| format!("listing the versions in {bucket}"))?;
-        for v in page.versions() {
-            let Some(key) = v.key() else { continue };
-            let version_id = v.version_id().filter(|id| *id != "null").map(str::to_owned);
-            out.push(ObjectVersion { key: key.to_owned(), version_id, latest: v.is_latest().unwrap_or(true) });
-        }
-        if page.is_truncated() == Some(true) {
-            key_marker = page.next_key_marker().map(str::to_owned);
-            version_marker = page.next_version_id_marker().map(str::to_owned);
-        } else {
-            return Ok(out);
-        }
-    }
 }
 
 /// Re-reads the zip: every manifest entry present with its hash and size,

@@ -4,6 +4,8 @@
 //! and the originals bucket's event notifications (the resizer's trigger).
 //! Encryption, versioning and the public-access block stay: they only
 //! protect, and the buckets themselves are kept (as the template keeps them).
+//! So do the audit trail's signed checkpoints in the backup bucket (see
+//! `listing`).
 
 use anyhow::Context;
 use aws_sdk_s3::{
@@ -36,7 +38,7 @@ pub async fn wipe(s3: &S3Client, buckets: &BucketNames) -> anyhow::Result<Vec<Bu
 
 async fn wipe_bucket(s3: &S3Client, role: BucketRole, bucket: &str) -> anyhow::Result<BucketReport> {
     let (mut versions, mut markers) = (0, 0);
-    // Each round deletes what one listing returns, until a listing is empty.
+    // Each round deletes what a listing returns, until a listing is empty.
     loop {
         let (ids, v, m) = listing(s3, bucket).await?;
         if ids.is_empty() {
@@ -86,32 +88,17 @@ async fn wipe_bucket(s3: &S3Client, role: BucketRole, bucket: &str) -> anyhow::R
     })
 }
 
-/// Everything one page of `ListObjectVersions` names, versions and markers.
+/// Every version and delete marker in `bucket`, except the
+/// audit trail's checkpoints: they hold no one's data, only hashes, and
+/// are the evidence the procedure (this destruction included) is checked
+/// against, so they stay (in AWS, S3 Object Lock would refuse anyway).
 async fn listing(s3: &S3Client, bucket: &str) -> anyhow::Result<(Vec<ObjectIdentifier>, usize, usize)> {
-    let page = s3
-        .list_object_versions()
-        .bucket(bucket)
-        .send()
-        .await
-        .with_context(|| format!("listing the versions in {bucket}"))?;
-    let mut ids = Vec::new();
-    for v in page.versions() {
-        ids.push(
-            ObjectIdentifier::builder()
-                .key(v.key().unwrap_or_default())
-                .set_version_id(v.version_id().map(str::to_owned))
-                .build()?,
-        );
+    let kept = |key: &str| key.starts_with(crate::audit::checkpoint::PREFIX);
+    let (mut ids, mut markers) = (Vec::new(), 0);
+    for v in super::versions::list(s3, bucket).await?.into_iter().filter(|v| !kept(&v.key)) {
+        markers += usize::from(v.delete_marker);
+        ids.push(ObjectIdentifier::builder().key(v.key).set_version_id(v.version_id).build()?);
     }
-    let versions = ids.len();
-    for m in page.delete_markers() {
-        ids.push(
-            ObjectIdentifier::builder()
-                .key(m.key().unwrap_or_default())
-                .set_version_id(m.version_id().map(str::to_owned))
-                .build()?,
-        );
-    }
-    let markers = ids.len() - versions;
+    let versions = ids.len() - markers;
     Ok((ids, versions, markers))
 }

@@ -13,6 +13,7 @@ pub mod repo;
 pub mod stakeholder;
 pub mod step;
 pub mod token;
+pub mod versions;
 
 use std::path::PathBuf;
 

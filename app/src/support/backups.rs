@@ -112,8 +112,12 @@ pub async fn bucket_exists(s3: &aws_sdk_s3::Client, bucket: &str) -> anyhow::Res
 }
 
 pub async fn verify(support: &Support) -> anyhow::Result<Comparison> {
-    let (resized, backup) =
+    let (resized, mut backup) =
         tokio::try_join!(list(&support.s3, &support.buckets.resized), list(&support.s3, &support.buckets.backup))?;
+    // The audit trail's checkpoints share the backup bucket; they are no rendition's copy.
+    if let Some(objects) = backup.as_mut() {
+        objects.retain(|o| !o.key.starts_with(crate::audit::checkpoint::PREFIX));
+    }
     let mut c = compare(resized.as_deref().unwrap_or_default(), backup.as_deref().unwrap_or_default());
     c.resized_exists = resized.is_some();
     c.backup_exists = backup.is_some();

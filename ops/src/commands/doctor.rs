@@ -4,12 +4,9 @@
 //! audit trail under the operator's name), then checks again.
 
 use anyhow::{Context, bail};
-use easel_app::{
-    settings::Settings,
-    support::{
-        Support,
-        doctor::{self, Check, DiffLine, Status},
-    },
+use easel_app::support::{
+    Support,
+    doctor::{self, Check, DiffLine, Status},
 };
 
 use crate::stack::env_file;
@@ -19,22 +16,6 @@ pub struct Opts {
     /// Apply the recommended fix of every failing check, then check again.
     #[arg(long)]
     fix: bool,
-}
-
-/// Settings as the console would read them, with the addresses of a
-/// running `cargo ops up` filling in what the environment does not say.
-fn settings(need_database: bool) -> anyhow::Result<Settings> {
-    let database = env_file::database_url();
-    if need_database {
-        database.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
-    }
-    Settings::from_lookup(|k| match k {
-        // The checks alone never touch Postgres.
-        "DATABASE_URL" => Some(database.as_ref().cloned().unwrap_or_else(|_| "postgres://unused/unused".into())),
-        "EASEL_AWS_ENDPOINT" | "EASEL_AWS_REGION" => env_file::setting(k),
-        _ => std::env::var(k).ok(),
-    })
-    .context("reading Easel's settings")
 }
 
 fn print_checks(checks: &[Check]) {
@@ -57,7 +38,8 @@ fn print_checks(checks: &[Check]) {
 }
 
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
-    let settings = settings(opts.fix)?;
+    // The checks alone never touch Postgres.
+    let settings = env_file::settings(opts.fix)?;
     let sdk = easel_resizer::aws::sdk_config(settings.aws.endpoint.as_deref(), &settings.aws.region).await;
     let support = Support::new(&settings, &sdk);
     let (_, _, mut checks) = doctor::run(&support).await?;

@@ -68,6 +68,7 @@ async fn run_suites(stack: &LocalStack, opts: &Opts, chromium: Option<&Path>) ->
         ("EASEL_TEST_DATABASE_URL", maintenance),
         ("EASEL_AWS_ENDPOINT", stack.aws_endpoint.clone()),
         ("EASEL_SMTP_URL", stack.smtp_url.clone()),
+        ("EASEL_AUDIT_KEY_FILE", stack.audit_key_file.display().to_string()),
     ];
     if let Some(inbox) = &stack.inbox_url {
         env.push(("EASEL_MAIL_INBOX_URL", inbox.clone()));

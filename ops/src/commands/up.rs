@@ -41,6 +41,7 @@ async fn serve(stack: &LocalStack) -> anyhow::Result<()> {
         ("DATABASE_URL", stack.database_url.clone()),
         ("EASEL_AWS_ENDPOINT", stack.aws_endpoint.clone()),
         ("EASEL_SMTP_URL", stack.smtp_url.clone()),
+        ("EASEL_AUDIT_KEY_FILE", stack.audit_key_file.display().to_string()),
     ]))?;
     let console = console::start(&settings).await?;
     for change in &console.provisioned.changes {
@@ -77,6 +78,8 @@ async fn serve(stack: &LocalStack) -> anyhow::Result<()> {
         ("EASEL_AWS_ENDPOINT", stack.aws_endpoint.clone()),
         ("EASEL_AWS_REGION", settings.aws.region.clone()),
         ("EASEL_SMTP_URL", stack.smtp_url.clone()),
+        ("EASEL_AUDIT_KEY_FILE", stack.audit_key_file.display().to_string()),
+        ("EASEL_BACKUP_BUCKET", settings.buckets.backup.clone()),
     ];
     if let Some(inbox) = &stack.inbox_url {
         env.push(("EASEL_MAIL_INBOX_URL", inbox.clone()));

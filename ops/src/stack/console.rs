@@ -47,6 +47,7 @@ pub fn isolated_settings(
         ("EASEL_RESIZED_BUCKET", buckets.resized),
         ("EASEL_BACKUP_BUCKET", buckets.backup),
         ("EASEL_SMTP_URL", stack.smtp_url.clone()),
+        ("EASEL_AUDIT_KEY_FILE", stack.audit_key_file.display().to_string()),
     ]);
     overrides.extend(extra.iter().cloned());
     settings(overrides)

@@ -33,6 +33,21 @@ pub fn setting(var: &str) -> Option<String> {
     text.lines().find_map(|l| l.strip_prefix(var)?.strip_prefix('=')).map(str::to_owned)
 }
 
+/// Settings as the console would read them, with what a running `cargo ops
+/// up` wrote filling in what the environment does not say.
+pub fn settings(need_database: bool) -> anyhow::Result<easel_app::settings::Settings> {
+    let database = database_url();
+    if need_database {
+        database.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    easel_app::settings::Settings::from_lookup(|k| match k {
+        "DATABASE_URL" => Some(database.as_ref().cloned().unwrap_or_else(|_| "postgres://unused/unused".into())),
+        "EASEL_AWS_ENDPOINT" | "EASEL_AWS_REGION" | "EASEL_AUDIT_KEY_FILE" | "EASEL_BACKUP_BUCKET" => setting(k),
+        _ => std::env::var(k).ok(),
+    })
+    .map_err(|e| anyhow::anyhow!("reading Easel's settings: {e}"))
+}
+
 /// How `cargo ops` names the person running it in the audit trail.
 pub fn operator() -> easel_app::audit::Actor {
     let who = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());

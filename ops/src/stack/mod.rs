@@ -89,6 +89,9 @@ pub struct LocalStack {
     pub aws_started_empty: bool,
     pub smtp_url: String,
     pub inbox_url: Option<String>,
+    /// The audit checkpoints' signing key (`EASEL_AUDIT_KEY_FILE`), made at
+    /// the first start and kept with the stack's state, never in Postgres.
+    pub audit_key_file: std::path::PathBuf,
 }
 
 impl LocalStack {
@@ -113,6 +116,7 @@ impl LocalStack {
             aws_started_empty: false,
             smtp_url: String::new(),
             inbox_url: None,
+            audit_key_file: dir.root.join("audit-signing.key"),
         };
         // On any failure below, stop what already started.
         match stack.start_services(ports, external, database, fresh).await {
@@ -131,6 +135,7 @@ impl LocalStack {
         database: &str,
         fresh: bool,
     ) -> anyhow::Result<()> {
+        ensure_audit_key(&self.audit_key_file)?;
         match external.database_url {
             Some(url) => self.database_url = url,
             None => {
@@ -160,7 +165,28 @@ impl LocalStack {
         }
         Ok(())
     }
+}
 
+/// Makes the audit signing key at `path` unless one is there, readable by
+/// its owner alone.
+pub fn ensure_audit_key(path: &std::path::Path) -> anyhow::Result<()> {
+    use std::{io::Write, os::unix::fs::OpenOptionsExt};
+    if path.exists() {
+        return Ok(());
+    }
+    let key = easel_app::audit::checkpoint::AuditKey::generate();
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("creating the audit signing key {}: {e}", path.display()))?;
+    f.write_all(key.to_file_contents().as_bytes())?;
+    println!("• Made an audit signing key in {} (back it up: checkpoints are verified against it).", path.display());
+    Ok(())
+}
+
+impl LocalStack {
     /// Stops whatever still runs from the stack kept in `dir` (after `stop`,
     /// or when its `cargo ops` died) and deletes its state.
     pub async fn discard_state(dir: &StackDir) {

@@ -1,10 +1,13 @@
 use easel_app::{
-    audit::{self, Actor, AuditAction, ChainVerdict, NewEvent},
+    audit::{
+        self, Actor, AuditAction, ChainVerdict, NewEvent, anchor,
+        checkpoint::{self, AuditKey, Finding, Signed, Statement},
+    },
     auth::Role,
 };
 use image::ImageFormat as Fmt;
 
-use crate::helpers::{image_bytes, spawn_app};
+use crate::helpers::{TestApp, image_bytes, spawn_app};
 
 fn event(n: usize) -> NewEvent {
     NewEvent {
@@ -178,4 +181,173 @@ async fn the_audit_page_filters_pages_and_exports_with_the_chain_head() {
     assert_eq!(lines[61]["chain_head"], head.as_str());
     assert_eq!(lines[0]["subject"], "test:0");
     assert_eq!(lines[0]["details"]["nested"]["b"][1], 2.5);
+}
+
+fn audit_key() -> AuditKey {
+    let path = std::env::var("EASEL_AUDIT_KEY_FILE").expect("`cargo ops test` sets EASEL_AUDIT_KEY_FILE");
+    AuditKey::from_file(std::path::Path::new(&path)).unwrap()
+}
+
+/// A checkpoint written now. The console's own writer may take the next
+/// seq a moment before (it writes one as it starts): then again.
+async fn checkpoint_now(app: &TestApp, key: &AuditKey) -> Statement {
+    for _ in 0..10 {
+        if let Some(st) = anchor::checkpoint(&app.pool, &app.s3, &app.buckets.backup, key, false).await.unwrap() {
+            return st;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no checkpoint could be written")
+}
+
+/// Ten events, a checkpoint, five more, another: the insider's starting point.
+async fn checkpointed_trail() -> (TestApp, AuditKey, Statement, Statement) {
+    let app = spawn_app().await;
+    let key = audit_key();
+    for n in 0..10 {
+        audit::record(&app.pool, event(n)).await.unwrap();
+    }
+    let first = checkpoint_now(&app, &key).await;
+    for n in 10..15 {
+        audit::record(&app.pool, event(n)).await.unwrap();
+    }
+    let second = checkpoint_now(&app, &key).await;
+    assert!(findings(&app, &key).await.is_empty(), "an untouched trail verifies");
+    (app, key, first, second)
+}
+
+async fn findings(app: &TestApp, key: &AuditKey) -> Vec<Finding> {
+    anchor::verify_all(&app.pool, &app.s3, &app.buckets.backup, &key.public(), true).await.unwrap().findings
+}
+
+/// What an insider with the database's owner credentials can do to the
+/// trail's end: the triggers turned off for a moment.
+async fn as_insider(app: &TestApp, sql: &str) {
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER USER").execute(&mut *tx).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(&mut *tx).await.unwrap();
+    sqlx::query("ALTER TABLE audit_events ENABLE TRIGGER USER").execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_truncated_tail_is_named_though_the_chain_still_links() {
+    let (app, key, _, second) = checkpointed_trail().await;
+    as_insider(&app, &format!("DELETE FROM audit_events WHERE id > {}", second.last_id - 3)).await;
+    assert!(
+        matches!(audit::verify(&app.pool).await.unwrap(), ChainVerdict::Intact { .. }),
+        "the chain alone misses it"
+    );
+    let found = findings(&app, &key).await;
+    assert!(
+        found.contains(&Finding::Truncated {
+            seq: second.seq,
+            last_id: second.last_id,
+            trail_ends_at: second.last_id - 3
+        }),
+        "{found:?}"
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    let recent = anchor::verify_recent(&app.pool, Some(&key.public())).await.unwrap();
+    assert!(matches!(recent, ChainVerdict::Broken { id, .. } if id == second.last_id), "{recent:?}");
+}
+
+#[tokio::test]
+async fn a_suffix_rewritten_with_fresh_hashes_is_named() {
+    let (app, key, first, second) = checkpointed_trail().await;
+    // Every row after the first checkpoint, its actor changed and its hash
+    // (and the next row's link) computed afresh: the chain links again.
+    let rows: Vec<audit::EventRow> = sqlx::query_as(
+        "SELECT id, at, actor, role, action, subject, details, client_addr, prev_hash, hash FROM audit_events
+         WHERE id > $1 ORDER BY id",
+    )
+    .bind(first.last_id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let mut prev = first.head.to_vec();
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER USER").execute(&mut *tx).await.unwrap();
+    for r in rows {
+        let canonical =
+            audit::canonical_form(r.id, r.at, "mallory", &r.role, &r.action, &r.subject, &r.details.0, &r.client_addr);
+        let hash = audit::chain_hash(&prev, &canonical);
+        sqlx::query("UPDATE audit_events SET actor = 'mallory', prev_hash = $2, hash = $3 WHERE id = $1")
+            .bind(r.id)
+            .bind(&prev)
+            .bind(hash.as_slice())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        prev = hash.to_vec();
+    }
+    sqlx::query("ALTER TABLE audit_events ENABLE TRIGGER USER").execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+
+    assert!(
+        matches!(audit::verify(&app.pool).await.unwrap(), ChainVerdict::Intact { .. }),
+        "the chain alone misses it"
+    );
+    let found = findings(&app, &key).await;
+    assert!(found.contains(&Finding::Rewritten { seq: second.seq, last_id: second.last_id }), "{found:?}");
+    assert!(!found.iter().any(|f| matches!(f, Finding::Rewritten { seq, .. } if *seq == first.seq)), "{found:?}");
+}
+
+#[tokio::test]
+async fn missing_and_forged_checkpoints_are_named() {
+    let (app, key, first, second) = checkpointed_trail().await;
+    app.s3.delete_object().bucket(&app.buckets.backup).key(Signed::object_key(first.seq)).send().await.unwrap();
+    let found = findings(&app, &key).await;
+    assert_eq!(found, vec![Finding::Missing { seq: first.seq, from: "S3" }]);
+
+    // One signed with another key, in S3 where the next would go.
+    let other = AuditKey::generate();
+    let fake = checkpoint::next(Some(&second), second.last_id + 100, [7; 32], second.rows + 100, second.at);
+    let body = serde_json::to_vec(&other.sign(&fake)).unwrap();
+    app.s3
+        .put_object()
+        .bucket(&app.buckets.backup)
+        .key(Signed::object_key(fake.seq))
+        .body(body.into())
+        .send()
+        .await
+        .unwrap();
+    let found = findings(&app, &key).await;
+    assert!(
+        found.iter().any(|f| matches!(f, Finding::Forged { seq: Some(s), place: "S3", .. } if *s == fake.seq)),
+        "{found:?}"
+    );
+    assert!(found.contains(&Finding::Missing { seq: fake.seq, from: "Postgres" }), "{found:?}");
+
+    // The copy in Postgres of the newest, removed by the insider.
+    sqlx::query("ALTER TABLE audit_checkpoints DISABLE TRIGGER USER").execute(&app.pool).await.unwrap();
+    sqlx::query("DELETE FROM audit_checkpoints WHERE seq = $1").bind(second.seq).execute(&app.pool).await.unwrap();
+    sqlx::query("ALTER TABLE audit_checkpoints ENABLE TRIGGER USER").execute(&app.pool).await.unwrap();
+    let found = findings(&app, &key).await;
+    assert!(found.contains(&Finding::Missing { seq: second.seq, from: "Postgres" }), "{found:?}");
+}
+
+#[tokio::test]
+async fn the_incremental_verdict_matches_a_full_verification() {
+    let (app, key, _, second) = checkpointed_trail().await;
+    for n in 15..40 {
+        audit::record(&app.pool, event(n)).await.unwrap();
+    }
+    let full = audit::verify(&app.pool).await.unwrap();
+    let recent = anchor::verify_recent(&app.pool, Some(&key.public())).await.unwrap();
+    assert!(matches!(full, ChainVerdict::Intact { rows, .. } if rows as i64 > second.rows), "{full:?}");
+    assert_eq!(recent, full);
+
+    // A row after the newest checkpoint altered: both name it, alike.
+    as_insider(&app, &format!("UPDATE audit_events SET actor = 'mallory' WHERE id = {}", second.last_id + 5)).await;
+    let full = audit::verify(&app.pool).await.unwrap();
+    let recent = anchor::verify_recent(&app.pool, Some(&key.public())).await.unwrap();
+    assert!(matches!(full, ChainVerdict::Broken { id, .. } if id == second.last_id + 5), "{full:?}");
+    assert_eq!(recent, full);
+
+    // The pages show the same verdict.
+    let staff = app.signed_in(Role::Admin).await;
+    let page = staff.get(&app, "/admin/audit").await;
+    let broken = format!("Audit chain BROKEN at event {}", second.last_id + 5);
+    assert!(page.body.contains(&broken), "{}", page.body);
 }
