@@ -137,9 +137,11 @@ async fn audited(app: &TestApp, action: &str) -> i64 {
 }
 
 /// Every object version and delete marker left in `bucket`.
-async fn versions_left(app: &TestApp, bucket: &str) -> usize {
+/// The keys of every version and delete marker still in `bucket`.
+async fn versions_left(app: &TestApp, bucket: &str) -> Vec<String> {
     let out = app.s3.list_object_versions().bucket(bucket).send().await.unwrap();
-    out.versions().len() + out.delete_markers().len()
+    let versions = out.versions().iter().filter_map(|v| v.key());
+    versions.chain(out.delete_markers().iter().filter_map(|m| m.key())).map(str::to_owned).collect()
 }
 
 #[tokio::test]
@@ -303,8 +305,15 @@ async fn the_whole_procedure_runs_from_request_to_closed() {
         .await
         .unwrap();
     assert!(!std::path::Path::new(&archive_file).exists(), "the console's copy of the archive is destroyed too");
+    for bucket in [&app.buckets.originals, &app.buckets.resized] {
+        assert_eq!(versions_left(&app, bucket).await, Vec::<String>::new(), "{bucket} is not empty");
+    }
+    // What stays in the backup bucket is the audit trail's signed
+    // checkpoints, the steps of the procedure among them, and nothing else.
+    let left = versions_left(&app, &app.buckets.backup).await;
+    assert!(!left.is_empty(), "the checkpoints are kept");
+    assert!(left.iter().all(|k| k.starts_with(easel_app::audit::checkpoint::PREFIX)), "{left:?}");
     for bucket in [&app.buckets.originals, &app.buckets.resized, &app.buckets.backup] {
-        assert_eq!(versions_left(&app, bucket).await, 0, "{bucket} is not empty");
         assert!(app.s3.get_bucket_policy().bucket(bucket).send().await.is_err(), "{bucket} still has a policy");
         assert!(!has_notifications(bucket).await, "{bucket} still sends events");
     }

@@ -69,6 +69,18 @@ async fn break_it(app: &TestApp, b: &Breakage) {
     let s3 = &app.s3;
     match b.name {
         "wrong region" => {
+            // The console's audit checkpoints are in it, and it is
+            // versioned: every version must go before the bucket can.
+            let listed = s3.list_object_versions().bucket(&app.buckets.backup).send().await.unwrap();
+            for v in listed.versions() {
+                s3.delete_object()
+                    .bucket(&app.buckets.backup)
+                    .key(v.key().unwrap())
+                    .set_version_id(v.version_id().map(str::to_owned))
+                    .send()
+                    .await
+                    .unwrap();
+            }
             s3.delete_bucket().bucket(&app.buckets.backup).send().await.unwrap();
             let sdk =
                 easel_resizer::aws::sdk_config(Some(&std::env::var("EASEL_AWS_ENDPOINT").unwrap()), "us-west-2").await;
