@@ -12,12 +12,13 @@ use std::{
 
 use anyhow::{Context, bail};
 use aws_sdk_s3::Client as S3Client;
+use ed25519_dalek::VerifyingKey;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, ChainVerdict, EventRow},
+    audit::{self, ChainVerdict, EventRow, checkpoint},
     storage::{BucketNames, BucketRole},
 };
 
@@ -70,6 +71,7 @@ pub async fn build<F, Fut>(
     buckets: &BucketNames,
     dir: &Path,
     id: Uuid,
+    audit_key: Option<&VerifyingKey>,
     progress: F,
 ) -> anyhow::Result<BuiltArchive>
 where
@@ -112,7 +114,7 @@ where
 
     // The database, from one consistent snapshot.
     progress("exporting the database".into()).await;
-    let export = export_database(pool, id).await?;
+    let export = export_database(pool, id, audit_key).await?;
     let (audit_head, audit_rows) = (export.audit_head.clone(), export.audit_rows);
     for (name, bytes) in export.files {
         send(&tx, &mut files, name, bytes).await?;
@@ -246,6 +248,52 @@ async fn send(
     tx.send(Piece::Data(bytes.into())).await.map_err(stopped)
 }
 
+/// What lets the client check the archived trail without Easel: every
+/// signed checkpoint (from the same snapshot as the trail), the public key,
+/// and the standalone verifier with its instructions.
+async fn audit_evidence(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    audit_key: Option<&VerifyingKey>,
+) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let mut files = Vec::new();
+    let rows: Vec<(i64, String, String, String)> =
+        sqlx::query_as("SELECT seq, statement, signature, public_key FROM audit_checkpoints ORDER BY seq")
+            .fetch_all(&mut **tx)
+            .await?;
+    for (seq, statement, signature, public_key) in rows {
+        let signed = checkpoint::Signed { statement, signature, public_key };
+        files.push((format!("audit/checkpoints/{seq:012}.json"), serde_json::to_vec_pretty(&signed)?));
+    }
+    if let Some(key) = audit_key {
+        files.push(("audit/public-key.txt".into(), format!("{}\n", hex::encode(key.to_bytes())).into_bytes()));
+    }
+    files.push(("audit/verify_audit.py".into(), include_bytes!("../audit/verify_audit.py").to_vec()));
+    files.push(("audit/README.txt".into(), AUDIT_README.as_bytes().to_vec()));
+    Ok(files)
+}
+
+const AUDIT_README: &str = "\
+Checking this archive and its audit trail without Easel
+=======================================================
+
+With Python 3.8 or later (nothing to install):
+
+    python3 audit/verify_audit.py <this archive>.zip
+
+It checks every file against manifest.json (SHA-256 and size), that the audit
+trail in database/audit_events.jsonl is one unbroken hash chain ending at the
+manifest's audit_chain_head, and that every signed checkpoint in
+audit/checkpoints/ is signed by the key in audit/public-key.txt (Ed25519), names
+the checkpoint before it, and still matches the events it covers. It prints each
+finding and ends with VERIFIED or NOT VERIFIED.
+
+A checkpoint's text is signed as it stands (one field per line: seq, last_id,
+head, rows, at, prev). Any Ed25519 tool can check the signatures too.
+
+Compare the key's fingerprint that the verifier prints with the one Easel's
+operators gave you separately: an archive cannot vouch for its own key.
+";
+
 struct Export {
     files: Vec<(String, Vec<u8>)>,
     audit_head: String,
@@ -263,7 +311,7 @@ fn lines<T: serde::Serialize>(rows: &[T]) -> anyhow::Result<Vec<u8>> {
 
 /// Tables as JSON Lines. Password hashes, sessions, link tokens and sign-in
 /// failures stay out: they are credentials or noise, not the client's data.
-async fn export_database(pool: &PgPool, id: Uuid) -> anyhow::Result<Export> {
+async fn export_database(pool: &PgPool, id: Uuid, audit_key: Option<&VerifyingKey>) -> anyhow::Result<Export> {
     let mut tx = pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
     let mut files = Vec::new();
@@ -290,6 +338,7 @@ async fn export_database(pool: &PgPool, id: Uuid) -> anyhow::Result<Export> {
     .await?;
     let audit_head = events.last().map(|e| hex::encode(&e.hash)).unwrap_or_default();
     files.push((AUDIT_FILE.into(), lines(&events)?));
+    files.extend(audit_evidence(&mut tx, audit_key).await?);
     let pdf: Option<(Option<String>, Option<Vec<u8>>)> =
         sqlx::query_as("SELECT reason_pdf_name, reason_pdf FROM decommissions WHERE id = $1")
             .bind(id)

@@ -422,9 +422,17 @@ async fn build_and_hand_over(state: &AppState, id: Uuid) -> anyhow::Result<()> {
     })
     .await
     .context("waiting for uploads under way")?;
-    let built = archive::build(&state.pool, &state.s3, &state.buckets, &state.decommission.archive_dir, id, progress)
-        .await
-        .context("building the archive")?;
+    let built = archive::build(
+        &state.pool,
+        &state.s3,
+        &state.buckets,
+        &state.decommission.archive_dir,
+        id,
+        state.audit_key.as_ref(),
+        progress,
+    )
+    .await
+    .context("building the archive")?;
     let mut tx = state.pool.begin().await?;
     let d = repo::lock(&mut tx, id).await?.context("the decommission vanished")?;
     if d.step != DecommissionStep::Archive {

@@ -413,6 +413,90 @@ async fn check_archive(app: &TestApp, zip_bytes: &[u8], head: &str, art: easel_r
     assert!(in_chain);
     let users = String::from_utf8(read("database/users.jsonl")).unwrap();
     assert!(!users.contains("argon2"), "password hashes stay out of the archive");
+    standalone_verifier_checks(zip_bytes);
+}
+
+/// The archive's own verifier (Python, no Easel), as the client would run
+/// it: a real archive passes; altered ones do not, each for its reason.
+fn standalone_verifier_checks(zip_bytes: &[u8]) {
+    let dir = std::env::temp_dir().join(format!("easel-verify-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes.to_vec())).unwrap();
+    let mut read = |name: &str| {
+        let mut buf = Vec::new();
+        zip.by_name(name).unwrap_or_else(|_| panic!("{name} is in the archive")).read_to_end(&mut buf).unwrap();
+        buf
+    };
+    let script = dir.join("verify_audit.py");
+    std::fs::write(&script, read("audit/verify_audit.py")).unwrap();
+    let audit = String::from_utf8(read("database/audit_events.jsonl")).unwrap();
+    let run = |bytes: &[u8]| {
+        let path = dir.join(format!("{}.zip", uuid::Uuid::new_v4().simple()));
+        std::fs::write(&path, bytes).unwrap();
+        let out = std::process::Command::new("python3").arg(&script).arg(&path).output().expect("running python3");
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+
+    let (code, said) = run(zip_bytes);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("VERIFIED: the archive and its audit trail check out"), "{said}");
+    let signed: usize = said
+        .lines()
+        .find_map(|l| l.strip_prefix("checkpoints: ")?.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(signed >= 1, "the procedure's steps were checkpointed: {said}");
+
+    // One event's actor changed, the manifest left alone: the file is altered.
+    let tampered = audit.replacen("\"actor\":\"", "\"actor\":\"x", 1);
+    let (code, said) = run(&rewritten(zip_bytes, &[("database/audit_events.jsonl", tampered.clone())], false));
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("altered file: database/audit_events.jsonl"), "{said}");
+    // The same with the manifest made to match: the chain names the event.
+    let (code, said) = run(&rewritten(zip_bytes, &[("database/audit_events.jsonl", tampered)], true));
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("its contents do not match its hash (altered)"), "{said}");
+    // Another key in place of Easel's: every checkpoint is forged.
+    let other = easel_app::audit::checkpoint::AuditKey::generate();
+    let key = format!("{}\n", hex::encode(other.public().to_bytes()));
+    let (code, said) = run(&rewritten(zip_bytes, &[("audit/public-key.txt", key)], true));
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("forged checkpoint: audit/checkpoints/"), "{said}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The archive with some files replaced; with `fix_manifest`, the
+/// manifest's hashes and sizes made to match them.
+fn rewritten(zip_bytes: &[u8], changes: &[(&str, String)], fix_manifest: bool) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes.to_vec())).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut manifest: serde_json::Value = {
+        let mut buf = Vec::new();
+        zip.by_name("manifest.json").unwrap().read_to_end(&mut buf).unwrap();
+        serde_json::from_slice(&buf).unwrap()
+    };
+    if fix_manifest {
+        for f in manifest["files"].as_array_mut().unwrap() {
+            if let Some((_, text)) = changes.iter().find(|(n, _)| Some(*n) == f["path"].as_str()) {
+                f["sha256"] = hex::encode(Sha256::digest(text.as_bytes())).into();
+                f["bytes"] = text.len().into();
+            }
+        }
+    }
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).unwrap();
+        let name = entry.name().unwrap().into_owned();
+        let mut buf = Vec::new();
+        entry.read_to_end(&mut buf).unwrap();
+        let bytes = match changes.iter().find(|(n, _)| *n == name) {
+            Some((_, text)) => text.clone().into_bytes(),
+            None if name == "manifest.json" => serde_json::to_vec_pretty(&manifest).unwrap(),
+            None => buf,
+        };
+        out.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        out.write_all(&bytes).unwrap();
+    }
+    out.finish().unwrap().into_inner()
 }
 
 #[tokio::test]
