@@ -15,6 +15,14 @@ pub enum DbError {
     Connect { url: String, source: sqlx::Error },
     #[error("applying database migrations failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "the database's schema is older than this console: migration {version} ({description}) has not run. \
+         Run `cargo ops migrate` with the owner's credentials (EASEL_OWNER_DATABASE_URL): the console's own role \
+         may not change the schema"
+    )]
+    Behind { version: i64, description: String },
+    #[error("reading which migrations ran: {0}")]
+    Query(sqlx::Error),
 }
 
 /// The pool, with the deadlines of `deadlines` (see `crate::deadlines`).
@@ -32,7 +40,26 @@ pub async fn connect(url: &DatabaseUrl, deadlines: &Deadlines) -> Result<PgPool,
         .map_err(failed)
 }
 
+/// Applies what has not run yet. Only the owner may: see
+/// `migrations/20261204000006_console_role.sql`.
 pub async fn migrate(pool: &PgPool) -> Result<(), DbError> {
     MIGRATOR.run(pool).await?;
     Ok(())
+}
+
+/// Fails, naming the first, when a migration this build knows has not run.
+/// The console asks this at start-up instead of migrating: its role may
+/// not change the schema.
+pub async fn check_migrated(pool: &PgPool) -> Result<(), DbError> {
+    let applied: Vec<i64> =
+        match sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await {
+            Ok(v) => v,
+            // undefined_table: nothing ever ran.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => Vec::new(),
+            Err(e) => return Err(DbError::Query(e)),
+        };
+    match MIGRATOR.iter().find(|m| !applied.contains(&m.version)) {
+        Some(m) => Err(DbError::Behind { version: m.version, description: m.description.to_string() }),
+        None => Ok(()),
+    }
 }

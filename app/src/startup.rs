@@ -47,7 +47,7 @@ impl Application {
         let _ = any_spawner::Executor::init_tokio();
         settings.deadlines.check().map_err(|e| StartupError::Deadlines(e.0))?;
         let pool = db::connect(&settings.database_url, &settings.deadlines).await?;
-        db::migrate(&pool).await?;
+        db::check_migrated(&pool).await?;
         let sdk = easel_resizer::aws::sdk_config(settings.aws.endpoint.as_deref(), &settings.aws.region)
             .await
             .into_builder()

@@ -20,6 +20,8 @@ pub enum Command {
     Bench(commands::bench::Opts),
     /// Fuzz the targets in fuzz/ (all, or one) with cargo-fuzz on nightly: `cargo ops fuzz [TARGET] --seconds N`.
     Fuzz(commands::fuzz::Opts),
+    /// Apply the database migrations as the owner (EASEL_OWNER_DATABASE_URL); the console never migrates.
+    Migrate(commands::migrate::Opts),
     /// Create another admin account and print its one-time password.
     CreateAdmin(commands::create_admin::Opts),
     /// Check the buckets, policies and trigger against the spec; `--fix` applies the recommended fixes.
@@ -41,6 +43,7 @@ impl Cli {
             Command::Test(o) => commands::test::run(o).await,
             Command::Bench(o) => commands::bench::run(o).await,
             Command::Fuzz(o) => commands::fuzz::run(o).await,
+            Command::Migrate(o) => commands::migrate::run(o).await,
             Command::CreateAdmin(o) => commands::create_admin::run(o).await,
             Command::Doctor(o) => commands::doctor::run(o).await,
             Command::Audit(o) => commands::audit::run(o).await,

@@ -11,7 +11,9 @@ async fn fresh_database() -> String {
     let name = format!("easel_cli_{}", uuid::Uuid::new_v4().simple());
     easel_ops::stack::postgres::create_database(&maintenance, &name).await.unwrap();
     let (server, _) = maintenance.rsplit_once('/').unwrap();
-    format!("{server}/{name}")
+    let url = format!("{server}/{name}");
+    easel_ops::stack::migrate(&url).await.unwrap();
+    url
 }
 
 fn ops(database_url: &str, args: &[&str]) -> std::process::Output {

@@ -49,7 +49,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
             println!("Nothing to fix.");
         } else {
             let pool = sqlx::PgPool::connect(settings.database_url.expose()).await.context("connecting to Postgres")?;
-            easel_app::db::migrate(&pool).await?;
+            easel_app::db::check_migrated(&pool).await?;
             let operator = env_file::operator();
             for fix in fixes {
                 match doctor::apply(&support, fix).await? {

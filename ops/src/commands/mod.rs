@@ -4,6 +4,7 @@ pub mod create_admin;
 pub mod deploy;
 pub mod doctor;
 pub mod fuzz;
+pub mod migrate;
 pub mod package;
 pub mod template;
 pub mod test;

@@ -66,6 +66,10 @@ async fn run_suites(stack: &LocalStack, opts: &Opts, chromium: Option<&Path>) ->
     let maintenance = stack.maintenance_url.clone().context("the test stack runs its own Postgres")?;
     let mut env: Vec<(&str, String)> = vec![
         ("EASEL_TEST_DATABASE_URL", maintenance),
+        (
+            "EASEL_TEST_CONSOLE_DATABASE_URL",
+            stack.console_maintenance_url.clone().context("the test stack makes the console's role")?,
+        ),
         ("EASEL_AWS_ENDPOINT", stack.aws_endpoint.clone()),
         ("EASEL_SMTP_URL", stack.smtp_url.clone()),
         ("EASEL_AUDIT_KEY_FILE", stack.audit_key_file.display().to_string()),

@@ -75,6 +75,7 @@ async fn serve(stack: &LocalStack) -> anyhow::Result<()> {
     let mut env = vec![
         ("EASEL_CONSOLE_URL", format!("http://{}", console.addr)),
         ("DATABASE_URL", stack.database_url.clone()),
+        ("EASEL_OWNER_DATABASE_URL", stack.owner_url.clone()),
         ("EASEL_AWS_ENDPOINT", stack.aws_endpoint.clone()),
         ("EASEL_AWS_REGION", settings.aws.region.clone()),
         ("EASEL_SMTP_URL", stack.smtp_url.clone()),

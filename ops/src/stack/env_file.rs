@@ -21,6 +21,15 @@ pub fn database_url() -> anyhow::Result<String> {
     bail!("no database to use: start Easel with `cargo ops up` (in another terminal) or set DATABASE_URL")
 }
 
+/// The database as its owner, for migrations: `EASEL_OWNER_DATABASE_URL`
+/// (the environment, else a running `cargo ops up`), else `DATABASE_URL`.
+pub fn owner_database_url() -> anyhow::Result<String> {
+    match setting("EASEL_OWNER_DATABASE_URL") {
+        Some(url) => Ok(url),
+        None => database_url(),
+    }
+}
+
 /// `var` from the environment, else from a running `cargo ops up`'s
 /// `.easel/stack.env`.
 pub fn setting(var: &str) -> Option<String> {

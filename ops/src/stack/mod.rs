@@ -79,11 +79,18 @@ pub struct LocalStack {
     postgres: Option<LocalPostgres>,
     moto: Option<Service>,
     mail: Option<Service>,
-    /// The database the console uses.
+    /// The database the console uses, as the console's role (no schema
+    /// rights, the audit trail append-only).
     pub database_url: String,
+    /// The same database as its owner: for migrations and operators, never
+    /// for the console.
+    pub owner_url: String,
     /// A URL on the same server for creating more databases (tests); only
     /// when we run the server ourselves.
     pub maintenance_url: Option<String>,
+    /// The server's maintenance database as the console's role: tests put
+    /// their own database's name in it.
+    pub console_maintenance_url: Option<String>,
     pub aws_endpoint: String,
     /// True when the emulator was started by this run, so it is empty.
     pub aws_started_empty: bool,
@@ -111,7 +118,9 @@ impl LocalStack {
             moto: None,
             mail: None,
             database_url: String::new(),
+            owner_url: String::new(),
             maintenance_url: None,
+            console_maintenance_url: None,
             aws_endpoint: String::new(),
             aws_started_empty: false,
             smtp_url: String::new(),
@@ -137,11 +146,22 @@ impl LocalStack {
     ) -> anyhow::Result<()> {
         ensure_audit_key(&self.audit_key_file)?;
         match external.database_url {
-            Some(url) => self.database_url = url,
+            Some(url) => {
+                self.owner_url = std::env::var("EASEL_OWNER_DATABASE_URL")
+                    .ok()
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_else(|| url.clone());
+                migrate(&self.owner_url).await?;
+                self.database_url = url;
+            }
             None => {
                 let pg = LocalPostgres::start(&self.dir.root, ports.postgres, fresh).await?;
-                self.database_url = pg.ensure_database(database).await?;
+                self.owner_url = pg.ensure_database(database).await?;
+                migrate(&self.owner_url).await?;
+                pg.ensure_console_role().await?;
+                self.database_url = pg.console_url(database)?;
                 self.maintenance_url = Some(pg.url("postgres"));
+                self.console_maintenance_url = Some(pg.console_url("postgres")?);
                 self.postgres = Some(pg);
             }
         }
@@ -165,6 +185,14 @@ impl LocalStack {
         }
         Ok(())
     }
+}
+
+/// Applies the migrations as the database's owner.
+pub async fn migrate(owner_url: &str) -> anyhow::Result<()> {
+    let pool = sqlx::PgPool::connect(owner_url).await.map_err(|e| anyhow::anyhow!("connecting to Postgres: {e}"))?;
+    easel_app::db::migrate(&pool).await?;
+    pool.close().await;
+    Ok(())
 }
 
 /// Makes the audit signing key at `path` unless one is there, readable by

@@ -144,6 +144,28 @@ impl LocalPostgres {
         bail!("Postgres started but does not accept connections; see {}", self.log().display())
     }
 
+    /// A URL for `database` as the console's role (see `ensure_console_role`).
+    pub fn console_url(&self, database: &str) -> anyhow::Result<String> {
+        let password = std::fs::read_to_string(self.base.join("console-password"))
+            .context("the console role's password (ensure_console_role makes it)")?;
+        Ok(format!("postgres://{CONSOLE_ROLE}:{}@127.0.0.1:{}/{database}", password.trim(), self.port))
+    }
+
+    /// Makes the console's login role unless it exists: not a superuser,
+    /// no schema rights, a member of `easel_app` (whose rights the
+    /// migrations grant). Its password is kept beside the cluster's.
+    pub async fn ensure_console_role(&self) -> anyhow::Result<()> {
+        let file = self.base.join("console-password");
+        let password = match std::fs::read_to_string(&file) {
+            Ok(p) => p.trim().to_owned(),
+            Err(_) => uuid::Uuid::new_v4().simple().to_string(),
+        };
+        std::fs::write(&file, &password)?;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+        let mut conn = PgConnection::connect(&self.url("postgres")).await.context("connecting to Postgres")?;
+        ensure_console_role(&mut conn, &password).await
+    }
+
     /// Creates `name` unless it exists. Returns its URL.
     pub async fn ensure_database(&self, name: &str) -> anyhow::Result<String> {
         create_database(&self.url("postgres"), name).await?;
@@ -165,6 +187,31 @@ impl LocalPostgres {
         let _ =
             self.run("pg_ctl", &["-D", data.to_str().unwrap(), "-m", "fast", "-w", "stop"], "stopping Postgres").await;
     }
+}
+
+/// The console's login role on a local cluster.
+pub const CONSOLE_ROLE: &str = "easel_console";
+
+/// The console's login role with `password`, and the `easel_app` group it
+/// belongs to, made unless they exist (the migrations make the group too,
+/// and grant it its rights, whichever comes first).
+async fn ensure_console_role(conn: &mut PgConnection, password: &str) -> anyhow::Result<()> {
+    // The password is ours (hex), so quoting it inline is safe; roles cannot be bound.
+    if !password.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        bail!("the console role's password must be letters and digits");
+    }
+    let sql = format!(
+        "DO $$ BEGIN
+            BEGIN CREATE ROLE easel_app NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+            BEGIN CREATE ROLE {CONSOLE_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{password}';
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                ALTER ROLE {CONSOLE_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{password}';
+            END;
+            GRANT easel_app TO {CONSOLE_ROLE};
+        END $$"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await.context("making the console's role")?;
+    Ok(())
 }
 
 /// Creates database `name` through the maintenance URL unless it exists.

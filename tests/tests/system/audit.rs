@@ -351,3 +351,40 @@ async fn the_incremental_verdict_matches_a_full_verification() {
     let broken = format!("Audit chain BROKEN at event {}", second.last_id + 5);
     assert!(page.body.contains(&broken), "{}", page.body);
 }
+
+/// The console's credentials cannot do what the insider above did: its role
+/// is no superuser, owns nothing, and may only add to and read the trail.
+#[tokio::test]
+async fn the_consoles_role_may_only_add_to_and_read_the_trail() {
+    let app = spawn_app().await;
+    let console = sqlx::PgPool::connect(app.settings.database_url.expose()).await.unwrap();
+    let (superuser, owner): (bool, bool) = sqlx::query_as(
+        "SELECT rolsuper, pg_has_role(current_user, (SELECT tableowner FROM pg_tables WHERE tablename = 'audit_events'), 'USAGE')
+         FROM pg_roles WHERE rolname = current_user",
+    )
+    .fetch_one(&console)
+    .await
+    .unwrap();
+    assert!(!superuser && !owner, "the console's role is neither a superuser nor the owner");
+    for sql in [
+        "ALTER TABLE audit_events DISABLE TRIGGER USER",
+        "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_or_delete",
+        "DELETE FROM audit_events",
+        "UPDATE audit_events SET actor = 'mallory'",
+        "TRUNCATE audit_events",
+        "DROP TABLE audit_events",
+        "ALTER TABLE audit_checkpoints DISABLE TRIGGER USER",
+        "DELETE FROM audit_checkpoints",
+        "UPDATE audit_checkpoints SET statement = ''",
+        "DELETE FROM _sqlx_migrations",
+        "CREATE TABLE mine (a int)",
+    ] {
+        let refused = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&console).await.unwrap_err();
+        let code = refused.as_database_error().and_then(|e| e.code()).map(|c| c.into_owned());
+        assert_eq!(code.as_deref(), Some("42501"), "{sql}: {refused}");
+    }
+    // What the console does, it still may.
+    audit::record(&console, event(1)).await.unwrap();
+    let verdict = audit::verify(&console).await.unwrap();
+    assert!(matches!(verdict, ChainVerdict::Intact { .. }), "{verdict:?}");
+}

@@ -68,14 +68,21 @@ async fn spawn(extra: &[(&'static str, &str)], faults: Option<&Faults>) -> TestA
     let tag = uuid::Uuid::new_v4().simple().to_string();
     let db_name = format!("easel_test_{tag}");
     create_database(&maintenance, &db_name).await.expect("creating the test database");
-    let (server, _) = maintenance.rsplit_once('/').expect("a database URL ends in /<database>");
-    let database_url = format!("{server}/{db_name}");
+    let in_database = |url: &str| {
+        let (server, _) = url.rsplit_once('/').expect("a database URL ends in /<database>");
+        format!("{server}/{db_name}")
+    };
+    // The test's own pool is the owner's (it plays the insider, and
+    // checks what really happened); the console gets its own role.
+    let database_url = in_database(&maintenance);
+    easel_ops::stack::migrate(&database_url).await.expect("migrating the test database");
+    let console_url = in_database(&required("EASEL_TEST_CONSOLE_DATABASE_URL"));
     let buckets = BucketNames::with_prefix(&format!("t-{}", &tag[..12]));
     // What the console is given: the services, or the proxies before them.
     let smtp = required("EASEL_SMTP_URL");
     let (console_db, console_endpoint, console_smtp) = match faults {
-        None => (database_url.clone(), endpoint.clone(), smtp),
-        Some(f) => (f.db.url_for(&database_url), f.aws.url_for(&endpoint), f.smtp.url_for(&smtp)),
+        None => (console_url, endpoint.clone(), smtp),
+        Some(f) => (f.db.url_for(&console_url), f.aws.url_for(&endpoint), f.smtp.url_for(&smtp)),
     };
     let mut overrides = HashMap::from([
         ("DATABASE_URL", console_db),
