@@ -322,7 +322,7 @@ pub async fn verify_recent(pool: &PgPool, key: Option<&VerifyingKey>) -> Result<
     if let Some((id, reason)) = mismatch(pool, &st).await? {
         return Ok(ChainVerdict::Broken { id, reason, rows_checked: 0 });
     }
-    verify_after(pool, st.last_id, &st.head, st.rows as u64).await
+    verify_after(&mut *pool.acquire().await?, st.last_id, &st.head, st.rows as u64).await
 }
 
 /// Writes a checkpoint every `every`, or sooner once `rows` rows or a

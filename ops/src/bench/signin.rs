@@ -31,15 +31,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use easel_app::auth::{
-    Email, Role, accounts, csrf::LOGIN_COOKIE as LOGIN_CSRF_COOKIE, devices::COOKIE as DEVICE_COOKIE,
-    throttle::ThrottlePolicy,
+    csrf::LOGIN_COOKIE as LOGIN_CSRF_COOKIE, devices::COOKIE as DEVICE_COOKIE, throttle::ThrottlePolicy,
 };
-use reqwest::cookie::{CookieStore, Jar};
+use reqwest::cookie::CookieStore;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use time::OffsetDateTime;
 
-use crate::stack::{External, LocalStack, Ports, console, env_file, paths::StackDir};
+use super::web::{self, browser, csrf_in, ms, percentile, reply, sign_in};
+use crate::stack::{External, LocalStack, Ports, console, paths::StackDir};
 
 /// The issue's goal for the admin pages: p99 under the flood at most this
 /// many times the unloaded p99.
@@ -132,49 +132,6 @@ async fn with_console(stack: &LocalStack, rt: &tokio::runtime::Runtime, opts: &O
     result
 }
 
-/// One answer, read whole.
-struct Reply {
-    status: u16,
-    location: Option<String>,
-    body: String,
-}
-
-async fn reply(res: reqwest::Response) -> Reply {
-    let status = res.status().as_u16();
-    let location = res.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    Reply { status, location, body: res.text().await.unwrap_or_default() }
-}
-
-/// The value of the first `csrf` hidden field in a page.
-fn csrf_in(body: &str) -> Option<String> {
-    let at = body.find(r#"name="csrf""#)?;
-    let v = body[at..].split(r#"value=""#).nth(1)?;
-    Some(v.split('"').next()?.to_owned())
-}
-
-/// A browser: its own cookie jar, redirects not followed.
-fn browser() -> anyhow::Result<(reqwest::Client, Arc<Jar>)> {
-    let jar = Arc::new(Jar::default());
-    let http = reqwest::Client::builder()
-        .cookie_provider(jar.clone())
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(60))
-        .build()?;
-    Ok((http, jar))
-}
-
-/// Signs in as a browser does: the form (for its CSRF token), then the POST.
-async fn sign_in(http: &reqwest::Client, base: &str, email: &str, password: &str) -> anyhow::Result<Reply> {
-    let form = reply(http.get(format!("{base}/admin/login")).send().await?).await;
-    let csrf = csrf_in(&form.body).with_context(|| format!("no CSRF field on the sign-in form ({})", form.status))?;
-    let res = http
-        .post(format!("{base}/admin/login"))
-        .form(&[("email", email), ("password", password), ("csrf", csrf.as_str()), ("next", "/admin")])
-        .send()
-        .await?;
-    Ok(reply(res).await)
-}
-
 /// An attacker's copy of the sign-in form's CSRF token and cookie, fetched
 /// once per address and reused for every POST from it.
 async fn attacker_token(http: &reqwest::Client, base: &str, addr: &str) -> anyhow::Result<(String, String)> {
@@ -195,19 +152,6 @@ async fn attacker_token(http: &reqwest::Client, base: &str, addr: &str) -> anyho
 /// so the console takes them as the client.
 fn address(i: usize) -> String {
     format!("198.51.100.{}", 10 + i)
-}
-
-/// Nearest-rank percentile of sorted samples.
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 /// Latency samples per page, and the answers that were not the page.
@@ -360,27 +304,8 @@ async fn bench(base: &str, pool: &PgPool, policy: &ThrottlePolicy, opts: &Opts) 
     let addresses = opts.addresses as usize;
 
     // The admin, signed in once from the device it will use under attack.
-    let admin = format!("admin-{}@easel.test", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let (_, otp) = accounts::create(pool, &Email::parse(&admin)?, Role::Admin, &env_file::operator(), "local").await?;
-    let (device, device_jar) = browser()?;
-    let r = sign_in(&device, base, &admin, &otp).await?;
-    if (r.status, r.location.as_deref()) != (303, Some("/admin/password")) {
-        bail!("the admin's first sign-in answered {} {:?}: {}", r.status, r.location, r.body);
-    }
-    let page = reply(device.get(format!("{base}/admin/password")).send().await?).await;
-    let csrf = csrf_in(&page.body).context("no CSRF field on the password form")?;
-    let password = "a long and well-chosen admin password";
-    let r = reply(
-        device
-            .post(format!("{base}/admin/password"))
-            .form(&[("csrf", csrf.as_str()), ("current", &otp), ("new", password), ("confirm", password)])
-            .send()
-            .await?,
-    )
-    .await;
-    if r.status != 303 {
-        bail!("changing the one-time password answered {}: {}", r.status, r.body);
-    }
+    let web::NewAdmin { email: admin, password, browser: device, jar: device_jar, csrf } =
+        web::new_admin(pool, base).await?;
     let login_url = format!("{base}/admin/login").parse()?;
     let has_device_cookie = device_jar
         .cookies(&login_url)

@@ -16,12 +16,9 @@ use sqlx::PgPool;
 use super::{
     corpus,
     photos::{self, Format, Variant},
+    web::{ms, percentile},
 };
-use crate::stack::{
-    External, LocalStack, Ports, console,
-    fault_proxy::FaultProxy,
-    paths::{StackDir, workspace_root},
-};
+use crate::stack::{LocalStack, console, fault_proxy::FaultProxy, paths::workspace_root};
 
 /// The goal: throughput at `--clients` over throughput at one.
 pub const GOAL: f64 = 10.0;
@@ -70,14 +67,12 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     let mean_kb = files.iter().map(Vec::len).sum::<usize>() / files.len() / 1024;
     println!("• {} photographs at {WIDTH}×{HEIGHT}, {mean_kb} KB on average", files.len());
 
-    println!("Starting a private stack…");
-    let dir = StackDir::test();
-    let mut stack =
-        LocalStack::start(dir.clone(), Ports::free()?, External::default(), "easel_bench_uploads", true).await?;
-    let result = with_console(&stack, &opts, Arc::new(files)).await;
-    stack.stop().await;
-    LocalStack::discard_state(&dir).await;
-    super::conclude(result?, "uploads-report.txt", "an upload")
+    let files = Arc::new(files);
+    let report = super::on_private_stack("easel_bench_uploads", async |stack: &LocalStack| {
+        with_console(stack, &opts, files).await
+    })
+    .await?;
+    super::conclude(report, "uploads-report.txt", "an upload")
 }
 
 async fn with_console(stack: &LocalStack, opts: &Opts, files: Arc<Vec<Vec<u8>>>) -> anyhow::Result<super::Report> {
@@ -244,17 +239,9 @@ async fn keys(s3: &aws_sdk_s3::Client, bucket: &str) -> anyhow::Result<std::coll
     Ok(out)
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
 fn report(opts: &Opts, one: &Phase, many: &Phase, c: &Completeness) -> super::Report {
     use std::fmt::Write as _;
     let mut text = String::new();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let _ = writeln!(text, "Uploads through the form, {} ms added before each answer from S3", opts.latency_ms);
     let _ = writeln!(
         text,
@@ -269,8 +256,8 @@ fn report(opts: &Opts, one: &Phase, many: &Phase, c: &Completeness) -> super::Re
             p.latencies.len(),
             p.wall.as_secs_f64(),
             p.throughput(),
-            ms(percentile(&p.latencies, 0.50)),
-            ms(percentile(&p.latencies, 0.99)),
+            ms(percentile(&p.latencies, 50.0)),
+            ms(percentile(&p.latencies, 99.0)),
             p.refused.len()
         );
     }

@@ -79,12 +79,13 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
                     );
                 }
             }
+            println!("Checkpoints verified with public key {}", hex::encode(public.to_bytes()));
             match checkpoints.last() {
                 Some(st) => println!(
                     "{} checkpoint(s) verified; the newest, {}, signed {} for events up to {}",
                     checkpoints.len(),
                     st.seq,
-                    st.at,
+                    st.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
                     st.last_id
                 ),
                 None => println!("No checkpoint yet: `cargo ops audit checkpoint` writes one."),

@@ -16,7 +16,12 @@
 //!
 //! `cargo ops bench uploads` (in `bench/uploads.rs`): uploads with S3
 //! slowed by a proxy, one client against many, against issue 12's goals.
+//!
+//! `cargo ops bench audit` (in `bench/audit.rs`): the dashboard and the audit
+//! page with 1,000 and 1,000,000 audit events, against issue 14's goal.
 
+#[path = "../bench/audit.rs"]
+mod audit;
 #[path = "../bench/callgrind.rs"]
 mod callgrind;
 #[path = "../bench/coldstart.rs"]
@@ -35,6 +40,8 @@ mod quality;
 mod signin;
 #[path = "../bench/uploads.rs"]
 mod uploads;
+#[path = "../bench/web.rs"]
+mod web;
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -69,6 +76,7 @@ enum What {
     Signin(signin::Opts),
     /// Uploads through the form with S3 slowed by a proxy: one client against 64, and every upload complete.
     Uploads(uploads::Opts),
+    Audit(audit::Opts),
 }
 
 #[derive(Debug, clap::Args)]
@@ -84,6 +92,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         What::Hostile(o) => hostile::run(o).await,
         What::Signin(o) => signin::run(o).await,
         What::Uploads(o) => uploads::run(o).await,
+        What::Audit(o) => audit::run(o).await,
     }
 }
 
@@ -272,6 +281,22 @@ fn conclude(report: Report, file: &str, what: &str) -> anyhow::Result<()> {
         bail!("{what} goal was not met (see above)");
     }
     Ok(())
+}
+
+/// Runs `f` on a private stack of its own (fresh, any free ports), then
+/// stops and discards the stack whatever `f` returned.
+async fn on_private_stack(
+    database: &str,
+    f: impl AsyncFnOnce(&crate::stack::LocalStack) -> anyhow::Result<Report>,
+) -> anyhow::Result<Report> {
+    use crate::stack::{External, LocalStack, Ports, paths::StackDir};
+    println!("Starting a private stack…");
+    let dir = StackDir::test();
+    let mut stack = LocalStack::start(dir.clone(), Ports::free()?, External::default(), database, true).await?;
+    let result = f(&stack).await;
+    stack.stop().await;
+    LocalStack::discard_state(&dir).await;
+    result
 }
 
 /// In a dev build, builds easel-ops in release and runs this same command

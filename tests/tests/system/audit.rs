@@ -388,3 +388,24 @@ async fn the_consoles_role_may_only_add_to_and_read_the_trail() {
     let verdict = audit::verify(&console).await.unwrap();
     assert!(matches!(verdict, ChainVerdict::Intact { .. }), "{verdict:?}");
 }
+
+/// The walk reads the trail a page at a time: a row altered on a later
+/// page is named, and an intact trail is counted whole.
+#[tokio::test]
+async fn a_walk_across_pages_counts_every_row_and_names_one_on_a_later_page() {
+    let app = spawn_app().await;
+    let mut tx = app.pool.begin().await.unwrap();
+    for n in 0..4_100 {
+        audit::append(&mut tx, event(n)).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let full = audit::verify(&app.pool).await.unwrap();
+    assert!(matches!(full, ChainVerdict::Intact { rows: 4_100, .. }), "{full:?}");
+    let victim: i64 = sqlx::query_scalar("SELECT id FROM audit_events ORDER BY id OFFSET 4050 LIMIT 1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    as_insider(&app, &format!("UPDATE audit_events SET subject = 'x' WHERE id = {victim}")).await;
+    let broken = audit::verify(&app.pool).await.unwrap();
+    assert!(matches!(broken, ChainVerdict::Broken { id, rows_checked: 4_050, .. } if id == victim), "{broken:?}");
+}
