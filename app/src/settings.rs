@@ -96,6 +96,10 @@ pub struct AuditSettings {
     /// `EASEL_AUDIT_CHECKPOINT_ROWS`: a checkpoint sooner once this many rows
     /// were added, so the pages' walk stays short under a flood.
     pub rows: i64,
+    /// `EASEL_AUDIT_LOCK_DAYS`: how long each checkpoint object is kept under
+    /// S3 Object Lock (compliance mode); 0 (the default), not locked. The
+    /// backup bucket must have Object Lock (the AWS template turns it on).
+    pub lock_days: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -252,6 +256,7 @@ impl Settings {
                 parse::<u64>(&get("EASEL_AUDIT_CHECKPOINT_SECONDS", "3600"), "EASEL_AUDIT_CHECKPOINT_SECONDS")?.max(1),
             ),
             rows: at_least_one("EASEL_AUDIT_CHECKPOINT_ROWS", "10000")?,
+            lock_days: parse(&get("EASEL_AUDIT_LOCK_DAYS", "0"), "EASEL_AUDIT_LOCK_DAYS")?,
         };
         Ok(Self {
             audit,

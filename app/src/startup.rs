@@ -114,14 +114,12 @@ impl Application {
             self.background.orphan_every,
         );
         let checkpoints = self.checkpoints.map(|(key, audit)| {
-            crate::audit::anchor::spawn(
-                s.pool.clone(),
-                s.s3.clone(),
-                s.buckets.backup.clone(),
-                key,
-                audit.every,
-                audit.rows,
-            )
+            let vault = crate::audit::anchor::Vault {
+                s3: s.s3.clone(),
+                bucket: s.buckets.backup.clone(),
+                lock_days: audit.lock_days,
+            };
+            crate::audit::anchor::spawn(s.pool.clone(), vault, key, audit.every, audit.rows)
         });
         let failures =
             crate::auth::throttle::spawn_flusher(s.pool.clone(), s.auth.throttle.clone(), s.refusals.clone());

@@ -18,6 +18,17 @@ use super::{
 };
 use crate::aws::{AwsError, Service};
 
+/// Where checkpoints are kept outside the database: a bucket (the backup
+/// bucket), each object locked for `lock_days` in compliance mode when the
+/// bucket has S3 Object Lock, as the AWS template makes it (the local
+/// emulator's buckets have none: 0 days, not locked).
+#[derive(Debug, Clone)]
+pub struct Vault {
+    pub s3: Client,
+    pub bucket: String,
+    pub lock_days: u32,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AnchorError {
     #[error(transparent)]
@@ -40,8 +51,7 @@ pub enum AnchorError {
 /// other returns `None`.
 pub async fn checkpoint(
     pool: &PgPool,
-    s3: &Client,
-    bucket: &str,
+    vault: &Vault,
     key: &AuditKey,
     only_if_new: bool,
 ) -> Result<Option<Statement>, AnchorError> {
@@ -64,7 +74,7 @@ pub async fn checkpoint(
     if only_if_new && prev.as_ref().is_some_and(|p| p.last_id == last_id) {
         tx.rollback().await?;
         if let Some(p) = &prev {
-            copy_missing_to_s3(pool, s3, bucket, p.seq).await?;
+            copy_missing(pool, vault, p.seq - RECENT, p.seq).await?;
         }
         return Ok(None);
     }
@@ -99,7 +109,7 @@ pub async fn checkpoint(
         return Ok(None);
     }
     tx.commit().await?;
-    copy_missing_to_s3(pool, s3, bucket, statement.seq).await?;
+    copy_missing(pool, vault, statement.seq - RECENT, statement.seq).await?;
     tracing::info!(seq = statement.seq, last_id, rows, "signed an audit checkpoint");
     Ok(Some(statement))
 }
@@ -133,13 +143,17 @@ async fn newest_stored(db: impl PgExecutor<'_>) -> Result<Option<Signed>, sqlx::
     Ok(row.map(|(statement, signature, public_key)| Signed { statement, signature, public_key }))
 }
 
-/// Puts into S3 the recent checkpoints (up to `upto`) that a failed put
-/// left only in Postgres. Only the last few are looked at: one missing
-/// further back was removed, and stays a finding.
-async fn copy_missing_to_s3(pool: &PgPool, s3: &Client, bucket: &str, upto: i64) -> Result<(), AnchorError> {
-    const RECENT: i64 = 8;
-    let from = (upto - RECENT).max(1);
-    let in_s3 = list_seqs(s3, bucket, Some(&Signed::object_key(from - 1))).await?;
+/// How many of the newest checkpoints a write looks at to put those a
+/// failed put left only in Postgres. One missing further back was removed,
+/// and stays a finding.
+const RECENT: i64 = 8;
+
+/// Puts into the vault the checkpoints `from..=upto` that only Postgres
+/// has: after a failed put, or (`cargo ops up`) after the local emulator,
+/// which keeps objects in memory, restarted empty.
+pub async fn copy_missing(pool: &PgPool, vault: &Vault, from: i64, upto: i64) -> Result<(), AnchorError> {
+    let from = from.max(1);
+    let in_s3 = list_seqs(vault, Some(&Signed::object_key(from - 1))).await?;
     let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
         "SELECT seq, statement, signature, public_key FROM audit_checkpoints WHERE seq BETWEEN $1 AND $2 ORDER BY seq",
     )
@@ -153,12 +167,22 @@ async fn copy_missing_to_s3(pool: &PgPool, s3: &Client, bucket: &str, upto: i64)
         }
         let signed = Signed { statement, signature, public_key };
         let body = serde_json::to_vec_pretty(&signed).expect("a checkpoint serialises");
-        s3.put_object()
-            .bucket(bucket)
+        let mut put = vault
+            .s3
+            .put_object()
+            .bucket(&vault.bucket)
             .key(Signed::object_key(seq))
             .content_type("application/json")
-            .body(ByteStream::from(body))
-            .send()
+            .body(ByteStream::from(body));
+        if vault.lock_days > 0 {
+            let until = std::time::SystemTime::now() + Duration::from_secs(u64::from(vault.lock_days) * 86_400);
+            // S3 takes a locked put only with a checksum of its body.
+            put = put
+                .checksum_algorithm(aws_sdk_s3::types::ChecksumAlgorithm::Sha256)
+                .object_lock_mode(aws_sdk_s3::types::ObjectLockMode::Compliance)
+                .object_lock_retain_until_date(aws_sdk_s3::primitives::DateTime::from(until));
+        }
+        put.send()
             .await
             .map_err(|e| AnchorError::NotStored { seq, source: AwsError::new(Service::S3, "PutObject", e) })?;
     }
@@ -166,11 +190,12 @@ async fn copy_missing_to_s3(pool: &PgPool, s3: &Client, bucket: &str, upto: i64)
 }
 
 /// The seqs of the checkpoint objects in S3 (after `start_after`).
-async fn list_seqs(s3: &Client, bucket: &str, start_after: Option<&str>) -> Result<Vec<i64>, AwsError> {
+async fn list_seqs(vault: &Vault, start_after: Option<&str>) -> Result<Vec<i64>, AwsError> {
     let mut out = Vec::new();
-    let mut pages = s3
+    let mut pages = vault
+        .s3
         .list_objects_v2()
-        .bucket(bucket)
+        .bucket(&vault.bucket)
         .prefix(PREFIX)
         .set_start_after(start_after.map(str::to_owned))
         .into_paginator()
@@ -205,14 +230,15 @@ pub async fn load_postgres(pool: &PgPool) -> Result<BTreeMap<i64, Signed>, sqlx:
 
 /// Every checkpoint in the backup bucket, by the seq its name gives, and
 /// findings for objects there that are not checkpoints at all.
-pub async fn load_s3(s3: &Client, bucket: &str) -> Result<(BTreeMap<i64, Signed>, Vec<Finding>), AwsError> {
+pub async fn load_s3(vault: &Vault) -> Result<(BTreeMap<i64, Signed>, Vec<Finding>), AwsError> {
     let mut out = BTreeMap::new();
     let mut findings = Vec::new();
-    for seq in list_seqs(s3, bucket, None).await? {
+    for seq in list_seqs(vault, None).await? {
         let key = Signed::object_key(seq);
-        let obj = s3
+        let obj = vault
+            .s3
             .get_object()
-            .bucket(bucket)
+            .bucket(&vault.bucket)
             .key(&key)
             .send()
             .await
@@ -279,16 +305,10 @@ pub struct Report {
 /// Every checkpoint in both places, and the chain: walked whole with
 /// `full`, else from the newest checkpoint on (the rows before it are what
 /// the checkpoints vouch for).
-pub async fn verify_all(
-    pool: &PgPool,
-    s3: &Client,
-    bucket: &str,
-    key: &VerifyingKey,
-    full: bool,
-) -> Result<Report, AnchorError> {
+pub async fn verify_all(pool: &PgPool, vault: &Vault, key: &VerifyingKey, full: bool) -> Result<Report, AnchorError> {
     let chain = if full { super::verify(pool).await? } else { verify_recent(pool, Some(key)).await? };
     let in_pg = load_postgres(pool).await?;
-    let (in_s3, mut findings) = load_s3(s3, bucket).await?;
+    let (in_s3, mut findings) = load_s3(vault).await?;
     let ids: Vec<i64> = in_s3
         .values()
         .chain(in_pg.values())
@@ -327,14 +347,7 @@ pub async fn verify_recent(pool: &PgPool, key: Option<&VerifyingKey>) -> Result<
 
 /// Writes a checkpoint every `every`, or sooner once `rows` rows or a
 /// decommission step were added since the last, until dropped.
-pub fn spawn(
-    pool: PgPool,
-    s3: Client,
-    bucket: String,
-    key: AuditKey,
-    every: Duration,
-    rows: i64,
-) -> tokio::task::JoinHandle<()> {
+pub fn spawn(pool: PgPool, vault: Vault, key: AuditKey, every: Duration, rows: i64) -> tokio::task::JoinHandle<()> {
     const LOOK: Duration = Duration::from_secs(2);
     tokio::spawn(async move {
         let mut last_written = tokio::time::Instant::now() - every;
@@ -345,7 +358,7 @@ pub fn spawn(
                 false => pending(&pool, rows).await,
             };
             match wanted {
-                Ok(true) => match checkpoint(&pool, &s3, &bucket, &key, true).await {
+                Ok(true) => match checkpoint(&pool, &vault, &key, true).await {
                     Ok(_) => last_written = tokio::time::Instant::now(),
                     Err(e) => tracing::error!(error = %e, "could not write an audit checkpoint"),
                 },

@@ -38,12 +38,16 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     let settings = env_file::settings(true)?;
     let pool = sqlx::PgPool::connect(settings.database_url.expose()).await.context("connecting to Postgres")?;
     let sdk = easel_resizer::aws::sdk_config(settings.aws.endpoint.as_deref(), &settings.aws.region).await;
-    let s3 = easel_resizer::aws::s3_client(&sdk, settings.aws.endpoint.is_some());
-    let bucket = &settings.buckets.backup;
+    let vault = anchor::Vault {
+        s3: easel_resizer::aws::s3_client(&sdk, settings.aws.endpoint.is_some()),
+        bucket: settings.buckets.backup.clone(),
+        lock_days: settings.audit.lock_days,
+    };
+    let bucket = &vault.bucket;
     match opts.command {
         AuditCommand::Checkpoint => {
             let key = signing_key(&settings)?;
-            let st = anchor::checkpoint(&pool, &s3, bucket, &key, false)
+            let st = anchor::checkpoint(&pool, &vault, &key, false)
                 .await?
                 .context("another checkpoint was being written at the same moment; run it again")?;
             println!(
@@ -58,7 +62,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         }
         AuditCommand::Verify { full } => {
             let public = public_key(&settings)?;
-            let Report { chain, checkpoints, findings } = anchor::verify_all(&pool, &s3, bucket, &public, full).await?;
+            let Report { chain, checkpoints, findings } = anchor::verify_all(&pool, &vault, &public, full).await?;
             let mut failed = !findings.is_empty();
             for f in &findings {
                 eprintln!("FINDING  {f}");

@@ -53,6 +53,19 @@ async fn serve(stack: &LocalStack) -> anyhow::Result<()> {
         true,
     );
     let forgotten = forget_missing_originals(&pool, &s3, &settings.buckets.originals).await?;
+    if stack.aws_started_empty {
+        // The emulator forgot the audit checkpoints too; Postgres kept its copies.
+        let newest: Option<i64> = sqlx::query_scalar("SELECT max(seq) FROM audit_checkpoints").fetch_one(&pool).await?;
+        if let Some(newest) = newest {
+            let vault = easel_app::audit::anchor::Vault {
+                s3: s3.clone(),
+                bucket: settings.buckets.backup.clone(),
+                lock_days: settings.audit.lock_days,
+            };
+            easel_app::audit::anchor::copy_missing(&pool, &vault, 1, newest).await?;
+            println!("• Put the {newest} audit checkpoint(s) kept in Postgres back into the emulator's backup bucket.");
+        }
+    }
     if forgotten > 0 {
         println!(
             "• The local AWS emulator keeps objects in memory only, so its buckets started empty; \

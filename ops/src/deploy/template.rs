@@ -190,6 +190,13 @@ pub fn generate() -> Value {
         if b.versioned {
             props["VersioningConfiguration"] = json!({ "Status": "Enabled" });
         }
+        if b.role == BucketRole::Backup {
+            // The audit trail's signed checkpoints go here (audit-checkpoints/),
+            // each put locked in compliance mode for EASEL_AUDIT_LOCK_DAYS: not
+            // even the console's role can delete one. No default retention, so
+            // the backup renditions stay deletable by restore and destruction.
+            props["ObjectLockEnabled"] = json!(true);
+        }
         let mut skips = vec![skip(
             "CKV_AWS_18",
             "No server access logging: it needs a fourth bucket (itself unlogged) and the console's audit trail \

@@ -188,11 +188,16 @@ fn audit_key() -> AuditKey {
     AuditKey::from_file(std::path::Path::new(&path)).unwrap()
 }
 
+/// The test console's checkpoints, outside its database.
+fn vault(app: &TestApp) -> anchor::Vault {
+    anchor::Vault { s3: app.s3.clone(), bucket: app.buckets.backup.clone(), lock_days: 0 }
+}
+
 /// A checkpoint written now. The console's own writer may take the next
 /// seq a moment before (it writes one as it starts): then again.
 async fn checkpoint_now(app: &TestApp, key: &AuditKey) -> Statement {
     for _ in 0..10 {
-        if let Some(st) = anchor::checkpoint(&app.pool, &app.s3, &app.buckets.backup, key, false).await.unwrap() {
+        if let Some(st) = anchor::checkpoint(&app.pool, &vault(app), key, false).await.unwrap() {
             return st;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -217,7 +222,7 @@ async fn checkpointed_trail() -> (TestApp, AuditKey, Statement, Statement) {
 }
 
 async fn findings(app: &TestApp, key: &AuditKey) -> Vec<Finding> {
-    anchor::verify_all(&app.pool, &app.s3, &app.buckets.backup, &key.public(), true).await.unwrap().findings
+    anchor::verify_all(&app.pool, &vault(app), &key.public(), true).await.unwrap().findings
 }
 
 /// What an insider with the database's owner credentials can do to the
@@ -408,4 +413,42 @@ async fn a_walk_across_pages_counts_every_row_and_names_one_on_a_later_page() {
     as_insider(&app, &format!("UPDATE audit_events SET subject = 'x' WHERE id = {victim}")).await;
     let broken = audit::verify(&app.pool).await.unwrap();
     assert!(matches!(broken, ChainVerdict::Broken { id, rows_checked: 4_050, .. } if id == victim), "{broken:?}");
+}
+
+/// With S3 Object Lock on the bucket (as the AWS template makes the backup
+/// bucket), each checkpoint is put locked: its version cannot be deleted,
+/// by the console's credentials or any other.
+#[tokio::test]
+async fn locked_checkpoints_cannot_be_deleted() {
+    let app = spawn_app().await;
+    let key = audit_key();
+    let bucket = format!("t-locked-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    app.s3
+        .create_bucket()
+        .bucket(&bucket)
+        .object_lock_enabled_for_bucket(true)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let vault = anchor::Vault { s3: app.s3.clone(), bucket: bucket.clone(), lock_days: 1 };
+    audit::record(&app.pool, event(1)).await.unwrap();
+    let st = anchor::checkpoint(&app.pool, &vault, &key, false).await.unwrap().expect("a checkpoint");
+    let head = app.s3.head_object().bucket(&bucket).key(Signed::object_key(st.seq)).send().await.unwrap();
+    assert_eq!(head.object_lock_mode(), Some(&aws_sdk_s3::types::ObjectLockMode::Compliance));
+    let refused = app
+        .s3
+        .delete_object()
+        .bucket(&bucket)
+        .key(Signed::object_key(st.seq))
+        .set_version_id(head.version_id().map(str::to_owned))
+        .send()
+        .await;
+    assert!(refused.is_err(), "a locked checkpoint was deleted");
+    let still = app.s3.head_object().bucket(&bucket).key(Signed::object_key(st.seq)).send().await;
+    assert!(still.is_ok(), "the checkpoint is still there");
 }
