@@ -112,6 +112,9 @@ pub enum PageError {
     /// its message, not a generic error.
     #[error("{0}")]
     Upstream(String),
+    /// The decommission gate refused a change (`decommission::gate`).
+    #[error(transparent)]
+    Refused(#[from] crate::decommission::gate::Refused),
     /// A dependency is down or did not answer within its deadline.
     #[error("{} is not answering", .0.what())]
     Unavailable(Unavailable),
@@ -154,6 +157,15 @@ impl Unavailable {
                  Please try again in a minute.",
                 self.what()
             ),
+        }
+    }
+}
+
+impl From<crate::decommission::gate::GateError> for PageError {
+    fn from(e: crate::decommission::gate::GateError) -> Self {
+        match e {
+            crate::decommission::gate::GateError::Refused(r) => r.into(),
+            crate::decommission::gate::GateError::Db(e) => e.into(),
         }
     }
 }
@@ -268,6 +280,13 @@ impl PageError {
                     "This form is out of date or did not come from Easel. Go back, reload the page and try again."
                         .to_string();
                 pages::render(path, StatusCode::FORBIDDEN, pages::admin::notice::page("Form expired", msg)).await
+            }
+            PageError::Refused(why) => {
+                let title = match why {
+                    crate::decommission::gate::Refused::Frozen => "Data frozen",
+                    crate::decommission::gate::Refused::Decommissioned => "Read-only",
+                };
+                pages::render(path, StatusCode::FORBIDDEN, pages::admin::notice::page(title, why.to_string())).await
             }
             PageError::BadRequest(msg) => {
                 pages::render(path, StatusCode::BAD_REQUEST, pages::admin::notice::page("Please check your input", msg))

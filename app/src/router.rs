@@ -9,18 +9,50 @@ use axum::{
 
 use crate::{
     auth::middleware::{require_admin, require_staff},
-    decommission::guard::decommission_guard,
+    decommission::{
+        gate::Change,
+        guard::{decommission_banner, gated},
+    },
     error, headers,
     routes::{admin, assets, deadline, decommission as links, gallery, health, media, upload, uploaded},
     state::AppState,
 };
 
 pub fn router(state: AppState) -> Router {
-    let admins_only = Router::new()
+    let gate_for = |change: Change| from_fn_with_state((state.clone(), change), gated);
+    // The default group: whatever changes the client's data or what acts on
+    // it. Frozen from the decommission's archive step on; a new route here
+    // is frozen with it.
+    let data = Router::new()
+        .route("/admin", get(admin::dashboard::dashboard))
+        .route("/admin/doctor", get(admin::doctor::doctor))
+        .route("/admin/backups", get(admin::backups::backups))
+        .route("/admin/uploads", get(admin::uploads::stuck_uploads))
+        .route("/admin/logs", get(admin::logs::logs))
+        .route("/admin/uploads/resize", post(admin::uploads::resize_selected))
+        .route("/admin/uploads/{id}/resize", post(admin::uploads::resize_one))
+        .route("/admin/backups/restore", post(admin::backups::start_restore))
+        .route("/admin/backups/restore/{id}", get(admin::backups::restore_progress))
+        .route("/admin/backups/restore/{id}/resume", post(admin::backups::resume_restore))
+        .route("/admin/audit", get(admin::audit::audit_list))
+        .route("/admin/audit/export.csv", get(admin::audit::export_csv))
+        .route("/admin/audit/export.jsonl", get(admin::audit::export_jsonl))
+        .merge(
+            Router::new()
+                .route("/admin/doctor/fix/{fix}", get(admin::doctor::review_fix).post(admin::doctor::apply_fix))
+                .route_layer(from_fn(require_admin)),
+        )
+        .route_layer(gate_for(Change::Data));
+    // Staff accounts: managed until Easel is closed.
+    let accounts = Router::new()
         .route("/admin/users", get(admin::users::accounts).post(admin::users::create_account))
         .route("/admin/users/{id}/disable", post(admin::users::disable_account))
         .route("/admin/users/{id}/reset", post(admin::users::reset_account))
-        .route("/admin/doctor/fix/{fix}", get(admin::doctor::review_fix).post(admin::doctor::apply_fix))
+        .route_layer(from_fn(require_admin))
+        .route_layer(gate_for(Change::Accounts));
+    // Past the gate: the procedure, which moves it (its steps are its own
+    // state machine), and each person's own session and password.
+    let procedure = Router::new()
         .route(
             "/admin/decommission",
             get(admin::decommission::decommission_page)
@@ -35,27 +67,16 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/decommission/{id}/stakeholders/{sid}/resend", post(admin::decommission::resend_link))
         .route("/admin/decommission/{id}/mail/{mail}/send-again", post(admin::decommission::send_mail_again))
         .route_layer(from_fn(require_admin));
-    let staff = Router::new()
-        .route("/admin", get(admin::dashboard::dashboard))
-        .route("/admin/doctor", get(admin::doctor::doctor))
-        .route("/admin/backups", get(admin::backups::backups))
-        .route("/admin/uploads", get(admin::uploads::stuck_uploads))
-        .route("/admin/logs", get(admin::logs::logs))
-        .route("/admin/uploads/resize", post(admin::uploads::resize_selected))
-        .route("/admin/uploads/{id}/resize", post(admin::uploads::resize_one))
-        .route("/admin/backups/restore", post(admin::backups::start_restore))
-        .route("/admin/backups/restore/{id}", get(admin::backups::restore_progress))
-        .route("/admin/backups/restore/{id}/resume", post(admin::backups::resume_restore))
+    let own = Router::new()
         .route("/admin/logout", post(admin::logout::sign_out))
         .route("/admin/sign-out-everywhere", post(admin::logout::sign_out_everywhere))
-        .route("/admin/password", get(admin::password::password_form).post(admin::password::change_password))
-        .route("/admin/audit", get(admin::audit::audit_list))
-        .route("/admin/audit/export.csv", get(admin::audit::export_csv))
-        .route("/admin/audit/export.jsonl", get(admin::audit::export_jsonl))
-        .merge(admins_only)
-        // Inside the sign-in check: the decommission banner, and a read-only
-        // console once the data is destroyed.
-        .route_layer(from_fn_with_state(state.clone(), decommission_guard))
+        .route("/admin/password", get(admin::password::password_form).post(admin::password::change_password));
+    let staff = data
+        .merge(accounts)
+        .merge(procedure)
+        .merge(own)
+        // Inside the sign-in check: the decommission banner.
+        .route_layer(from_fn_with_state(state.clone(), decommission_banner))
         // Added last, so it runs first: nobody reaches the routes above signed out.
         .route_layer(from_fn_with_state(state.clone(), require_staff));
     let bounded = Router::new()

@@ -1,3 +1,4 @@
 //! Whole-system tests live in `tests/system/`; this library is empty on
-//! purpose. The package's one binary, `easel-console`, is the console's own
-//! `main.rs`, built here so those tests can run it as a process.
+//! purpose. Its binaries are others' `main.rs`, built here so those tests can
+//! run them as processes: `easel-console` (the console's) and
+//! `easel-ops-cli` (`cargo ops`).

@@ -26,7 +26,7 @@ use time::OffsetDateTime;
 use super::in_flight;
 use crate::{
     audit::{self, Actor, AuditAction, NewEvent},
-    decommission::repo::{self as decommission, UploadGate},
+    decommission::gate::{self, Change, GateError},
     storage::BucketNames,
 };
 
@@ -83,8 +83,10 @@ pub async fn sweep(
     grace: Duration,
 ) -> Result<Findings, OrphanError> {
     let mut findings = Findings::default();
-    if decommission::upload_gate(pool).await? != UploadGate::Open {
-        return Ok(findings);
+    match gate::check(pool, Change::Data).await {
+        Ok(()) => {}
+        Err(GateError::Refused(_)) => return Ok(findings),
+        Err(GateError::Db(e)) => return Err(e.into()),
     }
     let cutoff = SystemTime::now() - grace;
     in_flight::forget_abandoned(pool, grace).await?;

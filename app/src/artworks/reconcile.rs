@@ -38,6 +38,16 @@ pub async fn refresh(
         return Ok(ArtworkStatus::Processing);
     }
     let renditions = Renditions(manifest.renditions);
+    // While the data is frozen the row stays as the archive saw it; the
+    // page still shows what the resizer made.
+    use crate::decommission::gate::{self, Change, GateError};
+    match gate::check(pool, Change::Data).await {
+        Ok(()) => {}
+        Err(GateError::Refused(_)) => {
+            return Ok(ArtworkStatus::Ready { resized_at: OffsetDateTime::now_utc(), renditions });
+        }
+        Err(GateError::Db(e)) => return Err(e.into()),
+    }
     repo::mark_ready(pool, artwork.id, &renditions).await?;
     Ok(repo::find(pool, artwork.id).await?.map(|a| a.status).unwrap_or(ArtworkStatus::Processing))
 }
@@ -45,6 +55,13 @@ pub async fn refresh(
 /// Looks at every unfinished artwork of the last day once. Returns how many
 /// became ready.
 pub async fn sweep(pool: &PgPool, s3: &Client, resized_bucket: &str) -> Result<usize, ReconcileError> {
+    // Frozen data is the procedure's: rows stay as the archive saw them.
+    use crate::decommission::gate::{self, Change, GateError};
+    match gate::check(pool, Change::Data).await {
+        Ok(()) => {}
+        Err(GateError::Refused(_)) => return Ok(0),
+        Err(GateError::Db(e)) => return Err(e.into()),
+    }
     let since = OffsetDateTime::now_utc() - time::Duration::days(1);
     let mut finished = 0;
     for artwork in repo::processing_since(pool, since, 200).await? {

@@ -19,8 +19,21 @@ pub enum AccountError {
     NotFound,
     #[error("you cannot do that to your own account")]
     OwnAccount,
+    /// Easel is decommissioned: accounts no longer change.
+    #[error(transparent)]
+    Refused(#[from] crate::decommission::gate::Refused),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+}
+
+/// The decommission gate, for a change to accounts (whoever asks: the
+/// accounts page or `cargo ops create-admin`).
+async fn hold_gate(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<(), AccountError> {
+    use crate::decommission::gate::{self, Change, GateError};
+    gate::hold(tx, Change::Accounts).await.map_err(|e| match e {
+        GateError::Refused(r) => AccountError::Refused(r),
+        GateError::Db(e) => AccountError::Db(e),
+    })
 }
 
 async fn hash_off_thread(pw: String) -> String {
@@ -39,6 +52,7 @@ pub async fn create(
     let otp = password::one_time_password();
     let hash = hash_off_thread(otp.clone()).await;
     let mut tx = pool.begin().await?;
+    hold_gate(&mut tx).await?;
     let user = users::create(&mut tx, email, role, &hash).await?;
     audit::append(
         &mut tx,
@@ -70,6 +84,7 @@ pub async fn reset_password(
     let otp = password::one_time_password();
     let hash = hash_off_thread(otp.clone()).await;
     let mut tx = pool.begin().await?;
+    hold_gate(&mut tx).await?;
     users::set_password(&mut tx, id, &hash, true).await?;
     audit::append(
         &mut tx,
@@ -99,6 +114,7 @@ pub async fn disable(
     }
     let user = users::find(pool, id).await?.ok_or(AccountError::NotFound)?;
     let mut tx = pool.begin().await?;
+    hold_gate(&mut tx).await?;
     if users::disable(&mut tx, id).await? {
         audit::append(
             &mut tx,

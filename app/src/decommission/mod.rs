@@ -6,6 +6,7 @@
 
 pub mod archive;
 pub mod destroy;
+pub mod gate;
 pub mod guard;
 pub mod mail;
 pub mod procedure;

@@ -19,6 +19,7 @@ use super::{
 use crate::{
     audit::{self, Actor, AuditAction, NewEvent},
     aws::{AwsError, Service},
+    decommission::gate::{self, Change, GateError},
     storage::BucketRole,
 };
 
@@ -201,7 +202,18 @@ pub enum ClaimError {
     #[error("This restore finished with nothing left to copy.")]
     Done,
     #[error(transparent)]
+    Refused(#[from] crate::decommission::gate::Refused),
+    #[error(transparent)]
     Db(#[from] sqlx::Error),
+}
+
+impl From<GateError> for ClaimError {
+    fn from(e: GateError) -> Self {
+        match e {
+            GateError::Refused(r) => ClaimError::Refused(r),
+            GateError::Db(e) => ClaimError::Db(e),
+        }
+    }
 }
 
 /// The unique index that allows one unfinished run at a time.
@@ -228,6 +240,7 @@ pub async fn start(
     }
     let id = Uuid::now_v7();
     let mut tx = pool.begin().await?;
+    gate::hold(&mut tx, Change::Data).await?;
     let inserted =
         sqlx::query("INSERT INTO restore_runs (id, started_by, started_role, planned) VALUES ($1, $2, $3, $4)")
             .bind(id)
@@ -288,6 +301,7 @@ pub async fn record_resume(
     client_addr: &str,
 ) -> Result<(), ClaimError> {
     let mut tx = pool.begin().await?;
+    gate::hold(&mut tx, Change::Data).await?;
     let claimed: Result<Option<Uuid>, sqlx::Error> = sqlx::query_scalar(
         "UPDATE restore_runs r SET heartbeat_at = now(), finished_at = NULL
          WHERE r.id = $1 AND (
@@ -381,7 +395,7 @@ pub async fn execute(support: Arc<Support>, pool: PgPool, id: Uuid, budget: Opti
     let mut recreated = false;
     if !bucket_exists(&support.s3, &resized).await? {
         let fix = Fix { role: BucketRole::Resized, aspect: Aspect::Location };
-        if let Some(p) = doctor::apply(&support, fix).await? {
+        if let Some(p) = doctor::apply(&pool, &support, fix).await? {
             recreated = true;
             // Whoever started or last resumed the run made this happen.
             let claimant: Option<(String, String)> = sqlx::query_as(
@@ -406,6 +420,9 @@ pub async fn execute(support: Arc<Support>, pool: PgPool, id: Uuid, budget: Opti
         if budget.is_some_and(|b| n >= b) {
             return Ok(());
         }
+        // A copy started before a freeze stops at it: the archive is what
+        // the buckets hold then. The run shows as interrupted.
+        gate::check(&pool, Change::Data).await?;
         let copied = support
             .s3
             .copy_object()

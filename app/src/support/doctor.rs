@@ -141,6 +141,8 @@ pub enum DoctorError {
     #[error("no failing check offers the fix {0}")]
     NotOffered(Fix),
     #[error(transparent)]
+    Refused(crate::decommission::gate::Refused),
+    #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
 
@@ -872,7 +874,13 @@ pub fn review(spec: &StackSpec, trigger: &ResizerTrigger, live: &LiveStack, fix:
 /// Applies `fix` if a check that fails now offers it and it changes
 /// something. Returns the proposal it applied (`None`: already as the spec
 /// says, nothing written); `NotOffered` when no failing check offers it.
-pub async fn apply(support: &Support, fix: Fix) -> Result<Option<Proposal>, DoctorError> {
+pub async fn apply(pool: &sqlx::PgPool, support: &Support, fix: Fix) -> Result<Option<Proposal>, DoctorError> {
+    // A repair changes what acts on the data: frozen with it (whoever asks:
+    // the console, `cargo ops doctor --fix`, a restore's bucket re-creation).
+    crate::decommission::gate::check(pool, crate::decommission::gate::Change::Data).await.map_err(|e| match e {
+        crate::decommission::gate::GateError::Refused(r) => DoctorError::Refused(r),
+        crate::decommission::gate::GateError::Db(e) => DoctorError::Unexpected(e.into()),
+    })?;
     let spec = support.spec().await?;
     let trigger = support.trigger(&spec);
     let live = examine(support, &spec).await?;

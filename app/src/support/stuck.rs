@@ -169,7 +169,18 @@ pub enum ResizeError {
     #[error("{error} (after {sent} sent)")]
     Partial { sent: usize, error: trigger::RedeliveryError },
     #[error(transparent)]
+    Refused(#[from] crate::decommission::gate::Refused),
+    #[error(transparent)]
     Db(#[from] sqlx::Error),
+}
+
+impl From<crate::decommission::gate::GateError> for ResizeError {
+    fn from(e: crate::decommission::gate::GateError) -> Self {
+        match e {
+            crate::decommission::gate::GateError::Refused(r) => ResizeError::Refused(r),
+            crate::decommission::gate::GateError::Db(e) => ResizeError::Db(e),
+        }
+    }
 }
 
 /// Re-delivers one S3 event per artwork (as S3 sends one per object) and
@@ -181,6 +192,8 @@ pub async fn resize_again(
     actor: &Actor,
     client_addr: &str,
 ) -> Result<Vec<String>, ResizeError> {
+    // New renditions are a change to the data: frozen with it.
+    crate::decommission::gate::check(pool, crate::decommission::gate::Change::Data).await?;
     let spec = support.spec().await.map_err(ResizeError::Spec)?;
     let target = support.trigger(&spec);
     let bucket = &support.buckets.originals;

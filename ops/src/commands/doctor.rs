@@ -52,7 +52,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
             easel_app::db::check_migrated(&pool).await?;
             let operator = env_file::operator();
             for fix in fixes {
-                match doctor::apply(&support, fix).await? {
+                match doctor::apply(&pool, &support, fix).await? {
                     None => println!("fix {fix}: already as the spec says"),
                     Some(p) => {
                         println!("fix {fix}: applied to {}", p.bucket);

@@ -44,16 +44,23 @@ async fn serve(stack: &LocalStack) -> anyhow::Result<()> {
         ("EASEL_AUDIT_KEY_FILE", stack.audit_key_file.display().to_string()),
     ]))?;
     let console = console::start(&settings).await?;
-    for change in &console.provisioned.changes {
-        println!("  provisioned: {change}");
+    match &console.provisioned {
+        Ok(p) => {
+            for change in &p.changes {
+                println!("  provisioned: {change}");
+            }
+        }
+        Err(why) => println!("• Provisioned nothing, and the resizer does not run: {why}"),
     }
     let pool = PgPool::connect(settings.database_url.expose()).await?;
     let s3 = easel_resizer::aws::s3_client(
         &easel_resizer::aws::sdk_config(Some(&stack.aws_endpoint), &settings.aws.region).await,
         true,
     );
-    let forgotten = forget_missing_originals(&pool, &s3, &settings.buckets.originals).await?;
-    if stack.aws_started_empty {
+    // A decommissioned stack changes nothing: no rows forgotten, no admin made.
+    let open = console.provisioned.is_ok();
+    let forgotten = if open { forget_missing_originals(&pool, &s3, &settings.buckets.originals).await? } else { 0 };
+    if stack.aws_started_empty && open {
         // The emulator forgot the audit checkpoints too; Postgres kept its copies.
         let newest: Option<i64> = sqlx::query_scalar("SELECT max(seq) FROM audit_checkpoints").fetch_one(&pool).await?;
         if let Some(newest) = newest {
@@ -73,7 +80,7 @@ async fn serve(stack: &LocalStack) -> anyhow::Result<()> {
         );
     }
 
-    if easel_app::auth::users::count(&pool).await? == 0 {
+    if open && easel_app::auth::users::count(&pool).await? == 0 {
         let email = easel_app::auth::Email::parse(FIRST_ADMIN)?;
         let actor = crate::stack::env_file::operator();
         let (_, otp) =

@@ -14,13 +14,16 @@ use tokio::{sync::watch, task::JoinHandle};
 
 use super::LocalStack;
 use crate::{invoker::LocalInvoker, provision};
+use easel_app::decommission::gate::{self, Change, GateError, Refused};
 
 pub struct RunningConsole {
     pub addr: SocketAddr,
-    pub provisioned: provision::Provisioned,
+    /// What provisioning changed; `Err` with why nothing was provisioned
+    /// (the decommission gate: Easel's data is frozen or destroyed).
+    pub provisioned: Result<provision::Provisioned, Refused>,
     stop: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
-    invoker: JoinHandle<()>,
+    invoker: Option<JoinHandle<()>>,
 }
 
 /// Settings for a console on this stack: `overrides` first, then the
@@ -53,26 +56,39 @@ pub fn isolated_settings(
     settings(overrides)
 }
 
-/// Provisions the spec, then starts the console and the invoker.
+/// Provisions the spec, then starts the console and the invoker; on a
+/// decommissioned (or frozen) database, the console alone, provisioning
+/// nothing: the decommission gate decides, as for every change.
 pub async fn start(settings: &Settings) -> anyhow::Result<RunningConsole> {
     let endpoint = settings.aws.endpoint.as_deref().context("the local stack needs EASEL_AWS_ENDPOINT")?;
     let sdk = easel_resizer::aws::sdk_config(Some(endpoint), &settings.aws.region).await;
     let spec = StackSpec::local(&settings.aws.region, settings.buckets.clone());
-    let provisioned = provision::apply_local(&sdk, &spec).await.context("provisioning the local AWS resources")?;
+    let pool = sqlx::PgPool::connect(settings.database_url.expose()).await.context("connecting to Postgres")?;
+    let allowed = gate::check(&pool, Change::Data).await;
+    pool.close().await;
+    let provisioned = match allowed {
+        Ok(()) => Ok(provision::apply_local(&sdk, &spec).await.context("provisioning the local AWS resources")?),
+        Err(GateError::Refused(why)) => Err(why),
+        Err(GateError::Db(e)) => return Err(e).context("asking the decommission gate"),
+    };
 
     let app = Application::build(settings).await?;
     let addr = app.local_addr();
-    let resizer = Resizer::new(easel_resizer::aws::s3_client(&sdk, true), settings.resizer.clone());
-    let invoker =
-        LocalInvoker::new(&sdk, provisioned.event_queue_url.clone(), spec.log_group(), spec.resizer.memory_mb, resizer)
-            .await?;
-
     let (stop, rx) = watch::channel(false);
-    let mut server_rx = rx.clone();
+    let invoker = match &provisioned {
+        Ok(p) => {
+            let resizer = Resizer::new(easel_resizer::aws::s3_client(&sdk, true), settings.resizer.clone());
+            let invoker =
+                LocalInvoker::new(&sdk, p.event_queue_url.clone(), spec.log_group(), spec.resizer.memory_mb, resizer)
+                    .await?;
+            Some(tokio::spawn(invoker.run(rx.clone())))
+        }
+        Err(_) => None,
+    };
+    let mut server_rx = rx;
     let server = tokio::spawn(app.run_until_stopped(async move {
         let _ = server_rx.wait_for(|s| *s).await;
     }));
-    let invoker = tokio::spawn(invoker.run(rx));
     Ok(RunningConsole { addr, provisioned, stop, server, invoker })
 }
 
@@ -80,6 +96,8 @@ impl RunningConsole {
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.server.await;
-        let _ = self.invoker.await;
+        if let Some(invoker) = self.invoker {
+            let _ = invoker.await;
+        }
     }
 }

@@ -348,6 +348,7 @@ async fn the_whole_procedure_runs_from_request_to_closed() {
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(step(&app).await, "closed");
+    every_write_path_refuses(&app, &admin, art).await;
 
     // Every step is in the audit trail, and the chain is intact.
     let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_events WHERE subject = $1 ORDER BY id")
@@ -757,4 +758,109 @@ async fn smtp_down_while_a_request_opens_queues_the_links_and_delivers_each_once
     assert_eq!(audited(&app, "decommission.mail_sent").await, 3);
     let page = admin.get(&app, "/admin/decommission").await;
     assert!(page.body.matches("sent ").count() >= 3, "{}", page.body);
+}
+
+/// What a closed Easel holds: rows, accounts, restores, and every object
+/// version and setting in its buckets (the audit checkpoints aside: they
+/// are written on, as the trail is).
+async fn snapshot(app: &TestApp) -> Vec<String> {
+    let mut out = Vec::new();
+    for table in ["artworks", "users WHERE disabled_at IS NULL", "restore_runs", "audit_events"] {
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        out.push(format!("{table}: {n}"));
+    }
+    for bucket in [&app.buckets.originals, &app.buckets.resized, &app.buckets.backup] {
+        let mut keys = versions_left(app, bucket).await;
+        keys.retain(|k| !k.starts_with(easel_app::audit::checkpoint::PREFIX));
+        out.push(format!("{bucket}: {keys:?}"));
+        out.push(format!("{bucket} policy: {}", app.s3.get_bucket_policy().bucket(bucket).send().await.is_ok()));
+        out.push(format!("{bucket} notifications: {}", has_notifications(bucket).await));
+    }
+    out
+}
+
+/// After a full decommission, every way to change something refuses: the
+/// console's routes, the operations behind them as `cargo ops` and the
+/// background tasks call them, `cargo ops up`'s provisioning, and `cargo
+/// ops` itself; and nothing changed.
+async fn every_write_path_refuses(app: &TestApp, admin: &Staff, art: easel_resizer::keys::ArtworkId) {
+    use easel_app::{
+        audit::Actor,
+        auth::{Email, Role, accounts},
+        decommission::gate::Refused,
+        support::{backups, doctor, stuck},
+    };
+    let before = snapshot(app).await;
+    let user: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email <> $1 LIMIT 1")
+        .bind(&admin.email)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let art_s = art.to_string();
+    let routes: Vec<(String, Vec<(&str, &str)>)> = vec![
+        ("/admin/uploads/resize".into(), vec![("ids", art_s.as_str())]),
+        (format!("/admin/uploads/{art}/resize"), vec![]),
+        ("/admin/backups/restore".into(), vec![]),
+        ("/admin/doctor/fix/originals.notifications".into(), vec![]),
+        ("/admin/users".into(), vec![("email", "late@x.example"), ("role", "support")]),
+        (format!("/admin/users/{user}/disable"), vec![]),
+        (format!("/admin/users/{user}/reset"), vec![]),
+    ];
+    for (path, form) in routes {
+        let mut form = form;
+        form.push(("csrf", &admin.csrf));
+        let r = admin.post(app, &path, &form).await;
+        assert_eq!(r.status, 403, "{path}: {}", r.body);
+        assert!(r.body.contains("decommissioned"), "{path}: {}", r.body);
+    }
+
+    // The operations themselves, as their other callers reach them.
+    let support = app.support().await;
+    let operator = Actor::Operator { name: "test".into() };
+    let fix = doctor::Fix::parse("originals.notifications").unwrap();
+    assert!(matches!(
+        doctor::apply(&app.pool, &support, fix).await,
+        Err(doctor::DoctorError::Refused(Refused::Decommissioned))
+    ));
+    let email = Email::parse("late@x.example").unwrap();
+    assert!(matches!(
+        accounts::create(&app.pool, &email, Role::Admin, &operator, "test").await,
+        Err(accounts::AccountError::Refused(Refused::Decommissioned))
+    ));
+    assert!(matches!(
+        backups::start(&app.pool, &[], &operator, "test").await,
+        Err(backups::ClaimError::Refused(Refused::Decommissioned))
+    ));
+    assert!(matches!(
+        stuck::resize_again(&app.pool, &support, &[art], &operator, "test").await,
+        Err(stuck::ResizeError::Refused(Refused::Decommissioned))
+    ));
+    let swept = easel_app::artworks::orphans::sweep(&app.pool, &app.s3, &app.buckets, Duration::ZERO).await.unwrap();
+    assert!(swept.is_empty(), "{swept:?}");
+    // `cargo ops up` starts a console on it, provisioning nothing.
+    let console = easel_ops::stack::console::start(&app.settings).await.unwrap();
+    assert_eq!(console.provisioned.as_ref().err(), Some(&Refused::Decommissioned));
+    console.stop().await;
+
+    // `cargo ops` itself, pointed at this stack.
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_easel-ops-cli"))
+            .args(args)
+            .env("DATABASE_URL", app.settings.database_url.expose())
+            .env("EASEL_ORIGINALS_BUCKET", &app.buckets.originals)
+            .env("EASEL_RESIZED_BUCKET", &app.buckets.resized)
+            .env("EASEL_BACKUP_BUCKET", &app.buckets.backup)
+            .output()
+            .unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    for args in [&["doctor", "--fix"][..], &["create-admin", "later@x.example"][..]] {
+        let (ok, err) = cli(args);
+        assert!(!ok, "cargo ops {args:?} succeeded");
+        assert!(err.contains("decommissioned"), "cargo ops {args:?}: {err}");
+    }
+    assert_eq!(snapshot(app).await, before, "nothing changed");
 }

@@ -20,6 +20,7 @@ impl From<ClaimError> for PageError {
     fn from(e: ClaimError) -> Self {
         match e {
             ClaimError::Db(e) => e.into(),
+            ClaimError::Refused(r) => r.into(),
             other => PageError::BadRequest(other.to_string()),
         }
     }

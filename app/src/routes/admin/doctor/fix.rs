@@ -52,7 +52,7 @@ pub async fn apply_fix(
     let result: Result<String, PageError> = async {
         checked_form(&session, form)?;
         let fix = parse(&fix)?;
-        match doctor::apply(&state.support, fix).await? {
+        match doctor::apply(&state.pool, &state.support, fix).await? {
             None => Ok(format!("/admin/doctor?unchanged={fix}")),
             Some(p) => {
                 p.record(&state.pool, &session.actor(), &client.to_string(), serde_json::Value::Null).await?;

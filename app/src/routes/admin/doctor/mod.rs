@@ -15,6 +15,7 @@ impl From<DoctorError> for PageError {
             DoctorError::NoFix(reason) => PageError::BadRequest(reason),
             DoctorError::NotOffered(_) => PageError::NotFound,
             DoctorError::Config(e) => e.into(),
+            DoctorError::Refused(r) => r.into(),
             // Asking STS for the account (the only other failure) is AWS too.
             DoctorError::Unexpected(e) => PageError::from_aws_work(e),
         }

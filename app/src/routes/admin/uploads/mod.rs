@@ -17,6 +17,7 @@ impl From<ResizeError> for PageError {
                 "The original {key} is no longer in the originals bucket, so there is nothing to resize. The merchant needs to upload it again."
             )),
             ResizeError::Storage(e) => e.into(),
+            ResizeError::Refused(r) => r.into(),
             ResizeError::Spec(e) => PageError::from_aws_work(e),
             ResizeError::Redelivery(e) => e.failure.into(),
             // Some went: the page must say which, whatever the cause.

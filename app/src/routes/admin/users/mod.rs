@@ -14,6 +14,7 @@ impl From<AccountError> for PageError {
     fn from(e: AccountError) -> Self {
         match e {
             AccountError::NotFound => PageError::NotFound,
+            AccountError::Refused(r) => r.into(),
             AccountError::OwnAccount => PageError::BadRequest("You cannot do that to your own account.".into()),
             AccountError::Create(crate::auth::users::CreateUserError::Exists(email)) => {
                 PageError::BadRequest(format!("An account for {email} already exists."))

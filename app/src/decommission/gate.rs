@@ -1,0 +1,80 @@
+//! The one rule every write path asks, whatever its entry point (a console
+//! route, a `cargo ops` command, a background task): may this change happen
+//! now? From the archive step on, the data the archive holds is frozen, so
+//! that what is archived is what is destroyed; once it is destroyed, Easel
+//! is read-only. The procedure's own steps are the only writes past the
+//! gate: they are what moves it.
+//!
+//! The state is the `upload_gate` row, moved in the same transactions as
+//! the procedure's steps. Checked in a transaction with `hold`, a change
+//! holds the gate (FOR SHARE) until it commits, so a freeze waits for it and
+//! none slips in behind the archive's listing.
+
+use sqlx::{PgExecutor, Postgres, Transaction};
+
+use super::repo::{self, UploadGate};
+
+/// What a change touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// The client's data and what acts on it: artworks and their objects
+    /// (uploads, resize again, restores, the orphan sweep, the reconciler),
+    /// the buckets' configuration and the resizer's trigger (the doctor's
+    /// fixes, provisioning). Frozen from the archive step on.
+    Data,
+    /// Staff accounts: still managed while the data is archived (someone
+    /// must be able to finish the procedure), not once Easel is closed.
+    Accounts,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error(
+        "Easel's data is frozen while it is archived and handed over for decommissioning: nothing may change it now."
+    )]
+    Frozen,
+    #[error("Easel has been decommissioned: its data is destroyed and it is read-only.")]
+    Decommissioned,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    #[error(transparent)]
+    Refused(#[from] Refused),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// The rule itself.
+pub fn decide(gate: UploadGate, change: Change) -> Result<(), Refused> {
+    match (gate, change) {
+        (UploadGate::Open, _) | (UploadGate::Frozen, Change::Accounts) => Ok(()),
+        (UploadGate::Frozen, Change::Data) => Err(Refused::Frozen),
+        (UploadGate::Closed, _) => Err(Refused::Decommissioned),
+    }
+}
+
+/// Asks the gate now (for work with no transaction of its own to hold it in).
+pub async fn check(db: impl PgExecutor<'_>, change: Change) -> Result<(), GateError> {
+    Ok(decide(repo::upload_gate(db).await?, change)?)
+}
+
+/// Asks the gate and holds it until `tx` ends.
+pub async fn hold(tx: &mut Transaction<'_, Postgres>, change: Change) -> Result<(), GateError> {
+    Ok(decide(repo::hold_upload_gate(tx).await?, change)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_freezes_first_and_everything_closes_last() {
+        for change in [Change::Data, Change::Accounts] {
+            assert_eq!(decide(UploadGate::Open, change), Ok(()));
+            assert_eq!(decide(UploadGate::Closed, change), Err(Refused::Decommissioned));
+        }
+        assert_eq!(decide(UploadGate::Frozen, Change::Data), Err(Refused::Frozen));
+        assert_eq!(decide(UploadGate::Frozen, Change::Accounts), Ok(()));
+    }
+}
