@@ -23,6 +23,9 @@ pub fn router(state: AppState) -> Router {
     // The default group: whatever changes the client's data or what acts on
     // it. Frozen from the decommission's archive step on; a new route here
     // is frozen with it.
+    let admin_repairs = Router::new()
+        .route("/admin/doctor/fix/{fix}", get(admin::doctor::review_fix).post(admin::doctor::apply_fix))
+        .route_layer(from_fn(require_admin));
     let data = Router::new()
         .route("/admin", get(admin::dashboard::dashboard))
         .route("/admin/doctor", get(admin::doctor::doctor))
@@ -37,11 +40,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/audit", get(admin::audit::audit_list))
         .route("/admin/audit/export.csv", get(admin::audit::export_csv))
         .route("/admin/audit/export.jsonl", get(admin::audit::export_jsonl))
-        .merge(
-            Router::new()
-                .route("/admin/doctor/fix/{fix}", get(admin::doctor::review_fix).post(admin::doctor::apply_fix))
-                .route_layer(from_fn(require_admin)),
-        )
+        .merge(admin_repairs)
         .route_layer(gate_for(Change::Data));
     // Staff accounts: managed until Easel is closed.
     let accounts = Router::new()

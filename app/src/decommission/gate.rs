@@ -59,6 +59,12 @@ pub async fn check(db: impl PgExecutor<'_>, change: Change) -> Result<(), GateEr
     Ok(decide(repo::upload_gate(db).await?, change)?)
 }
 
+/// Whether Easel is decommissioned (its data destroyed): what the doctor
+/// then expects to find is the destroyed state.
+pub async fn decommissioned(db: impl PgExecutor<'_>) -> Result<bool, sqlx::Error> {
+    Ok(repo::upload_gate(db).await? == UploadGate::Closed)
+}
+
 /// Asks the gate and holds it until `tx` ends.
 pub async fn hold(tx: &mut Transaction<'_, Postgres>, change: Change) -> Result<(), GateError> {
     Ok(decide(repo::hold_upload_gate(tx).await?, change)?)

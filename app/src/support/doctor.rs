@@ -169,11 +169,15 @@ pub async fn examine(support: &Support, spec: &StackSpec) -> Result<LiveStack, D
     Ok(LiveStack { buckets, function })
 }
 
-/// Every check, in the order a person reads them.
-pub async fn run(support: &Support) -> Result<(StackSpec, LiveStack, Vec<Check>), DoctorError> {
+/// Every check, in the order a person reads them; for a decommissioned
+/// Easel, against the destroyed state (`as_decommissioned`).
+pub async fn run(support: &Support, decommissioned: bool) -> Result<(StackSpec, LiveStack, Vec<Check>), DoctorError> {
     let spec = support.spec().await?;
     let live = examine(support, &spec).await?;
-    let checks = diagnose(&spec, &support.trigger(&spec), &live);
+    let mut checks = diagnose(&spec, &support.trigger(&spec), &live);
+    if decommissioned {
+        checks = as_decommissioned(checks);
+    }
     Ok((spec, live, checks))
 }
 
@@ -923,6 +927,26 @@ pub async fn apply(pool: &sqlx::PgPool, support: &Support, fix: Fix) -> Result<O
 }
 
 /// Fixes worth offering: one per distinct fix, in check order.
+/// The checks of a decommissioned Easel: the destruction removed the
+/// bucket policies and the resizer's trigger on purpose, so their absence
+/// is what is expected; and nothing is repaired any more.
+pub fn as_decommissioned(checks: Vec<Check>) -> Vec<Check> {
+    checks
+        .into_iter()
+        .map(|mut c| {
+            let removed = c.fix.is_some_and(|f| matches!(f.aspect, Aspect::Policy | Aspect::Notifications));
+            if removed && c.status != Status::Pass {
+                c.status = Status::Pass;
+                c.title = format!("{} — decommissioned: as intended", c.title);
+                c.evidence.push("The decommission's destruction removed it; Easel is read-only.".into());
+                c.remedy = String::new();
+            }
+            c.fix = None;
+            c
+        })
+        .collect()
+}
+
 pub fn fixes(checks: &[Check]) -> Vec<Fix> {
     let mut out: Vec<Fix> = Vec::new();
     for f in checks.iter().filter(|c| c.status != Status::Pass).filter_map(|c| c.fix) {
@@ -1090,6 +1114,29 @@ mod tests {
         bucket_mut(&mut live, BucketRole::Resized).policy = Some(policy.to_string());
         let ids: Vec<String> = failing(&diagnose(&s, &t, &live)).into_iter().map(|(id, _)| id).collect();
         assert_eq!(ids, vec!["resized.least-privilege", "resized.tls-only"]);
+    }
+
+    #[test]
+    fn a_destroyed_stack_is_decommissioned_as_intended_with_nothing_to_fix() {
+        let s = spec();
+        let t = ResizerTrigger::for_spec(&s, false);
+        let mut live = healthy(&s, &t);
+        // What the destruction leaves: no policies, no trigger.
+        for role in BucketRole::ALL {
+            bucket_mut(&mut live, role).policy = None;
+            bucket_mut(&mut live, role).notifications.clear();
+        }
+        let before = diagnose(&s, &t, &live);
+        assert!(!failing(&before).is_empty(), "an open Easel would call this broken");
+        let after = as_decommissioned(before);
+        assert_eq!(failing(&after), vec![], "{after:#?}");
+        assert!(fixes(&after).is_empty());
+        let trigger = after.iter().find(|c| c.id == "originals.trigger").unwrap();
+        assert!(trigger.title.ends_with("decommissioned: as intended"), "{trigger:#?}");
+        // Something else broken is still reported, with no fix offered.
+        bucket_mut(&mut live, BucketRole::Resized).encryption = None;
+        let after = as_decommissioned(diagnose(&s, &t, &live));
+        assert_eq!(failing(&after), vec![("resized.encryption".to_string(), None)]);
     }
 
     #[test]

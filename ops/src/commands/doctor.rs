@@ -42,7 +42,22 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     let settings = env_file::settings(opts.fix)?;
     let sdk = easel_resizer::aws::sdk_config(settings.aws.endpoint.as_deref(), &settings.aws.region).await;
     let support = Support::new(&settings, &sdk);
-    let (_, _, mut checks) = doctor::run(&support).await?;
+    // With a database at hand (always for --fix), the decommission gate
+    // decides what is expected, and whether anything may be repaired.
+    let pool = match env_file::database_url() {
+        Ok(url) => Some(sqlx::PgPool::connect(&url).await.context("connecting to Postgres")?),
+        Err(_) => None,
+    };
+    let decommissioned = match &pool {
+        Some(pool) => easel_app::decommission::gate::decommissioned(pool).await?,
+        None => false,
+    };
+    if opts.fix
+        && let Some(pool) = &pool
+    {
+        easel_app::decommission::gate::check(pool, easel_app::decommission::gate::Change::Data).await?;
+    }
+    let (_, _, mut checks) = doctor::run(&support, decommissioned).await?;
     if opts.fix {
         let fixes = doctor::fixes(&checks);
         if fixes.is_empty() {
@@ -69,7 +84,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
             }
             println!();
         }
-        checks = doctor::run(&support).await?.2;
+        checks = doctor::run(&support, decommissioned).await?.2;
     }
     print_checks(&checks);
     let failing: Vec<&str> = checks.iter().filter(|c| c.status == Status::Fail).map(|c| c.id.as_str()).collect();

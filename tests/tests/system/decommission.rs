@@ -855,12 +855,20 @@ async fn every_write_path_refuses(app: &TestApp, admin: &Staff, art: easel_resiz
             .env("EASEL_BACKUP_BUCKET", &app.buckets.backup)
             .output()
             .unwrap();
-        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.success(), text(&out.stdout), text(&out.stderr))
     };
     for args in [&["doctor", "--fix"][..], &["create-admin", "later@x.example"][..]] {
-        let (ok, err) = cli(args);
+        let (ok, _, err) = cli(args);
         assert!(!ok, "cargo ops {args:?} succeeded");
         assert!(err.contains("decommissioned"), "cargo ops {args:?}: {err}");
     }
+    // The doctor expects the destroyed state, and offers no fix.
+    let (_, out, err) = cli(&["doctor"]);
+    assert!(out.contains("originals.trigger") && out.contains("decommissioned: as intended"), "{out}{err}");
+    assert!(!out.contains("fix:"), "{out}");
+    let page = admin.get(app, "/admin/doctor").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("decommissioned: as intended"), "{}", page.body);
     assert_eq!(snapshot(app).await, before, "nothing changed");
 }

@@ -261,7 +261,7 @@ fn every_route() -> Vec<Route> {
         .collect();
     for m in &merges {
         assert!(
-            ["admins_only", "staff", "bounded", "links::routes("].contains(m),
+            ["admin_repairs", "accounts", "procedure", "own", "staff", "bounded", "links::routes("].contains(m),
             "router.rs merges {m}: read its routes here too"
         );
     }

@@ -25,7 +25,8 @@ pub async fn doctor(
     Query(q): Query<DoctorQuery>,
 ) -> Response {
     let result: Result<DoctorModel, PageError> = async {
-        let (_, _, checks) = doctor::run(&state.support).await?;
+        let decommissioned = crate::decommission::gate::decommissioned(&state.pool).await?;
+        let (_, _, checks) = doctor::run(&state.support, decommissioned).await?;
         let notice = match (q.fixed.as_deref().and_then(Fix::parse), q.unchanged.as_deref().and_then(Fix::parse)) {
             (Some(f), _) => Some(format!("Applied the fix {f}. The checks below ran again afterwards.")),
             (_, Some(f)) => Some(format!("The fix {f} had nothing to change.")),
