@@ -325,6 +325,10 @@ fn decommission_settings(get: &dyn Fn(&'static str, &str) -> String) -> Result<D
         public_url,
         link_days,
         archive_dir: get("EASEL_ARCHIVE_DIR", ".easel/archives").into(),
+        resizer_wait: Duration::from_secs(parse(
+            &get("EASEL_ARCHIVE_RESIZER_WAIT_SECONDS", "300"),
+            "EASEL_ARCHIVE_RESIZER_WAIT_SECONDS",
+        )?),
     })
 }
 

@@ -68,6 +68,7 @@ impl Application {
             }),
             link_days: d.link_days,
             archive_dir: d.archive_dir.clone(),
+            resizer_wait: d.resizer_wait,
         };
         let state = AppState {
             pool,

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::{
     audit::{self, ChainVerdict, EventRow, checkpoint},
-    storage::{BucketNames, BucketRole},
+    storage::BucketRole,
 };
 
 pub const MANIFEST: &str = "manifest.json";
@@ -41,6 +41,78 @@ pub struct Manifest {
     pub audit_rows: u64,
     pub buckets: serde_json::Value,
     pub files: Vec<ManifestFile>,
+    /// The newest upload in the archive: `{id, original_key, uploaded_at}`.
+    #[serde(default)]
+    pub last_upload: Option<serde_json::Value>,
+    /// The newest rendition object in it: `{key, last_modified}`.
+    #[serde(default)]
+    pub last_rendition: Option<serde_json::Value>,
+    /// Uploads the resizer had not rendered when the archive stopped
+    /// waiting for it (their originals are archived; renditions are not).
+    #[serde(default)]
+    pub not_rendered: Vec<String>,
+    /// Events of the resizer's log group, in `logs/resizer.jsonl`.
+    #[serde(default)]
+    pub resizer_log_events: u64,
+}
+
+pub const RESIZER_LOG_FILE: &str = "logs/resizer.jsonl";
+
+/// Waits until every upload has its manifest in the resized bucket (the
+/// resizer writes it last, after every rendition), or `limit` passes;
+/// returns the originals still without one. Uploads are frozen and those
+/// under way have finished (the caller waited), so the set only shrinks.
+pub async fn wait_for_renditions<F, Fut>(
+    pool: &PgPool,
+    s3: &S3Client,
+    resized: &str,
+    limit: std::time::Duration,
+    progress: F,
+) -> anyhow::Result<Vec<String>>
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let started = std::time::Instant::now();
+    let mut waiting: Vec<String> =
+        sqlx::query_scalar("SELECT original_key FROM artworks WHERE resized_at IS NULL ORDER BY uploaded_at")
+            .fetch_all(pool)
+            .await?;
+    loop {
+        let mut still = Vec::new();
+        for key in waiting {
+            if crate::storage::objects::read_manifest(s3, resized, &key).await?.is_none() {
+                still.push(key);
+            }
+        }
+        waiting = still;
+        if waiting.is_empty() || started.elapsed() >= limit {
+            return Ok(waiting);
+        }
+        progress(format!("waiting for the resizer: {} upload(s) not rendered yet", waiting.len())).await;
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+/// Every event of the resizer's log group, as JSON Lines (oldest first).
+async fn resizer_logs(support: &crate::support::Support) -> anyhow::Result<(Vec<u8>, u64)> {
+    let (from, to) = (time::OffsetDateTime::UNIX_EPOCH, time::OffsetDateTime::now_utc());
+    let (mut out, mut n, mut token) = (Vec::new(), 0u64, None::<String>);
+    loop {
+        let page = crate::support::logs::fetch_page(support, from, to, None, token.as_deref(), 1000).await?;
+        for e in &page.events {
+            serde_json::to_writer(
+                &mut out,
+                &serde_json::json!({ "stream": e.stream, "timestamp": e.timestamp, "message": e.message }),
+            )?;
+            out.push(b'\n');
+            n += 1;
+        }
+        match page.next_token {
+            Some(t) if !page.events.is_empty() && Some(&t) != token.as_ref() => token = Some(t),
+            _ => return Ok((out, n)),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -67,17 +139,18 @@ const PROGRESS_EVERY: u64 = 8 * 1024 * 1024;
 /// Builds, then verifies. `progress` is told what is happening.
 pub async fn build<F, Fut>(
     pool: &PgPool,
-    s3: &S3Client,
-    buckets: &BucketNames,
+    support: &crate::support::Support,
     dir: &Path,
     id: Uuid,
     audit_key: Option<&VerifyingKey>,
+    not_rendered: Vec<String>,
     progress: F,
 ) -> anyhow::Result<BuiltArchive>
 where
     F: Fn(String) -> Fut,
     Fut: Future<Output = ()>,
 {
+    let (s3, buckets) = (&support.s3, &support.buckets);
     progress("checking the audit chain".into()).await;
     if let ChainVerdict::Broken { id: row, reason, .. } = audit::verify(pool).await? {
         bail!("the audit chain is broken at row {row} ({reason}); it must be intact to be archived");
@@ -116,9 +189,14 @@ where
     progress("exporting the database".into()).await;
     let export = export_database(pool, id, audit_key).await?;
     let (audit_head, audit_rows) = (export.audit_head.clone(), export.audit_rows);
+    let last_upload = export.last_upload.clone();
     for (name, bytes) in export.files {
         send(&tx, &mut files, name, bytes).await?;
     }
+    // The resizer's logs are part of the record; the destruction removes them.
+    progress("exporting the resizer's logs".into()).await;
+    let (logs, resizer_log_events) = resizer_logs(support).await.context("exporting the resizer's logs")?;
+    send(&tx, &mut files, RESIZER_LOG_FILE.into(), logs).await?;
 
     // Every object version of every bucket.
     let mut objects = Vec::new();
@@ -128,6 +206,12 @@ where
             objects.push((role, v));
         }
     }
+    let last_rendition = objects
+        .iter()
+        .filter(|(role, _)| *role == BucketRole::Resized)
+        .filter_map(|(_, v)| Some((v.last_modified.clone()?, v.key.clone())))
+        .max()
+        .map(|(at, key)| serde_json::json!({ "key": key, "last_modified": at }));
     let total = objects.len();
     let mut copied: u64 = 0;
     let mut reported: u64 = 0;
@@ -171,6 +255,10 @@ where
             "originals": buckets.originals, "resized": buckets.resized, "backup": buckets.backup,
         }),
         files: files.clone(),
+        last_upload,
+        last_rendition,
+        not_rendered,
+        resizer_log_events,
     };
     let manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
     tx.send(Piece::Start(MANIFEST.into())).await.map_err(|_| anyhow::anyhow!("the archive writer stopped"))?;
@@ -295,6 +383,7 @@ operators gave you separately: an archive cannot vouch for its own key.
 ";
 
 struct Export {
+    last_upload: Option<serde_json::Value>,
     files: Vec<(String, Vec<u8>)>,
     audit_head: String,
     audit_rows: u64,
@@ -347,8 +436,14 @@ async fn export_database(pool: &PgPool, id: Uuid, audit_key: Option<&VerifyingKe
     if let Some((_, Some(bytes))) = pdf {
         files.push(("decommission/reason.pdf".into(), bytes));
     }
+    let last_upload: Option<serde_json::Value> = sqlx::query_scalar(
+        "SELECT jsonb_build_object('id', id, 'original_key', original_key, 'uploaded_at', uploaded_at)
+         FROM artworks ORDER BY uploaded_at DESC, id DESC LIMIT 1",
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     tx.commit().await?;
-    Ok(Export { files, audit_head, audit_rows: events.len() as u64 })
+    Ok(Export { last_upload, files, audit_head, audit_rows: events.len() as u64 })
 }
 
 /// Re-reads the zip: every manifest entry present with its hash and size,
@@ -396,6 +491,10 @@ mod tests {
             audit_rows: 0,
             buckets: serde_json::json!({}),
             files: manifest_files,
+            last_upload: None,
+            last_rendition: None,
+            not_rendered: Vec::new(),
+            resizer_log_events: 0,
         };
         zip.start_file(MANIFEST, opts).unwrap();
         zip.write_all(&serde_json::to_vec(&m).unwrap()).unwrap();

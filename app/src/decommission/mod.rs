@@ -38,6 +38,9 @@ pub struct DecommissionSettings {
     pub link_days: u32,
     /// `EASEL_ARCHIVE_DIR`.
     pub archive_dir: PathBuf,
+    /// `EASEL_ARCHIVE_RESIZER_WAIT_SECONDS`: how long the archive waits for
+    /// the resizer to render the uploads accepted before the freeze.
+    pub resizer_wait: std::time::Duration,
 }
 
 /// What the running console needs for the procedure.
@@ -48,6 +51,7 @@ pub struct DecommissionConfig {
     pub public_url: String,
     pub link_days: u32,
     pub archive_dir: PathBuf,
+    pub resizer_wait: std::time::Duration,
 }
 
 impl DecommissionConfig {

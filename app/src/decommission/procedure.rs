@@ -422,13 +422,27 @@ async fn build_and_hand_over(state: &AppState, id: Uuid) -> anyhow::Result<()> {
     })
     .await
     .context("waiting for uploads under way")?;
-    let built = archive::build(
+    // Then the resizer, so the archive holds every rendition of every
+    // upload accepted before the freeze (or names those it never made).
+    let not_rendered = archive::wait_for_renditions(
         &state.pool,
         &state.s3,
-        &state.buckets,
+        &state.buckets.resized,
+        state.decommission.resizer_wait,
+        &progress,
+    )
+    .await
+    .context("waiting for the resizer")?;
+    if !not_rendered.is_empty() {
+        tracing::warn!(uploads = not_rendered.len(), "the archive stopped waiting for the resizer");
+    }
+    let built = archive::build(
+        &state.pool,
+        &state.support,
         &state.decommission.archive_dir,
         id,
         state.audit_key.as_ref(),
+        not_rendered,
         progress,
     )
     .await

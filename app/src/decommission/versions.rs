@@ -14,6 +14,8 @@ pub struct ObjectVersion {
     pub version_id: Option<String>,
     pub latest: bool,
     pub delete_marker: bool,
+    /// RFC 3339.
+    pub last_modified: Option<String>,
 }
 
 impl ObjectVersion {
@@ -35,15 +37,23 @@ pub async fn list(s3: &S3Client, bucket: &str) -> anyhow::Result<Vec<ObjectVersi
             .send()
             .await
             .with_context(|| format!("listing the versions in {bucket}"))?;
-        let versions = page.versions().iter().map(|v| (v.key(), v.version_id(), v.is_latest(), false));
-        let markers = page.delete_markers().iter().map(|m| (m.key(), m.version_id(), m.is_latest(), true));
-        for (key, version_id, latest, delete_marker) in versions.chain(markers) {
+        let rfc3339 = |t: Option<&aws_sdk_s3::primitives::DateTime>| {
+            t.and_then(|t| t.fmt(aws_sdk_s3::primitives::DateTimeFormat::DateTime).ok())
+        };
+        let versions =
+            page.versions().iter().map(|v| (v.key(), v.version_id(), v.is_latest(), false, rfc3339(v.last_modified())));
+        let markers = page
+            .delete_markers()
+            .iter()
+            .map(|m| (m.key(), m.version_id(), m.is_latest(), true, rfc3339(m.last_modified())));
+        for (key, version_id, latest, delete_marker, last_modified) in versions.chain(markers) {
             let Some(key) = key else { continue };
             out.push(ObjectVersion {
                 key: key.to_owned(),
                 version_id: version_id.map(str::to_owned),
                 latest: latest.unwrap_or(true),
                 delete_marker,
+                last_modified,
             });
         }
         if page.is_truncated() != Some(true) {

@@ -414,6 +414,21 @@ async fn check_archive(app: &TestApp, zip_bytes: &[u8], head: &str, art: easel_r
     assert!(in_chain);
     let users = String::from_utf8(read("database/users.jsonl")).unwrap();
     assert!(!users.contains("argon2"), "password hashes stay out of the archive");
+    // Complete by construction: the newest upload and rendition it holds,
+    // every rendition of every upload, and the resizer's logs.
+    assert_eq!(manifest["last_upload"]["id"].as_str(), Some(art.to_string().as_str()), "{manifest}");
+    let newest = manifest["last_rendition"]["key"].as_str().unwrap_or_default();
+    assert!(newest.contains(&art.to_string()), "{manifest}");
+    assert_eq!(manifest["not_rendered"], serde_json::json!([]));
+    let keys: Vec<String> = sqlx::query_scalar("SELECT original_key FROM artworks").fetch_all(&app.pool).await.unwrap();
+    for key in keys {
+        let m = easel_resizer::keys::manifest_key(&key);
+        assert!(paths.contains(&format!("buckets/resized/{m}").as_str()), "{m} is archived: {paths:?}");
+    }
+    let logs = String::from_utf8(read("logs/resizer.jsonl")).unwrap();
+    assert!(manifest["resizer_log_events"].as_u64().unwrap_or(0) > 0, "{manifest}");
+    assert!(logs.lines().count() as u64 == manifest["resizer_log_events"].as_u64().unwrap());
+    assert!(logs.contains(&art.to_string()), "the resizer's log of the upload is archived");
     standalone_verifier_checks(zip_bytes);
 }
 
@@ -871,4 +886,53 @@ async fn every_write_path_refuses(app: &TestApp, admin: &Staff, art: easel_resiz
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("decommissioned: as intended"), "{}", page.body);
     assert_eq!(snapshot(app).await, before, "nothing changed");
+}
+
+/// The archive waits for the resizer: an upload accepted before the freeze
+/// whose renditions are not there yet is waited for, and one the resizer
+/// never renders is named once the wait is over.
+#[tokio::test]
+async fn the_archive_waits_for_the_resizer_and_names_what_it_never_rendered() {
+    use easel_app::decommission::archive::wait_for_renditions;
+    let app = spawn().await;
+    let art = app.upload_ok("late.png", image_bytes(320, 200, image::ImageFormat::Png)).await;
+    app.wait_until_ready(art).await;
+    let key: String = sqlx::query_scalar("SELECT original_key FROM artworks WHERE id = $1")
+        .bind(art.as_uuid())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    // As if the resizer had not finished: no manifest, the row not ready.
+    let manifest = easel_resizer::keys::manifest_key(&key);
+    let (_, saved) = app.object(&app.buckets.resized, &manifest).await;
+    app.s3.delete_object().bucket(&app.buckets.resized).key(&manifest).send().await.unwrap();
+    sqlx::query("UPDATE artworks SET resized_at = NULL, renditions = NULL WHERE id = $1")
+        .bind(art.as_uuid())
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    let quiet = |_: String| async {};
+    let (pool, s3, resized) = (app.pool.clone(), app.s3.clone(), app.buckets.resized.clone());
+    let started = std::time::Instant::now();
+    let waiting = tokio::spawn(async move {
+        wait_for_renditions(&pool, &s3, &resized, Duration::from_secs(30), |_: String| async {}).await
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!waiting.is_finished(), "it waits while the manifest is missing");
+    app.s3.put_object().bucket(&app.buckets.resized).key(&manifest).body(saved.into()).send().await.unwrap();
+    let missing = waiting.await.unwrap().unwrap();
+    assert_eq!(missing, Vec::<String>::new());
+    assert!(started.elapsed() >= Duration::from_millis(1500));
+
+    // Gone again, for good (the reconciler, not frozen here, had marked the row ready).
+    app.s3.delete_object().bucket(&app.buckets.resized).key(&manifest).send().await.unwrap();
+    sqlx::query("UPDATE artworks SET resized_at = NULL, renditions = NULL WHERE id = $1")
+        .bind(art.as_uuid())
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let missing =
+        wait_for_renditions(&app.pool, &app.s3, &app.buckets.resized, Duration::from_secs(2), quiet).await.unwrap();
+    assert_eq!(missing, vec![key], "named once the wait is over");
 }
