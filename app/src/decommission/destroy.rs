@@ -28,6 +28,53 @@ pub struct BucketReport {
     pub notifications_removed: bool,
 }
 
+/// Removes the resizer Easel configured: its function (and with it the
+/// trigger's target), its event queue and its log group (exported into the
+/// archive at the archive step), each left alone if already gone, so a run
+/// stopped half-way finishes when run again. Returns what it removed or
+/// found gone. Only on the local emulator: in AWS these belong to the
+/// CloudFormation stack, which the console does not change; they are then
+/// named as left to it.
+pub async fn remove_resizer(support: &crate::support::Support) -> anyhow::Result<Vec<String>> {
+    let spec = support.spec().await?;
+    if !support.local {
+        return Ok(vec![format!(
+            "left to the CloudFormation stack (not removed by the console): function {}, its queues, alarms and log group",
+            spec.resizer.function_name
+        )]);
+    }
+    let mut out = Vec::new();
+    let name = &spec.resizer.function_name;
+    match support.lambda.delete_function().function_name(name).send().await {
+        Ok(_) => out.push(format!("function {name}: removed")),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
+            out.push(format!("function {name}: already gone"))
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("removing the function {name}"))),
+    }
+    let queue = spec.event_queue_name();
+    match support.sqs.get_queue_url().queue_name(&queue).send().await {
+        Ok(found) => {
+            let url = found.queue_url().unwrap_or_default().to_owned();
+            support.sqs.delete_queue().queue_url(url).send().await.with_context(|| format!("removing {queue}"))?;
+            out.push(format!("queue {queue}: removed"));
+        }
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_queue_does_not_exist()) => {
+            out.push(format!("queue {queue}: already gone"))
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("finding the queue {queue}"))),
+    }
+    let group = spec.log_group();
+    match support.logs.delete_log_group().log_group_name(&group).send().await {
+        Ok(_) => out.push(format!("log group {group}: removed")),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
+            out.push(format!("log group {group}: already gone"))
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("removing the log group {group}"))),
+    }
+    Ok(out)
+}
+
 pub async fn wipe(s3: &S3Client, buckets: &BucketNames) -> anyhow::Result<Vec<BucketReport>> {
     let mut out = Vec::new();
     for role in BucketRole::ALL {

@@ -542,13 +542,19 @@ pub async fn destroy(state: &AppState, id: Uuid, actor: &Actor, addr: &str) -> R
     // On record before anything is deleted, in its own transaction: a run
     // that fails or stops half-way is then in the audit trail too.
     record(state, actor, AuditAction::DecommissionDestroyStarted, id, serde_json::json!({}), addr).await?;
-    let wiped = destroy::wipe(&state.s3, &state.buckets).await.context("destroying the buckets' contents");
-    let wiped = wiped.and_then(|report| match report.iter().find(|b| !b.empty) {
-        Some(b) => Err(anyhow::anyhow!("bucket {} is not empty after deletion", b.bucket)),
-        None => Ok(report),
-    });
-    let report = match wiped {
-        Ok(report) => report,
+    // The buckets' contents, then the resizer Easel configured (its logs
+    // are in the archive).
+    let destroyed: anyhow::Result<_> = async {
+        let report = destroy::wipe(&state.s3, &state.buckets).await.context("destroying the buckets' contents")?;
+        if let Some(b) = report.iter().find(|b| !b.empty) {
+            anyhow::bail!("bucket {} is not empty after deletion", b.bucket);
+        }
+        let resizer = destroy::remove_resizer(&state.support).await.context("removing the resizer")?;
+        Ok((report, resizer))
+    }
+    .await;
+    let (report, resizer) = match destroyed {
+        Ok(done) => done,
         Err(e) => {
             let details = serde_json::json!({ "error": format!("{e:#}") });
             if let Err(not_recorded) =
@@ -571,6 +577,7 @@ pub async fn destroy(state: &AppState, id: Uuid, actor: &Actor, addr: &str) -> R
     };
     let report = serde_json::json!({
         "buckets": serde_json::to_value(&report).context("a report serialises")?,
+        "resizer": resizer,
         "archive_copy_removed": archive_copy_removed,
     });
     repo::set_destroyed(&mut tx, id, next, &report).await?;
@@ -591,7 +598,7 @@ pub async fn destroy(state: &AppState, id: Uuid, actor: &Actor, addr: &str) -> R
         audit::append(&mut tx, e).await?;
     }
     let details = serde_json::json!({
-        "buckets": report["buckets"], "archive_copy_removed": archive_copy_removed,
+        "buckets": report["buckets"], "resizer": report["resizer"], "archive_copy_removed": archive_copy_removed,
         "support_accounts_disabled": support.iter().map(|(_, e)| e).collect::<Vec<_>>(),
     });
     audit::append(&mut tx, event(actor, AuditAction::DecommissionDestroyed, id, details, addr)).await?;

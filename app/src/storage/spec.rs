@@ -66,8 +66,15 @@ impl StackSpec {
     }
 
     /// The spec as applied to the local emulator (moto's account, no TLS).
+    /// There each stack's bucket prefix names its function too (and so its
+    /// log group): stacks that share one emulator, as the tests' do, never
+    /// share a resizer, and a decommission removes only its own.
     pub fn local(region: impl Into<String>, buckets: BucketNames) -> Self {
-        Self { tls_only: false, ..Self::new(region, LOCAL_ACCOUNT_ID, buckets) }
+        let mut spec = Self { tls_only: false, ..Self::new(region, LOCAL_ACCOUNT_ID, buckets) };
+        if let Some(prefix) = spec.buckets.originals.strip_suffix("-originals") {
+            spec.resizer.function_name = format!("{prefix}-resizer");
+        }
+        spec
     }
 
     pub fn role_arn(&self) -> String {
@@ -221,6 +228,15 @@ mod tests {
             assert_eq!(statements[0]["Effect"], "Allow");
         }
         assert_eq!(spec().bucket(BucketRole::Backup).policy["Statement"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn each_local_stack_names_its_own_function() {
+        let s = StackSpec::local("eu-west-1", BucketNames::with_prefix("t-1234"));
+        assert_eq!(s.resizer.function_name, "t-1234-resizer");
+        assert_eq!(s.log_group(), "/aws/lambda/t-1234-resizer");
+        let default = StackSpec::local("eu-west-1", BucketNames::with_prefix(BucketNames::DEFAULT_PREFIX));
+        assert_eq!(default.resizer.function_name, "easel-resizer");
     }
 
     #[test]

@@ -176,7 +176,7 @@ pub async fn run(support: &Support, decommissioned: bool) -> Result<(StackSpec, 
     let live = examine(support, &spec).await?;
     let mut checks = diagnose(&spec, &support.trigger(&spec), &live);
     if decommissioned {
-        checks = as_decommissioned(checks);
+        checks = as_decommissioned(checks, &live);
     }
     Ok((spec, live, checks))
 }
@@ -928,13 +928,15 @@ pub async fn apply(pool: &sqlx::PgPool, support: &Support, fix: Fix) -> Result<O
 
 /// Fixes worth offering: one per distinct fix, in check order.
 /// The checks of a decommissioned Easel: the destruction removed the
-/// bucket policies and the resizer's trigger on purpose, so their absence
-/// is what is expected; and nothing is repaired any more.
-pub fn as_decommissioned(checks: Vec<Check>) -> Vec<Check> {
+/// bucket policies, the resizer's trigger and (locally) the resizer itself
+/// on purpose, so their absence is what is expected; and nothing is
+/// repaired any more.
+pub fn as_decommissioned(checks: Vec<Check>, live: &LiveStack) -> Vec<Check> {
     checks
         .into_iter()
         .map(|mut c| {
-            let removed = c.fix.is_some_and(|f| matches!(f.aspect, Aspect::Policy | Aspect::Notifications));
+            let removed = c.fix.is_some_and(|f| matches!(f.aspect, Aspect::Policy | Aspect::Notifications))
+                || (c.id == "function.region" && live.function == FunctionState::Missing);
             if removed && c.status != Status::Pass {
                 c.status = Status::Pass;
                 c.title = format!("{} — decommissioned: as intended", c.title);
@@ -1121,21 +1123,22 @@ mod tests {
         let s = spec();
         let t = ResizerTrigger::for_spec(&s, false);
         let mut live = healthy(&s, &t);
-        // What the destruction leaves: no policies, no trigger.
+        // What the destruction leaves: no policies, no trigger, no function.
         for role in BucketRole::ALL {
             bucket_mut(&mut live, role).policy = None;
             bucket_mut(&mut live, role).notifications.clear();
         }
+        live.function = FunctionState::Missing;
         let before = diagnose(&s, &t, &live);
         assert!(!failing(&before).is_empty(), "an open Easel would call this broken");
-        let after = as_decommissioned(before);
+        let after = as_decommissioned(before, &live);
         assert_eq!(failing(&after), vec![], "{after:#?}");
         assert!(fixes(&after).is_empty());
         let trigger = after.iter().find(|c| c.id == "originals.trigger").unwrap();
         assert!(trigger.title.ends_with("decommissioned: as intended"), "{trigger:#?}");
         // Something else broken is still reported, with no fix offered.
         bucket_mut(&mut live, BucketRole::Resized).encryption = None;
-        let after = as_decommissioned(diagnose(&s, &t, &live));
+        let after = as_decommissioned(diagnose(&s, &t, &live), &live);
         assert_eq!(failing(&after), vec![("resized.encryption".to_string(), None)]);
     }
 

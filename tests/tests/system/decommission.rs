@@ -317,6 +317,16 @@ async fn the_whole_procedure_runs_from_request_to_closed() {
         assert!(app.s3.get_bucket_policy().bucket(bucket).send().await.is_err(), "{bucket} still has a policy");
         assert!(!has_notifications(bucket).await, "{bucket} still sends events");
     }
+    // Nothing Easel configured is left: the resizer's function, its queue, its log group.
+    let support_clients = app.support().await;
+    let spec = support_clients.spec().await.unwrap();
+    let function = support_clients.lambda.get_function().function_name(&spec.resizer.function_name).send().await;
+    assert!(function.is_err(), "the function {} is gone", spec.resizer.function_name);
+    let queue = support_clients.sqs.get_queue_url().queue_name(spec.event_queue_name()).send().await;
+    assert!(queue.is_err(), "the queue {} is gone", spec.event_queue_name());
+    let groups =
+        support_clients.logs.describe_log_groups().log_group_name_prefix(spec.log_group()).send().await.unwrap();
+    assert!(groups.log_groups().is_empty(), "the log group {} is gone", spec.log_group());
     let disabled: bool = sqlx::query_scalar("SELECT disabled_at IS NOT NULL FROM users WHERE email = $1")
         .bind(&support.email)
         .fetch_one(&app.pool)
