@@ -915,12 +915,15 @@ async fn the_archive_waits_for_the_resizer_and_names_what_it_never_rendered() {
     // As if the resizer had not finished: no manifest, the row not ready.
     let manifest = easel_resizer::keys::manifest_key(&key);
     let (_, saved) = app.object(&app.buckets.resized, &manifest).await;
-    app.s3.delete_object().bucket(&app.buckets.resized).key(&manifest).send().await.unwrap();
-    sqlx::query("UPDATE artworks SET resized_at = NULL, renditions = NULL WHERE id = $1")
-        .bind(art.as_uuid())
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    let unrender = || async {
+        app.s3.delete_object().bucket(&app.buckets.resized).key(&manifest).send().await.unwrap();
+        sqlx::query("UPDATE artworks SET resized_at = NULL, renditions = NULL WHERE id = $1")
+            .bind(art.as_uuid())
+            .execute(&app.pool)
+            .await
+            .unwrap();
+    };
+    unrender().await;
 
     let quiet = |_: String| async {};
     let (pool, s3, resized) = (app.pool.clone(), app.s3.clone(), app.buckets.resized.clone());
@@ -936,12 +939,7 @@ async fn the_archive_waits_for_the_resizer_and_names_what_it_never_rendered() {
     assert!(started.elapsed() >= Duration::from_millis(1500));
 
     // Gone again, for good (the reconciler, not frozen here, had marked the row ready).
-    app.s3.delete_object().bucket(&app.buckets.resized).key(&manifest).send().await.unwrap();
-    sqlx::query("UPDATE artworks SET resized_at = NULL, renditions = NULL WHERE id = $1")
-        .bind(art.as_uuid())
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    unrender().await;
     let missing =
         wait_for_renditions(&app.pool, &app.s3, &app.buckets.resized, Duration::from_secs(2), quiet).await.unwrap();
     assert_eq!(missing, vec![key], "named once the wait is over");
