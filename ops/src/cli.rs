@@ -28,6 +28,8 @@ pub enum Command {
     Doctor(commands::doctor::Opts),
     /// Work with the audit trail (`cargo ops audit verify`).
     Audit(commands::audit::Opts),
+    /// After a decommission: delete the AWS stack (function, queues, alarms, log group); the emptied buckets stay.
+    RemoveStack(commands::remove_stack::Opts),
     /// Build the resizer Lambda for arm64 into the zip AWS expects (cargo-lambda).
     Package(commands::package::Opts),
     /// Write the AWS template (ops/aws/template.json) from the stack spec.
@@ -47,6 +49,7 @@ impl Cli {
             Command::CreateAdmin(o) => commands::create_admin::run(o).await,
             Command::Doctor(o) => commands::doctor::run(o).await,
             Command::Audit(o) => commands::audit::run(o).await,
+            Command::RemoveStack(o) => commands::remove_stack::run(o).await,
             Command::Package(o) => commands::package::run(o).await,
             Command::Template(o) => commands::template::run(o).await,
             Command::Deploy(o) => commands::deploy::run(o).await,

@@ -277,10 +277,15 @@ async fn package_builds_a_zip_whose_bootstrap_is_an_aarch64_executable() {
 }
 
 fn deploy_with(env: &[(&str, &str)]) -> (Output, Duration) {
+    ops_without_credentials(&["deploy"], env)
+}
+
+/// `cargo ops ARGS` where no AWS credentials can be found.
+fn ops_without_credentials(args: &[&str], env: &[(&str, &str)]) -> (Output, Duration) {
     let home = std::env::temp_dir().join(format!("easel-deploy-test-{}", std::process::id()));
     std::fs::create_dir_all(&home).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_easel-ops"));
-    cmd.arg("deploy");
+    cmd.args(args);
     for var in [
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
@@ -292,6 +297,7 @@ fn deploy_with(env: &[(&str, &str)]) -> (Output, Duration) {
         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
         "AWS_CONTAINER_CREDENTIALS_FULL_URI",
         "EASEL_AWS_ENDPOINT",
+        "DATABASE_URL",
     ] {
         cmd.env_remove(var);
     }
@@ -333,4 +339,41 @@ fn deploy_says_plainly_when_there_are_no_usable_credentials() {
     let (out, _) = deploy_with(&[("EASEL_AWS_ENDPOINT", "http://127.0.0.1:1")]);
     assert!(!out.status.success());
     assert!(said(&out).contains("only deploys to real AWS"), "{}", said(&out));
+}
+
+/// A database of its own, migrated; with `decommissioned`, as a finished
+/// decommission leaves it (the gate closed).
+async fn database(decommissioned: bool) -> String {
+    let maintenance = std::env::var("EASEL_TEST_DATABASE_URL").expect("run through `cargo ops test`");
+    let name = format!("easel_deploy_{}", uuid::Uuid::new_v4().simple());
+    easel_ops::stack::postgres::create_database(&maintenance, &name).await.unwrap();
+    let url = format!("{}/{name}", maintenance.rsplit_once('/').unwrap().0);
+    easel_ops::stack::migrate(&url).await.unwrap();
+    if decommissioned {
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        sqlx::query("UPDATE upload_gate SET frozen_at = now(), closed = true").execute(&pool).await.unwrap();
+    }
+    url
+}
+
+/// The AWS stack goes only after a decommission, and a decommissioned Easel
+/// is not deployed again.
+#[tokio::test]
+async fn remove_stack_waits_for_a_decommission_and_deploy_refuses_after_one() {
+    let open = database(false).await;
+    let (out, _) = ops_without_credentials(&["remove-stack"], &[("DATABASE_URL", &open)]);
+    assert!(!out.status.success());
+    assert!(said(&out).contains("Easel is not decommissioned"), "{}", said(&out));
+
+    let closed = database(true).await;
+    // Past the gate, the credentials are the next thing checked.
+    let (out, _) = ops_without_credentials(&["remove-stack"], &[("DATABASE_URL", &closed)]);
+    assert!(!out.status.success());
+    assert!(said(&out).contains("no AWS credentials found"), "{}", said(&out));
+
+    let (out, _) = ops_without_credentials(&["deploy"], &[("DATABASE_URL", &closed)]);
+    assert!(!out.status.success());
+    let text = said(&out);
+    assert!(text.contains("decommissioned"), "{text}");
+    assert!(!text.contains("Building") && !text.contains("credentials"), "refused before anything else: {text}");
 }

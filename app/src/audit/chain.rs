@@ -83,6 +83,8 @@ pub enum AuditAction {
     DecommissionDestroyStarted,
     DecommissionDestroyFailed,
     DecommissionDestroyed,
+    /// `cargo ops remove-stack`: the AWS stack (function, queues, alarms, log group) deleted after destruction.
+    DecommissionStackRemoved,
     DecommissionCompletionNotified,
     DecommissionClosed,
     /// Support: a bucket doctor fix applied (web or `cargo ops doctor --fix`).
@@ -95,7 +97,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 35] = [
+    pub const ALL: [AuditAction; 36] = [
         AuditAction::ArtworkUploaded,
         AuditAction::SignedIn,
         AuditAction::SignInFailed,
@@ -124,6 +126,7 @@ impl AuditAction {
         AuditAction::DecommissionDestroyStarted,
         AuditAction::DecommissionDestroyFailed,
         AuditAction::DecommissionDestroyed,
+        AuditAction::DecommissionStackRemoved,
         AuditAction::DecommissionCompletionNotified,
         AuditAction::DecommissionClosed,
         AuditAction::DoctorFixApplied,
@@ -163,6 +166,7 @@ impl AuditAction {
             AuditAction::DecommissionDestroyStarted => "decommission.destroy_started",
             AuditAction::DecommissionDestroyFailed => "decommission.destroy_failed",
             AuditAction::DecommissionDestroyed => "decommission.destroyed",
+            AuditAction::DecommissionStackRemoved => "decommission.stack_removed",
             AuditAction::DecommissionCompletionNotified => "decommission.completion_notified",
             AuditAction::DecommissionClosed => "decommission.closed",
             AuditAction::DoctorFixApplied => "support.doctor_fix_applied",

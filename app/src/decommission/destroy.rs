@@ -39,7 +39,8 @@ pub async fn remove_resizer(support: &crate::support::Support) -> anyhow::Result
     let spec = support.spec().await?;
     if !support.local {
         return Ok(vec![format!(
-            "left to the CloudFormation stack (not removed by the console): function {}, its queues, alarms and log group",
+            "left to the CloudFormation stack, which the console may not change: function {}, its queues, alarms \
+             and log group go with `cargo ops remove-stack`",
             spec.resizer.function_name
         )]);
     }

@@ -1,6 +1,6 @@
 //! `cargo ops deploy`: the package and the template into your AWS account.
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 
 use crate::deploy::aws::{self, DeployOpts};
 
@@ -30,6 +30,14 @@ pub struct Opts {
 }
 
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
+    // Deploying configures Easel anew: the decommission gate decides, when
+    // Easel's database is named (DATABASE_URL).
+    if let Ok(url) = std::env::var("DATABASE_URL")
+        && !url.is_empty()
+    {
+        let pool = sqlx::PgPool::connect(&url).await.context("connecting to Postgres (DATABASE_URL)")?;
+        easel_app::decommission::gate::check(&pool, easel_app::decommission::gate::Change::Data).await?;
+    }
     let mut parameters = Vec::new();
     for p in &opts.parameters {
         let Some((k, v)) = p.split_once('=') else { bail!("--parameter {p}: expected KEY=VALUE") };
