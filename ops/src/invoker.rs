@@ -26,9 +26,18 @@ pub struct LocalInvoker {
     log_stream: String,
     memory_mb: i32,
     resizer: Resizer,
+    /// Easel's database, to ask the decommission gate before each batch.
+    gate: Option<sqlx::PgPool>,
 }
 
 impl LocalInvoker {
+    /// Asks the decommission gate before each batch and stops for good once
+    /// Easel is decommissioned. While the data is frozen it goes on: the
+    /// archive waits for the renditions of the uploads accepted before.
+    pub fn asking_the_gate(self, pool: sqlx::PgPool) -> Self {
+        Self { gate: Some(pool), ..self }
+    }
+
     pub async fn new(
         sdk: &SdkConfig,
         queue_url: String,
@@ -52,7 +61,16 @@ impl LocalInvoker {
             .send()
             .await
             .map_err(|e| anyhow::anyhow!("creating log stream {log_stream}: {}", DisplayErrorContext(e)))?;
-        Ok(Self { sqs: aws_sdk_sqs::Client::new(sdk), logs, queue_url, log_group, log_stream, memory_mb, resizer })
+        Ok(Self {
+            sqs: aws_sdk_sqs::Client::new(sdk),
+            logs,
+            queue_url,
+            log_group,
+            log_stream,
+            memory_mb,
+            resizer,
+            gate: None,
+        })
     }
 
     /// Receives one batch and invokes the handler for each S3 event in it.
@@ -152,6 +170,12 @@ impl LocalInvoker {
     /// Drains the queue until `stop` flips to true.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         loop {
+            if let Some(pool) = &self.gate
+                && easel_app::decommission::gate::decommissioned(pool).await.unwrap_or(false)
+            {
+                tracing::info!("local invoker: Easel is decommissioned; the resizer stops");
+                return;
+            }
             tokio::select! {
                 _ = stop.changed() => return,
                 r = self.poll_once(Duration::from_secs(1)) => {

@@ -4,14 +4,21 @@ use anyhow::{Context, bail};
 
 use crate::deploy::aws::{self, DeployOpts};
 
+/// Which stack, and where: `deploy` and `remove-stack` alike.
 #[derive(Debug, clap::Args)]
-pub struct Opts {
+pub struct StackArgs {
     /// CloudFormation stack name.
     #[arg(long, default_value = "easel")]
-    stack_name: String,
-    /// Region to deploy to; the console must use the same one.
+    pub stack_name: String,
+    /// The stack's region; the console must use the same one.
     #[arg(long, env = "EASEL_AWS_REGION", default_value = easel_app::settings::DEFAULT_REGION)]
-    region: String,
+    pub region: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Opts {
+    #[command(flatten)]
+    stack: StackArgs,
     /// Bucket names `<prefix>-originals`, `-resized`, `-backup` (bucket names are global; `easel-*` is likely taken).
     #[arg(long)]
     bucket_prefix: Option<String>,
@@ -44,8 +51,8 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         parameters.push((k.trim().to_owned(), v.trim().to_owned()));
     }
     aws::deploy(DeployOpts {
-        stack_name: opts.stack_name,
-        region: opts.region,
+        stack_name: opts.stack.stack_name,
+        region: opts.stack.region,
         bucket_prefix: opts.bucket_prefix,
         code_bucket: opts.code_bucket,
         alarm_email: opts.alarm_email,

@@ -20,15 +20,12 @@ use crate::{deploy::aws, stack::env_file};
 
 #[derive(Debug, clap::Args)]
 pub struct Opts {
-    /// CloudFormation stack name.
-    #[arg(long, default_value = "easel")]
-    stack_name: String,
-    /// The stack's region.
-    #[arg(long, env = "EASEL_AWS_REGION", default_value = easel_app::settings::DEFAULT_REGION)]
-    region: String,
+    #[command(flatten)]
+    stack: super::deploy::StackArgs,
 }
 
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
+    let opts = opts.stack;
     let pool = sqlx::PgPool::connect(&env_file::database_url()?).await.context("connecting to Postgres")?;
     if !gate::decommissioned(&pool).await? {
         bail!(

@@ -65,7 +65,6 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningConsole> {
     let spec = StackSpec::local(&settings.aws.region, settings.buckets.clone());
     let pool = sqlx::PgPool::connect(settings.database_url.expose()).await.context("connecting to Postgres")?;
     let allowed = gate::check(&pool, Change::Data).await;
-    pool.close().await;
     let provisioned = match allowed {
         Ok(()) => Ok(provision::apply_local(&sdk, &spec).await.context("provisioning the local AWS resources")?),
         Err(GateError::Refused(why)) => Err(why),
@@ -80,7 +79,8 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningConsole> {
             let resizer = Resizer::new(easel_resizer::aws::s3_client(&sdk, true), settings.resizer.clone());
             let invoker =
                 LocalInvoker::new(&sdk, p.event_queue_url.clone(), spec.log_group(), spec.resizer.memory_mb, resizer)
-                    .await?;
+                    .await?
+                    .asking_the_gate(pool);
             Some(tokio::spawn(invoker.run(rx.clone())))
         }
         Err(_) => None,

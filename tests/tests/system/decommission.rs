@@ -944,3 +944,42 @@ async fn the_archive_waits_for_the_resizer_and_names_what_it_never_rendered() {
         wait_for_renditions(&app.pool, &app.s3, &app.buckets.resized, Duration::from_secs(2), quiet).await.unwrap();
     assert_eq!(missing, vec![key], "named once the wait is over");
 }
+
+/// The local resizer asks the gate too: once Easel is decommissioned it
+/// stops, so an original that reaches the bucket behind Easel's back stays
+/// unrendered, its event left in the queue.
+#[tokio::test]
+async fn the_local_resizer_stops_once_easel_is_decommissioned() {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let app = spawn().await;
+    sqlx::query("UPDATE upload_gate SET frozen_at = now(), closed = true").execute(&app.pool).await.unwrap();
+    // The invoker asks between its one-second polls: one it is in may still
+    // take a message; the next ask stops it.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let support = app.support().await;
+    let queue = support.spec().await.unwrap().event_queue_name();
+    let url = support.sqs.get_queue_url().queue_name(&queue).send().await.unwrap().queue_url().unwrap().to_owned();
+    let waiting = || async {
+        let attrs = support
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await
+            .unwrap();
+        let n = attrs.attributes().and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessages).cloned());
+        n.and_then(|n| n.parse::<u32>().ok()).unwrap_or(0)
+    };
+    let key = easel_resizer::keys::original_key(
+        easel_resizer::keys::ArtworkId::new(),
+        easel_resizer::image::ImageFormat::Png,
+    );
+    app.put_original(&key, image_bytes(64, 64, image::ImageFormat::Png)).await;
+    assert!(eventually(Duration::from_secs(10), || async { waiting().await >= 1 }).await, "S3 queued the event");
+    // Three of the invoker's one-second polls: an open Easel renders in one.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(waiting().await >= 1, "the event is still queued");
+    let manifest = easel_resizer::keys::manifest_key(&key);
+    assert!(!app.keys(&app.buckets.resized).await.contains(&manifest), "nothing was rendered");
+}
