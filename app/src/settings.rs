@@ -256,7 +256,18 @@ impl Settings {
                 parse::<u64>(&get("EASEL_AUDIT_CHECKPOINT_SECONDS", "3600"), "EASEL_AUDIT_CHECKPOINT_SECONDS")?.max(1),
             ),
             rows: at_least_one("EASEL_AUDIT_CHECKPOINT_ROWS", "10000")?,
-            lock_days: parse(&get("EASEL_AUDIT_LOCK_DAYS", "0"), "EASEL_AUDIT_LOCK_DAYS")?,
+            lock_days: {
+                let days: u32 = parse(&get("EASEL_AUDIT_LOCK_DAYS", "0"), "EASEL_AUDIT_LOCK_DAYS")?;
+                // S3 takes retention dates up to year 9999; a century is plenty.
+                if days > 36_500 {
+                    return Err(SettingsError {
+                        var: "EASEL_AUDIT_LOCK_DAYS",
+                        value: days.to_string(),
+                        reason: "it must be at most 36500 (a hundred years)".into(),
+                    });
+                }
+                days
+            },
         };
         Ok(Self {
             audit,

@@ -228,6 +228,9 @@ pub async fn load_postgres(pool: &PgPool) -> Result<BTreeMap<i64, Signed>, sqlx:
         .collect())
 }
 
+/// Larger than any checkpoint this code writes, by far.
+const MAX_CHECKPOINT_BYTES: i64 = 64 * 1024;
+
 /// Every checkpoint in the backup bucket, by the seq its name gives, and
 /// findings for objects there that are not checkpoints at all.
 pub async fn load_s3(vault: &Vault) -> Result<(BTreeMap<i64, Signed>, Vec<Finding>), AwsError> {
@@ -243,6 +246,13 @@ pub async fn load_s3(vault: &Vault) -> Result<(BTreeMap<i64, Signed>, Vec<Findin
             .send()
             .await
             .map_err(|e| AwsError::new(Service::S3, "GetObject", e))?;
+        // A checkpoint is a few hundred bytes; anyone who could put a huge
+        // object under the prefix must not make a verifier read it.
+        if obj.content_length().unwrap_or(0) > MAX_CHECKPOINT_BYTES {
+            let why = format!("{key} is {} bytes, no checkpoint is that big", obj.content_length().unwrap_or(0));
+            findings.push(Finding::Forged { seq: Some(seq), place: "S3", why });
+            continue;
+        }
         let body = obj.body.collect().await.map_err(|e| AwsError {
             service: Service::S3,
             op: "GetObject",
@@ -351,30 +361,42 @@ pub fn spawn(pool: PgPool, vault: Vault, key: AuditKey, every: Duration, rows: i
     const LOOK: Duration = Duration::from_secs(2);
     tokio::spawn(async move {
         let mut last_written = tokio::time::Instant::now() - every;
+        // While Postgres or S3 is down, each failed round waits twice as
+        // long as the last (up to `every`), rather than a call every look.
+        let mut pause = LOOK.min(every);
         loop {
-            let due = last_written.elapsed() >= every;
-            let wanted = match due {
-                true => Ok(true),
-                false => pending(&pool, rows).await,
-            };
-            match wanted {
+            let wanted = if last_written.elapsed() >= every { Ok(true) } else { pending(&pool, rows).await };
+            let failed = match wanted {
                 Ok(true) => match checkpoint(&pool, &vault, &key, true).await {
-                    Ok(_) => last_written = tokio::time::Instant::now(),
-                    Err(e) => tracing::error!(error = %e, "could not write an audit checkpoint"),
+                    Ok(_) => {
+                        last_written = tokio::time::Instant::now();
+                        false
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "could not write an audit checkpoint");
+                        true
+                    }
                 },
-                Ok(false) => {}
-                Err(e) => tracing::warn!(error = %e, "could not look for audit rows to checkpoint"),
-            }
-            tokio::time::sleep(LOOK.min(every)).await;
+                Ok(false) => false,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not look for audit rows to checkpoint");
+                    true
+                }
+            };
+            pause = if failed { (pause * 2).min(every) } else { LOOK.min(every) };
+            tokio::time::sleep(pause).await;
         }
     })
 }
 
-/// Whether `rows` rows, or a decommission step, came since the newest checkpoint.
+/// Whether `rows` rows, or a decommission step, came since the newest
+/// checkpoint. Ids come from a sequence, so their difference stands for the
+/// count (a rolled-back append leaves a gap: at worst a checkpoint comes a
+/// little early); no rows are counted each look.
 async fn pending(pool: &PgPool, rows: i64) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(
         "WITH since AS (SELECT coalesce(max(last_id), 0) AS id FROM audit_checkpoints)
-         SELECT (SELECT count(*) FROM (SELECT 1 FROM audit_events, since WHERE audit_events.id > since.id LIMIT $1) n) >= $1
+         SELECT coalesce((SELECT max(id) FROM audit_events), 0) - (SELECT id FROM since) >= $1
              OR EXISTS (SELECT 1 FROM audit_events, since WHERE audit_events.id > since.id AND action LIKE 'decommission.%')",
     )
     .bind(rows)

@@ -144,7 +144,7 @@ pub enum KeyError {
     #[error("reading the audit key {path}: {source}")]
     Read { path: String, source: std::io::Error },
     #[error(
-        "the audit key {path} is not 64 hex digits (a 32-byte Ed25519 seed); make one with `cargo ops audit new-key`"
+        "the audit key {path} is not 64 hex digits (a 32-byte Ed25519 seed); `cargo ops up` makes one where none is, or write one with `openssl rand -hex 32`"
     )]
     Invalid { path: String },
     #[error("{0} is not 64 hex digits (an Ed25519 public key)")]
