@@ -26,7 +26,7 @@ use time::OffsetDateTime;
 use super::in_flight;
 use crate::{
     audit::{self, Actor, AuditAction, NewEvent},
-    decommission::gate::{self, Change, GateError},
+    decommission::gate::{self, Change},
     storage::BucketNames,
 };
 
@@ -83,10 +83,8 @@ pub async fn sweep(
     grace: Duration,
 ) -> Result<Findings, OrphanError> {
     let mut findings = Findings::default();
-    match gate::check(pool, Change::Data).await {
-        Ok(()) => {}
-        Err(GateError::Refused(_)) => return Ok(findings),
-        Err(GateError::Db(e)) => return Err(e.into()),
+    if !gate::allows(pool, Change::Data).await? {
+        return Ok(findings);
     }
     let cutoff = SystemTime::now() - grace;
     in_flight::forget_abandoned(pool, grace).await?;

@@ -9,7 +9,10 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use super::{Artwork, ArtworkStatus, Renditions, repo};
-use crate::storage::objects::{self, StorageError};
+use crate::{
+    decommission::gate::{self, Change},
+    storage::objects::{self, StorageError},
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
@@ -40,13 +43,8 @@ pub async fn refresh(
     let renditions = Renditions(manifest.renditions);
     // While the data is frozen the row stays as the archive saw it; the
     // page still shows what the resizer made.
-    use crate::decommission::gate::{self, Change, GateError};
-    match gate::check(pool, Change::Data).await {
-        Ok(()) => {}
-        Err(GateError::Refused(_)) => {
-            return Ok(ArtworkStatus::Ready { resized_at: OffsetDateTime::now_utc(), renditions });
-        }
-        Err(GateError::Db(e)) => return Err(e.into()),
+    if !gate::allows(pool, Change::Data).await? {
+        return Ok(ArtworkStatus::Ready { resized_at: OffsetDateTime::now_utc(), renditions });
     }
     repo::mark_ready(pool, artwork.id, &renditions).await?;
     Ok(repo::find(pool, artwork.id).await?.map(|a| a.status).unwrap_or(ArtworkStatus::Processing))
@@ -56,11 +54,8 @@ pub async fn refresh(
 /// became ready.
 pub async fn sweep(pool: &PgPool, s3: &Client, resized_bucket: &str) -> Result<usize, ReconcileError> {
     // Frozen data is the procedure's: rows stay as the archive saw them.
-    use crate::decommission::gate::{self, Change, GateError};
-    match gate::check(pool, Change::Data).await {
-        Ok(()) => {}
-        Err(GateError::Refused(_)) => return Ok(0),
-        Err(GateError::Db(e)) => return Err(e.into()),
+    if !gate::allows(pool, Change::Data).await? {
+        return Ok(0);
     }
     let since = OffsetDateTime::now_utc() - time::Duration::days(1);
     let mut finished = 0;

@@ -59,6 +59,12 @@ pub async fn check(db: impl PgExecutor<'_>, change: Change) -> Result<(), GateEr
     Ok(decide(repo::upload_gate(db).await?, change)?)
 }
 
+/// Whether the gate allows `change` now: for work that, refused, simply
+/// does nothing (the background tasks).
+pub async fn allows(db: impl PgExecutor<'_>, change: Change) -> Result<bool, sqlx::Error> {
+    Ok(decide(repo::upload_gate(db).await?, change).is_ok())
+}
+
 /// Whether Easel is decommissioned (its data destroyed): what the doctor
 /// then expects to find is the destroyed state.
 pub async fn decommissioned(db: impl PgExecutor<'_>) -> Result<bool, sqlx::Error> {
