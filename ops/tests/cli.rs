@@ -99,16 +99,7 @@ async fn audit_checkpoint_then_verify_names_a_truncated_tail() {
     let sdk = easel_resizer::aws::sdk_config(Some(&endpoint), "eu-west-1").await;
     let s3 = easel_resizer::aws::s3_client(&sdk, true);
     let bucket = format!("cli-checkpoints-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    s3.create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    easel_app::storage::live::create_bucket(&s3, &bucket, "eu-west-1").await.unwrap();
     let run = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_easel-ops"))
             .args(args)
