@@ -24,6 +24,7 @@ Exit status: 0 when everything checks out, 1 otherwise.
 """
 
 import hashlib
+import io
 import json
 import re
 import sys
@@ -157,6 +158,17 @@ def parse_statement(text):
     return out
 
 
+def _sha256_of(zf, name):
+    """A file's SHA-256 and size, read a megabyte at a time (objects can be
+    bigger than memory)."""
+    h, size = hashlib.sha256(), 0
+    with zf.open(name) as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
 def verify(path, say=print):
     findings = []
     zf = zipfile.ZipFile(path)
@@ -169,19 +181,30 @@ def verify(path, say=print):
         if name not in names:
             findings.append("missing file: %s" % name)
             continue
-        data = zf.read(name)
-        if hashlib.sha256(data).hexdigest() != f["sha256"] or len(data) != f["bytes"]:
+        digest, size = _sha256_of(zf, name)
+        if digest != f["sha256"] or size != f["bytes"]:
             findings.append("altered file: %s (its SHA-256 or size is not the manifest's)" % name)
     for name in sorted(names - set(listed) - {MANIFEST}):
         findings.append("unlisted file: %s" % name)
     say("files: %d listed, %d checked" % (len(listed), len(listed)))
 
-    # 2. The hash chain.
-    rows = [json.loads(line) for line in zf.read(AUDIT_FILE).decode("utf-8").splitlines() if line.strip()]
+    # 2. The hash chain, streamed; only the events a checkpoint names are kept.
+    wanted = set()
+    for name in names:
+        if name.startswith(CHECKPOINTS) and name.endswith(".json"):
+            try:
+                wanted.add(parse_statement(json.loads(zf.read(name))["statement"])["last_id"])
+            except (ValueError, KeyError, TypeError):
+                pass  # judged in step 3
     at_id = {}
     prev = GENESIS
     broken = False
-    for n, row in enumerate(rows, start=1):
+    head, last_event, n = "", 0, 0
+    for line in io.TextIOWrapper(zf.open(AUDIT_FILE), encoding="utf-8"):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        n += 1
         if bytes.fromhex(row["prev_hash"]) != prev:
             findings.append("audit event %s: does not follow the event before it (removed, inserted or reordered)" % row["id"])
             broken = True
@@ -192,12 +215,13 @@ def verify(path, say=print):
             broken = True
             break
         prev = digest
-        at_id[row["id"]] = (digest, n)
-    head = rows[-1]["hash"] if rows else ""
+        head, last_event = row["hash"], row["id"]
+        if row["id"] in wanted:
+            at_id[row["id"]] = (digest, n)
     if not broken and head != manifest.get("audit_chain_head", ""):
         findings.append("the trail ends at %s, the manifest says %s" % (head or "(empty)", manifest.get("audit_chain_head")))
     if not broken:
-        say("audit trail: %d events, one unbroken chain, head %s" % (len(rows), head or "(empty)"))
+        say("audit trail: %d events, one unbroken chain, head %s" % (n, head or "(empty)"))
 
     # 3. The checkpoints.
     if PUBLIC_KEY not in names:
@@ -215,7 +239,6 @@ def verify(path, say=print):
         st = parse_statement(signed["statement"])
         st["digest"] = hashlib.sha256(text).digest()
         statements[st["seq"]] = st
-    last_event = rows[-1]["id"] if rows else 0
     for seq in sorted(statements):
         st = statements[seq]
         expected_prev = GENESIS if seq == 1 else statements.get(seq - 1, {}).get("digest")
