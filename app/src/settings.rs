@@ -253,21 +253,12 @@ impl Settings {
         let audit = AuditSettings {
             key_file: lookup("EASEL_AUDIT_KEY_FILE").filter(|v| !v.is_empty()).map(Into::into),
             every: Duration::from_secs(
-                parse::<u64>(&get("EASEL_AUDIT_CHECKPOINT_SECONDS", "3600"), "EASEL_AUDIT_CHECKPOINT_SECONDS")?.max(1),
+                at_most(&get("EASEL_AUDIT_CHECKPOINT_SECONDS", "3600"), "EASEL_AUDIT_CHECKPOINT_SECONDS", 30 * 86_400)?
+                    .max(1),
             ),
             rows: at_least_one("EASEL_AUDIT_CHECKPOINT_ROWS", "10000")?,
-            lock_days: {
-                let days: u32 = parse(&get("EASEL_AUDIT_LOCK_DAYS", "0"), "EASEL_AUDIT_LOCK_DAYS")?;
-                // S3 takes retention dates up to year 9999; a century is plenty.
-                if days > 36_500 {
-                    return Err(SettingsError {
-                        var: "EASEL_AUDIT_LOCK_DAYS",
-                        value: days.to_string(),
-                        reason: "it must be at most 36500 (a hundred years)".into(),
-                    });
-                }
-                days
-            },
+            // S3 takes retention dates up to year 9999; a century is plenty.
+            lock_days: at_most(&get("EASEL_AUDIT_LOCK_DAYS", "0"), "EASEL_AUDIT_LOCK_DAYS", 36_500)? as u32,
         };
         Ok(Self {
             audit,
@@ -336,9 +327,10 @@ fn decommission_settings(get: &dyn Fn(&'static str, &str) -> String) -> Result<D
         public_url,
         link_days,
         archive_dir: get("EASEL_ARCHIVE_DIR", ".easel/archives").into(),
-        resizer_wait: Duration::from_secs(parse(
+        resizer_wait: Duration::from_secs(at_most(
             &get("EASEL_ARCHIVE_RESIZER_WAIT_SECONDS", "300"),
             "EASEL_ARCHIVE_RESIZER_WAIT_SECONDS",
+            86_400,
         )?),
     })
 }
@@ -374,6 +366,16 @@ where
     T::Err: fmt::Display,
 {
     value.trim().parse().map_err(|e: T::Err| SettingsError { var, value: value.to_owned(), reason: e.to_string() })
+}
+
+/// A count of seconds or days with an upper bound: past it, times and
+/// durations computed from it would overflow (a panic in a background task).
+fn at_most(value: &str, var: &'static str, max: u64) -> Result<u64, SettingsError> {
+    let n: u64 = parse(value, var)?;
+    if n > max {
+        return Err(SettingsError { var, value: value.to_owned(), reason: format!("it must be at most {max}") });
+    }
+    Ok(n)
 }
 
 /// `host:port` of an `smtp://` or `smtps://` URL, without credentials.
@@ -443,6 +445,10 @@ mod tests {
             ("EASEL_DECOMMISSION_LINK_DAYS", "0"),
             ("EASEL_MAIL_FROM", "not an address"),
             ("EASEL_TRUSTED_PROXIES", "10.0.0.0/8, lb.internal"),
+            // Past these, a background task would overflow a time and panic.
+            ("EASEL_AUDIT_CHECKPOINT_SECONDS", "18446744073709551615"),
+            ("EASEL_AUDIT_LOCK_DAYS", "4000000000"),
+            ("EASEL_ARCHIVE_RESIZER_WAIT_SECONDS", "999999999999"),
         ] {
             let err = with(&[DB, (var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{err}");

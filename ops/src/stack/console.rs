@@ -63,7 +63,12 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningConsole> {
     let endpoint = settings.aws.endpoint.as_deref().context("the local stack needs EASEL_AWS_ENDPOINT")?;
     let sdk = easel_resizer::aws::sdk_config(Some(endpoint), &settings.aws.region).await;
     let spec = StackSpec::local(&settings.aws.region, settings.buckets.clone());
-    let pool = sqlx::PgPool::connect(settings.database_url.expose()).await.context("connecting to Postgres")?;
+    // One connection: the gate is all it reads (here, and for the invoker).
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(settings.database_url.expose())
+        .await
+        .context("connecting to Postgres")?;
     let allowed = gate::check(&pool, Change::Data).await;
     let provisioned = match allowed {
         Ok(()) => Ok(provision::apply_local(&sdk, &spec).await.context("provisioning the local AWS resources")?),
