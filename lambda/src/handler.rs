@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::config::ResizerConfig;
 use crate::event::{ParsedRecord, parse_record};
-use crate::image::{ImageError, render};
+use crate::image::{Colour, ImageError, render_metered};
 use crate::keys::{manifest_key, rendition_key};
 use crate::manifest::{Manifest, ManifestEntry};
 
@@ -45,10 +45,26 @@ impl InvocationOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum RecordOutcome {
-    Resized { key: String, renditions: Vec<ManifestEntry> },
-    AlreadyDone { key: String },
-    Skipped { key: String, bucket: String, reason: String },
-    Failed { key: String, reason: String, retryable: bool },
+    /// `colour` says what was done about the original's colours; an
+    /// ignored profile makes the line a warning.
+    Resized {
+        key: String,
+        renditions: Vec<ManifestEntry>,
+        colour: Colour,
+    },
+    AlreadyDone {
+        key: String,
+    },
+    Skipped {
+        key: String,
+        bucket: String,
+        reason: String,
+    },
+    Failed {
+        key: String,
+        reason: String,
+        retryable: bool,
+    },
 }
 
 /// Field order is the order a person reads a log line in.
@@ -65,6 +81,8 @@ struct LogLine<'a> {
     retryable: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     renditions: Option<&'a [ManifestEntry]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    colour: Option<String>,
 }
 
 impl RecordOutcome {
@@ -80,14 +98,15 @@ impl RecordOutcome {
     /// One JSON object, one line, for CloudWatch.
     pub fn log_line(&self) -> String {
         let line = match self {
-            RecordOutcome::Resized { key, renditions } => LogLine {
-                level: "INFO",
+            RecordOutcome::Resized { key, renditions, colour } => LogLine {
+                level: if colour.is_ignored() { "WARN" } else { "INFO" },
                 event: "resized",
                 bucket: None,
                 key,
                 reason: None,
                 retryable: None,
                 renditions: Some(renditions),
+                colour: Some(colour.to_string()),
             },
             RecordOutcome::AlreadyDone { key } => LogLine {
                 level: "INFO",
@@ -97,6 +116,7 @@ impl RecordOutcome {
                 reason: None,
                 retryable: None,
                 renditions: None,
+                colour: None,
             },
             RecordOutcome::Skipped { key, bucket, reason } => LogLine {
                 level: "WARN",
@@ -106,6 +126,7 @@ impl RecordOutcome {
                 reason: Some(reason),
                 retryable: None,
                 renditions: None,
+                colour: None,
             },
             RecordOutcome::Failed { key, reason, retryable } => LogLine {
                 level: "ERROR",
@@ -115,6 +136,7 @@ impl RecordOutcome {
                 reason: Some(reason),
                 retryable: Some(*retryable),
                 renditions: None,
+                colour: None,
             },
         };
         // Strings, integers and bools always serialise, and serde_json
@@ -144,7 +166,7 @@ impl RecordError {
 }
 
 enum Done {
-    Resized(Vec<ManifestEntry>),
+    Resized(Vec<ManifestEntry>, Colour),
     AlreadyDone,
 }
 
@@ -212,7 +234,7 @@ impl Resizer {
                 RecordOutcome::Failed { key: raw_key, reason: error.to_string(), retryable: false }
             }
             ParsedRecord::Created { key, .. } => match self.resize(&key).await {
-                Ok(Done::Resized(renditions)) => RecordOutcome::Resized { key, renditions },
+                Ok(Done::Resized(renditions, colour)) => RecordOutcome::Resized { key, renditions, colour },
                 Ok(Done::AlreadyDone) => RecordOutcome::AlreadyDone { key },
                 Err(e) => RecordOutcome::Failed { retryable: e.retryable(), reason: e.to_string(), key },
             },
@@ -241,9 +263,11 @@ impl Resizer {
         let (limits, encode) = (cfg.limits, cfg.encode);
         // Decoding and resizing are CPU-bound; off the async workers they
         // cannot stall the runtime's polling.
-        let renditions = tokio::task::spawn_blocking(move || render(&original, &specs, &limits, &encode))
-            .await
-            .map_err(|e| RecordError::Worker(e.to_string()))??;
+        let (renditions, work) =
+            tokio::task::spawn_blocking(move || render_metered(&original, &specs, &limits, &encode))
+                .await
+                .map_err(|e| RecordError::Worker(e.to_string()))?;
+        let renditions = renditions?;
 
         let mut entries = Vec::with_capacity(renditions.len());
         for r in renditions {
@@ -279,7 +303,7 @@ impl Resizer {
             self.put(&cfg.resized_bucket, &mkey, body.clone(), "application/json", MANIFEST_CACHE_CONTROL, &etag),
             self.put(&cfg.backup_bucket, &mkey, body, "application/json", MANIFEST_CACHE_CONTROL, &etag),
         )?;
-        Ok(Done::Resized(manifest.renditions))
+        Ok(Done::Resized(manifest.renditions, work.colour))
     }
 
     async fn already_done(&self, key: &str, etag: &str) -> Result<bool, RecordError> {
@@ -479,7 +503,24 @@ mod tests {
             bytes: 1000,
         };
         let cases = [
-            (RecordOutcome::Resized { key: "artwork/a.jpg".into(), renditions: vec![entry] }, "INFO", "resized"),
+            (
+                RecordOutcome::Resized {
+                    key: "artwork/a.jpg".into(),
+                    renditions: vec![entry.clone()],
+                    colour: Colour::Converted(crate::image::colour::Space::Rgb),
+                },
+                "INFO",
+                "resized",
+            ),
+            (
+                RecordOutcome::Resized {
+                    key: "artwork/a.jpg".into(),
+                    renditions: vec![entry],
+                    colour: Colour::Ignored(crate::image::colour::Ignored::Malformed),
+                },
+                "WARN",
+                "resized",
+            ),
             (RecordOutcome::AlreadyDone { key: "artwork/a.jpg".into() }, "INFO", "already_done"),
             (
                 RecordOutcome::Skipped { key: "k".into(), bucket: "resized".into(), reason: "not originals".into() },
@@ -496,7 +537,7 @@ mod tests {
                 "failed",
             ),
         ];
-        for (outcome, level, event) in cases {
+        for (outcome, level, event) in &cases {
             let line = outcome.log_line();
             assert!(!line.contains('\n'), "{line}");
             assert!(line.starts_with(&format!("{{\"level\":\"{level}\",\"event\":\"{event}\"")), "{line}");
@@ -509,6 +550,8 @@ mod tests {
         let failed = RecordOutcome::Failed { key: "k".into(), reason: "r".into(), retryable: true };
         let v: serde_json::Value = serde_json::from_str(&failed.log_line()).unwrap();
         assert_eq!(v["retryable"], true);
+        let v: serde_json::Value = serde_json::from_str(&cases[1].0.log_line()).unwrap();
+        assert_eq!(v["colour"], "embedded ICC profile ignored (not a well-formed profile); taken as sRGB");
     }
 
     #[test]

@@ -15,8 +15,8 @@ pub mod manifest;
 pub use config::{ConfigError, ResizerConfig};
 pub use handler::{InvocationOutcome, RecordOutcome, Resizer};
 pub use image::{
-    EncodeOptions, ImageError, ImageFormat, ImageInfo, Limits, Rendition, RenditionSpec, Work, inspect,
-    inspect_metered, parse_renditions, render, render_metered,
+    Colour, EncodeOptions, ImageError, ImageFormat, ImageInfo, Limits, Rendition, RenditionSpec, Work, decode_full,
+    inspect, inspect_metered, parse_renditions, render, render_metered,
 };
 pub use keys::{ArtworkId, manifest_key, original_key, rendition_key};
 pub use manifest::{Manifest, ManifestEntry};

@@ -4,6 +4,8 @@
 //! the budget, never the wall clock. And the files real cameras and
 //! editors make still pass, within the same budgets.
 
+use easel_resizer::Colour;
+use easel_resizer::image::colour::{Ignored, MAX_PROFILE_BYTES};
 use easel_resizer::image::hostile::{self, Expect, Hostile};
 use easel_resizer::{EncodeOptions, ImageError, Limits, RenditionSpec, Work, inspect, inspect_metered, render_metered};
 
@@ -168,18 +170,27 @@ fn scan_data_longer_than_its_blocks_can_use_is_refused() {
     }
 }
 
-/// zTXt, iTXt and iCCP bombs of 64 MB: never inflated. Where they fit the
-/// metadata allowance the image decodes, inflating its own pixels only;
-/// where not, the file is refused having inflated nothing.
+/// zTXt, iTXt and iCCP bombs of 64 MB. Text is never inflated; the ICC
+/// profile only by the resizer (the upload check leaves colours alone),
+/// and never past `MAX_PROFILE_BYTES`, then ignored. Where they fit the
+/// metadata allowance the image decodes; where not, the file is refused
+/// having inflated nothing.
 #[test]
-fn compressed_chunk_bombs_are_never_inflated() {
+fn compressed_chunk_bombs_are_never_inflated_past_their_cap() {
     for (w, h) in [(1, 1), (64, 64), (1024, 1024), (8000, 6000)] {
         for kind in [*b"zTXt", *b"iTXt", *b"iCCP"] {
             let file = hostile::png_ancillary_bomb(w, h, kind);
-            for (result, work) in decide(&file) {
+            for (step, (result, work)) in decide(&file).into_iter().enumerate() {
                 let raw = (u64::from(w) + 1) * u64::from(h);
+                let profile = if kind == *b"iCCP" && step == 1 { MAX_PROFILE_BYTES as u64 } else { 0 };
                 match result {
-                    Ok(()) => assert_eq!((work.bytes_inflated, work.inflate_budget), (raw, raw), "{}", file.name),
+                    Ok(()) => {
+                        let want = (raw + profile, raw + profile);
+                        assert_eq!((work.bytes_inflated, work.inflate_budget), want, "{}", file.name);
+                        if profile > 0 {
+                            assert_eq!(work.colour, Colour::Ignored(Ignored::TooLarge), "{}", file.name);
+                        }
+                    }
                     Err(e) => {
                         assert!(contrived(&e), "{}: {}", file.name, e.log_reason());
                         assert_eq!(work.bytes_inflated, 0);

@@ -19,22 +19,33 @@ pub(crate) struct Decoded {
 }
 
 /// `shrink` maps the upright size to the largest shrink-on-load factor
-/// (1, 2, 4 or 8) the caller can use; it only matters for JPEG.
+/// (1, 2, 4 or 8) the caller can use; it only matters for JPEG. With
+/// `manage_colour` an embedded profile is read and the pixels converted
+/// to sRGB (`colour`); without, the profile is left unread.
 pub(crate) fn decode(
     bytes: &[u8],
     limits: &Limits,
     shrink: &dyn Fn(u32, u32) -> u32,
+    manage_colour: bool,
     work: &mut Work,
 ) -> Result<Decoded, ImageError> {
     match check_container(bytes, limits)? {
         ImageFormat::Png => {
-            let (decoded, orientation) = png_decode::decode(bytes, limits, work)?;
-            let (mut image, opaque) = to_rgb8_or_rgba8(decoded);
-            image.apply_orientation(orientation);
+            let png = png_decode::decode(bytes, limits, manage_colour, work)?;
+            let (mut image, opaque) = to_rgb8_or_rgba8(png.image);
+            if let Some(to_srgb) = png.to_srgb {
+                let channels = usize::from(image.color().channel_count());
+                match &mut image {
+                    DynamicImage::ImageRgb8(buf) => to_srgb.apply(buf, channels),
+                    DynamicImage::ImageRgba8(buf) => to_srgb.apply(buf, channels),
+                    _ => {}
+                }
+            }
+            image.apply_orientation(png.orientation);
             let (width, height) = image.dimensions();
             Ok(Decoded { info: ImageInfo { format: ImageFormat::Png, width, height }, image, opaque })
         }
-        ImageFormat::Jpeg => decode_jpeg(bytes, limits, shrink, work),
+        ImageFormat::Jpeg => decode_jpeg(bytes, limits, shrink, manage_colour, work),
     }
 }
 
@@ -42,9 +53,10 @@ fn decode_jpeg(
     bytes: &[u8],
     limits: &Limits,
     shrink: &dyn Fn(u32, u32) -> u32,
+    manage_colour: bool,
     work: &mut Work,
 ) -> Result<Decoded, ImageError> {
-    let decoded = jpeg::decode(bytes, limits, &|probe| Ok(shrink(probe.width, probe.height)), work)?;
+    let decoded = jpeg::decode(bytes, limits, &|probe| Ok(shrink(probe.width, probe.height)), manage_colour, work)?;
     let (full_w, full_h) = (decoded.width, decoded.height);
     let rgb = RgbImage::from_raw(decoded.pixel_width, decoded.pixel_height, decoded.rgb)
         .ok_or_else(|| ImageError::Corrupt("decoded pixel buffer has the wrong size".to_owned()))?;

@@ -383,6 +383,95 @@ pub fn truncations() -> Vec<Hostile> {
     out
 }
 
+// ---- ICC profiles ------------------------------------------------------------
+
+fn be32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// The hostile forms of a real profile `icc`, each named: cut short; a tag
+/// count of 2^28 over a table of a dozen; every tag pointing back into the
+/// tag table itself (a loop: each tag's data is the table that names it);
+/// and, where it has a lut16 or lut8 table, a grid claiming gigabytes.
+pub fn hostile_profiles(icc: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    let mut out = vec![("truncated", icc[..icc.len() / 2].to_vec())];
+    let mut flood = icc.to_vec();
+    if flood.len() >= 132 {
+        flood[128..132].copy_from_slice(&(1u32 << 28).to_be_bytes());
+    }
+    out.push(("tag-count-flood", flood));
+    let tags = be32_at(icc, 128).unwrap_or(0) as usize;
+    let mut looped = icc.to_vec();
+    for i in 0..tags {
+        let at = 132 + 12 * i;
+        if at + 12 <= looped.len() {
+            looped[at + 4..at + 8].copy_from_slice(&128u32.to_be_bytes());
+            looped[at + 8..at + 12].copy_from_slice(&(12 * tags as u32 + 4).to_be_bytes());
+        }
+    }
+    out.push(("tags-loop-into-their-table", looped));
+    let mut huge = icc.to_vec();
+    let mut grown = false;
+    for i in 0..tags {
+        let entry = 132 + 12 * i;
+        let Some(offset) = be32_at(icc, entry + 4) else { continue };
+        let at = offset as usize;
+        if matches!(icc.get(at..at + 4), Some(b"mft2" | b"mft1")) && at + 10 < huge.len() {
+            huge[at + 10] = 255; // grid points per input: 255⁴ × 3 outputs
+            grown = true;
+        }
+    }
+    if grown {
+        out.push(("lut-grid-claims-gigabytes", huge));
+    }
+    out
+}
+
+/// `file`, a JPEG or PNG, with `icc` embedded in place of any profile it
+/// had: APP2 pieces right after the start of a JPEG, an iCCP chunk right
+/// after a PNG's header (any sRGB chunk dropped).
+pub fn with_icc_profile(file: &[u8], icc: &[u8]) -> Vec<u8> {
+    if file.starts_with(b"\x89PNG") {
+        let mut data = b"icc\0\0".to_vec();
+        data.extend_from_slice(&miniz_oxide::deflate::compress_to_vec_zlib(icc, 6));
+        let mut out = file[..33].to_vec();
+        out.extend_from_slice(&chunk(b"iCCP", &data));
+        let mut at = 33;
+        while at + 12 <= file.len() {
+            let len = be32_at(file, at).unwrap_or(0) as usize;
+            let end = (at + 12 + len).min(file.len());
+            if !matches!(&file[at + 4..at + 8], b"iCCP" | b"sRGB") {
+                out.extend_from_slice(&file[at..end]);
+            }
+            at = end;
+        }
+        return out;
+    }
+    let pieces: Vec<&[u8]> = icc.chunks(65_519).collect();
+    let mut out = file[..2].to_vec();
+    for (i, piece) in pieces.iter().enumerate() {
+        let mut body = b"ICC_PROFILE\0".to_vec();
+        body.extend_from_slice(&[i as u8 + 1, pieces.len() as u8]);
+        body.extend_from_slice(piece);
+        out.extend_from_slice(&segment(0xE2, &body));
+    }
+    let mut at = 2;
+    while at + 4 <= file.len() && file[at] == 0xFF {
+        let marker = file[at + 1];
+        if marker == 0xDA {
+            break;
+        }
+        let len = usize::from(u16::from_be_bytes([file[at + 2], file[at + 3]]));
+        let end = (at + 2 + len).min(file.len());
+        if !(marker == 0xE2 && file[at + 4..end].starts_with(b"ICC_PROFILE\0")) {
+            out.extend_from_slice(&file[at..end]);
+        }
+        at = end;
+    }
+    out.extend_from_slice(&file[at..]);
+    out
+}
+
 // ---- PNG -------------------------------------------------------------------
 
 fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {

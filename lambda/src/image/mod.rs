@@ -1,7 +1,9 @@
 //! The pure image core: bytes in, renditions out. Nothing here touches the
 //! network, so the upload page and the Lambda apply exactly the same checks.
 
+pub mod colour;
 mod decode;
+pub mod delta_e;
 mod encode;
 pub mod hostile;
 mod jpeg;
@@ -15,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ConfigError;
 
+pub use colour::Colour;
 pub use sniff::ImageFormat;
 
 /// Bounds on what we agree to decode.
@@ -219,6 +222,9 @@ pub struct Work {
     pub bytes_inflated: u64,
     /// PNG: the most `bytes_inflated` may reach.
     pub inflate_budget: u64,
+    /// What was done about the image's colours (an embedded profile
+    /// converted, or ignored and why), for the resizer's log line.
+    pub colour: Colour,
 }
 
 impl Work {
@@ -241,8 +247,10 @@ pub fn inspect(bytes: &[u8], limits: &Limits) -> Result<ImageInfo, ImageError> {
 pub fn inspect_metered(bytes: &[u8], limits: &Limits) -> (Result<ImageInfo, ImageError>, Work) {
     let mut work = Work::default();
     // A JPEG at ⅛ scale is still entropy-decoded in full, which is the
-    // check; only its pixels are 64 times fewer.
-    let result = decode::decode(bytes, limits, &|_, _| 8, &mut work).map(|d| d.info);
+    // check; only its pixels are 64 times fewer. Colours do not decide
+    // anything here (an unusable profile is ignored, not refused), so the
+    // check leaves them to the resizer.
+    let result = decode::decode(bytes, limits, &|_, _| 8, false, &mut work).map(|d| d.info);
     (result, work)
 }
 
@@ -301,7 +309,7 @@ pub fn render_metered(
 /// decoders with reference ones (the fuzz targets do).
 pub fn decode_full(bytes: &[u8], limits: &Limits) -> (Result<::image::DynamicImage, ImageError>, Work) {
     let mut work = Work::default();
-    let result = decode::decode(bytes, limits, &|_, _| 1, &mut work).map(|d| d.image);
+    let result = decode::decode(bytes, limits, &|_, _| 1, true, &mut work).map(|d| d.image);
     (result, work)
 }
 
@@ -312,7 +320,7 @@ fn render_counted(
     enc: &EncodeOptions,
     work: &mut Work,
 ) -> Result<Vec<Rendition>, ImageError> {
-    let decoded = decode::decode(bytes, limits, &|w, h| shrink_for(w, h, specs), work)?;
+    let decoded = decode::decode(bytes, limits, &|w, h| shrink_for(w, h, specs), true, work)?;
     RESIZER.with_borrow_mut(|resizer| {
         let mut out = Vec::with_capacity(specs.len());
         for spec in specs {

@@ -4,13 +4,15 @@
 //! longer than the pixels need). Then the png crate decodes with text and
 //! ICC chunks skipped unread: the `image` crate's PNG decoder inflates
 //! every `iCCP` up to the memory limit (512 MB), which a 400 KB chunk
-//! reaches, and we use neither.
+//! reaches. The walk keeps the colour chunks instead, and `colour` inflates
+//! the ICC profile itself, stopping at `MAX_PROFILE_BYTES`.
 
 use std::io::Cursor;
 
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageBuffer, Luma, LumaA, Rgb, Rgba};
 
+use super::colour::{self, Colour, Ignored, MAX_PROFILE_BYTES, PngChunks, Space, ToSrgb};
 use super::{ImageError, ImageFormat, Limits, Work};
 
 /// Ancillary chunks (everything but IHDR, PLTE, IDAT and IEND) before the
@@ -39,6 +41,10 @@ struct Shape {
     height: u32,
     /// The image data's size once inflated, filter bytes included.
     raw_bytes: u64,
+    /// The colour chunks before the image data: an iCCP's data (name,
+    /// method, compressed profile) and the rest.
+    iccp: Option<std::ops::Range<usize>>,
+    chunks: PngChunks,
 }
 
 /// Bytes per row once inflated (plus the filter byte), for a colour type
@@ -89,6 +95,7 @@ fn walk(bytes: &[u8], limits: &Limits) -> Result<Shape, ImageError> {
     at += 25;
     let (mut ancillary, mut ancillary_bytes) = (0usize, 0u64);
     let (mut idat_chunks, mut idat_bytes) = (0u64, 0u64);
+    let (mut iccp, mut chunks) = (None, PngChunks::default());
     loop {
         let len = u64::from(be32(bytes, at).ok_or_else(early)?);
         let kind: [u8; 4] = bytes.get(at + 4..at + 8).ok_or_else(early)?.try_into().map_err(|_| early())?;
@@ -124,20 +131,38 @@ fn walk(bytes: &[u8], limits: &Limits) -> Result<Shape, ImageError> {
                         "{ancillary_bytes} bytes of metadata for a {width}×{height} image (at most {ancillary_limit})"
                     )));
                 }
+                // The first of each counts, as in libpng.
+                let data = at + 8..next as usize - 4;
+                match &kind {
+                    b"iCCP" if iccp.is_none() => iccp = Some(data),
+                    b"sRGB" => chunks.srgb = true,
+                    b"gAMA" if chunks.gamma.is_none() => chunks.gamma = be32(bytes, data.start),
+                    b"cHRM" if chunks.chromaticities.is_none() && data.len() == 32 => {
+                        let mut c = [0u32; 8];
+                        for (i, v) in c.iter_mut().enumerate() {
+                            *v = be32(bytes, data.start + 4 * i).unwrap_or(0);
+                        }
+                        chunks.chromaticities = Some(c);
+                    }
+                    _ => {}
+                }
             }
         }
         at = next as usize;
     }
-    Ok(Shape { width, height, raw_bytes })
+    Ok(Shape { width, height, raw_bytes, iccp, chunks })
 }
 
-/// The PNG as an image of its own colour type (8 or 16 bits, palettes
-/// expanded), and its EXIF orientation.
-pub(super) fn decode(
-    bytes: &[u8],
-    limits: &Limits,
-    work: &mut Work,
-) -> Result<(DynamicImage, Orientation), ImageError> {
+/// A decoded PNG: an image of its own colour type (8 or 16 bits, palettes
+/// expanded), its EXIF orientation, and the conversion its colour chunks
+/// ask for.
+pub(super) struct Png {
+    pub image: DynamicImage,
+    pub orientation: Orientation,
+    pub to_srgb: Option<ToSrgb>,
+}
+
+pub(super) fn decode(bytes: &[u8], limits: &Limits, manage_colour: bool, work: &mut Work) -> Result<Png, ImageError> {
     let shape = walk(bytes, limits)?;
     work.inflate_budget += shape.raw_bytes;
     let mut decoder = png::Decoder::new_with_limits(
@@ -212,7 +237,38 @@ pub(super) fn decode(
             });
         }
     };
-    Ok((image, orientation))
+    let samples = if image.color().has_color() { Space::Rgb } else { Space::Gray };
+    let to_srgb = if manage_colour { colour_of(bytes, &shape, samples, work) } else { None };
+    Ok(Png { image, orientation, to_srgb })
+}
+
+/// The conversion the colour chunks ask for (PNG 3rd edition: iCCP before
+/// sRGB, before gAMA and cHRM). The profile is inflated here, counted as
+/// work, and never past `MAX_PROFILE_BYTES`, however well it compresses.
+fn colour_of(bytes: &[u8], shape: &Shape, samples: Space, work: &mut Work) -> Option<ToSrgb> {
+    let Some(range) = shape.iccp.clone() else {
+        return colour::from_png_chunks(&shape.chunks, samples, &mut work.colour);
+    };
+    let data = &bytes[range];
+    // A name of 1 to 79 bytes, its NUL, the method (0, zlib), the stream.
+    let stream = data.iter().position(|&b| b == 0).filter(|&n| n <= 79).and_then(|n| data.get(n + 2..));
+    let Some(stream) = stream else {
+        work.colour = Colour::Ignored(Ignored::Malformed);
+        return None;
+    };
+    work.inflate_budget += MAX_PROFILE_BYTES as u64;
+    match miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(stream, MAX_PROFILE_BYTES) {
+        Ok(icc) => {
+            work.bytes_inflated += icc.len() as u64;
+            colour::from_icc(&icc, samples, &mut work.colour)
+        }
+        Err(e) => {
+            work.bytes_inflated += e.output.len() as u64;
+            let too_large = e.status == miniz_oxide::inflate::TINFLStatus::HasMoreOutput;
+            work.colour = Colour::Ignored(if too_large { Ignored::TooLarge } else { Ignored::Malformed });
+            None
+        }
+    }
 }
 
 /// Malformed EXIF is common and says nothing about the pixels.
@@ -264,11 +320,11 @@ mod tests {
     fn only_a_conversion_adds_a_copy_to_the_memory_check() {
         let limits = Limits { max_alloc: 40_000, ..Limits::default() };
         let rgb = testutil::rgb_png(100, 100); // 30,000 bytes decoded
-        assert!(decode(&rgb, &limits, &mut Work::default()).is_ok());
+        assert!(decode(&rgb, &limits, true, &mut Work::default()).is_ok());
         let grey = testutil::png_bytes(100, 100, png::ColorType::Grayscale, png::BitDepth::Eight, &[7; 100 * 100]);
         // 10,000 bytes decoded plus a 40,000-byte RGBA copy.
         assert_eq!(
-            decode(&grey, &limits, &mut Work::default()).err(),
+            decode(&grey, &limits, true, &mut Work::default()).err(),
             Some(ImageError::TooMuchMemory { limit: 40_000 })
         );
     }

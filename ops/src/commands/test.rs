@@ -13,6 +13,12 @@ use tokio::{
 
 use crate::stack::{External, LocalStack, Ports, console, install, paths::StackDir, paths::workspace_root};
 
+/// Real profiles the colour tests convert from, and their Debian packages.
+pub const COLOUR_PROFILES: [(&str, &str); 2] = [
+    ("/usr/share/color/icc/colord/AdobeRGB1998.icc", "colord-data"),
+    ("/usr/share/color/icc/ghostscript/default_cmyk.icc", "libgs-common"),
+];
+
 #[derive(Debug, clap::Args)]
 pub struct Opts {
     /// Run only the Rust tests (for quick iterations; CI runs everything).
@@ -42,12 +48,18 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     // The JPEG fuzz target's referee, for the corpus replay (fuzz/src/jpeg_reference.rs).
     install::debian_program("djpeg", "libjpeg-turbo-progs", "libjpeg-turbo's djpeg (the JPEG fuzz target's referee)")
         .await?;
+    // The colour tests' reference conversion (LittleCMS, through Pillow) and
+    // real profiles to convert from (lambda/tests/colour.rs).
+    let pillow = install::pillow_venv().await?.join("bin/python");
+    for (file, package) in COLOUR_PROFILES {
+        install::debian_file(file, package, "ICC profiles for the colour tests").await?;
+    }
     for abandoned in StackDir::abandoned_tests() {
         LocalStack::discard_state(&abandoned).await;
     }
     let dir = StackDir::test();
     let mut stack = LocalStack::start(dir.clone(), Ports::free()?, External::default(), "easel_e2e", true).await?;
-    let result = run_suites(&stack, &opts, chromium.as_deref()).await;
+    let result = run_suites(&stack, &opts, chromium.as_deref(), &pillow).await;
     stack.stop().await;
     LocalStack::discard_state(&dir).await;
     let (tally, ok) = result?;
@@ -61,7 +73,12 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run_suites(stack: &LocalStack, opts: &Opts, chromium: Option<&Path>) -> anyhow::Result<(Tally, bool)> {
+async fn run_suites(
+    stack: &LocalStack,
+    opts: &Opts,
+    chromium: Option<&Path>,
+    pillow: &Path,
+) -> anyhow::Result<(Tally, bool)> {
     let root = workspace_root();
     let maintenance = stack.maintenance_url.clone().context("the test stack runs its own Postgres")?;
     let mut env: Vec<(&str, String)> = vec![
@@ -73,6 +90,7 @@ async fn run_suites(stack: &LocalStack, opts: &Opts, chromium: Option<&Path>) ->
         ("EASEL_AWS_ENDPOINT", stack.aws_endpoint.clone()),
         ("EASEL_SMTP_URL", stack.smtp_url.clone()),
         ("EASEL_AUDIT_KEY_FILE", stack.audit_key_file.display().to_string()),
+        ("EASEL_TEST_PYTHON", pillow.display().to_string()),
     ];
     if let Some(inbox) = &stack.inbox_url {
         env.push(("EASEL_MAIL_INBOX_URL", inbox.clone()));

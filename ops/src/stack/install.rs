@@ -93,6 +93,17 @@ pub async fn debian_program(program: &str, package: &str, what: &str) -> anyhow:
     find().with_context(|| format!("{package} was installed but {program} was not found"))
 }
 
+/// A data file from a Debian package (an ICC profile, say), installing the
+/// package with apt when the file is missing.
+pub async fn debian_file(path: &str, package: &str, what: &str) -> anyhow::Result<PathBuf> {
+    let path = PathBuf::from(path);
+    if !path.exists() {
+        apt_install(package, what).await?;
+    }
+    anyhow::ensure!(path.exists(), "{package} was installed but {} was not found", path.display());
+    Ok(path)
+}
+
 /// `npm ci` in `dir` when its lock file changed since the last install.
 pub async fn npm_packages(dir: &Path, what: &str) -> anyhow::Result<()> {
     let lock = dir.join("package-lock.json");

@@ -3,6 +3,8 @@
 //! replication otherwise) and colour conversion, one output row at a time
 //! so the working set stays in cache.
 
+use super::super::colour::ToSrgb;
+
 /// One component's samples after the IDCT.
 pub(super) struct Plane {
     pub(super) data: Vec<u8>,
@@ -172,11 +174,15 @@ fn ycc_row(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
     }
 }
 
-/// Interleaved RGB, `width`×`height`, from the planes of one frame.
-pub(super) fn to_rgb(planes: &[Plane], model: Model, width: usize, height: usize) -> Vec<u8> {
+/// Interleaved RGB, `width`×`height`, from the planes of one frame. CMYK
+/// and YCCK go through `profile` when the file embeds one, else through
+/// the naive formula (each of C, M and Y multiplied by K's complement),
+/// which is what libjpeg's users and browsers without colour management do.
+pub(super) fn to_rgb(planes: &[Plane], model: Model, width: usize, height: usize, profile: Option<&ToSrgb>) -> Vec<u8> {
     let mut out = vec![0u8; width * height * 3];
     let mut bufs: Vec<Vec<u8>> = planes.iter().map(|_| Vec::with_capacity(width + 1)).collect();
     let mut sums = Vec::with_capacity(width);
+    let mut inks = if profile.is_some() { vec![0u8; width * 4] } else { Vec::new() };
     for (y, row) in out.chunks_exact_mut(width * 3).enumerate() {
         let mut ins: Vec<&[u8]> = Vec::with_capacity(planes.len());
         for (plane, buf) in planes.iter().zip(bufs.iter_mut()) {
@@ -194,12 +200,29 @@ pub(super) fn to_rgb(planes: &[Plane], model: Model, width: usize, height: usize
                     px.copy_from_slice(&[r, g, b]);
                 }
             }
+            // Adobe stores CMYK inverted (255 = no ink); ICC profiles count ink.
+            Model::Cmyk if let Some(profile) = profile => {
+                for ((((ink, &c), &m), &ye), &k) in
+                    inks.chunks_exact_mut(4).zip(ins[0]).zip(ins[1]).zip(ins[2]).zip(ins[3])
+                {
+                    ink.copy_from_slice(&[255 - c, 255 - m, 255 - ye, 255 - k]);
+                }
+                profile.cmyk_row(&inks, row);
+            }
             Model::Cmyk => {
                 for ((((px, &c), &m), &ye), &k) in
                     row.chunks_exact_mut(3).zip(ins[0]).zip(ins[1]).zip(ins[2]).zip(ins[3])
                 {
                     px.copy_from_slice(&[blinn(c, k), blinn(m, k), blinn(ye, k)]);
                 }
+            }
+            // YCCK's colour part decodes to the inverted C, M and Y.
+            Model::Ycck if let Some(profile) = profile => {
+                ycc_row(ins[0], ins[1], ins[2], row);
+                for ((ink, px), &k) in inks.chunks_exact_mut(4).zip(row.chunks_exact(3)).zip(ins[3]) {
+                    ink.copy_from_slice(&[px[0], px[1], px[2], 255 - k]);
+                }
+                profile.cmyk_row(&inks, row);
             }
             Model::Ycck => {
                 ycc_row(ins[0], ins[1], ins[2], row);
@@ -228,7 +251,7 @@ mod tests {
         let y = plane(vec![100; 16], 4, 1, 1);
         let cb = plane(vec![128; 4], 2, 2, 2);
         let cr = plane(vec![128; 4], 2, 2, 2);
-        let rgb = to_rgb(&[y, cb, cr], Model::YCbCr, 4, 4);
+        let rgb = to_rgb(&[y, cb, cr], Model::YCbCr, 4, 4, None);
         assert!(rgb.iter().all(|&v| v == 100));
     }
 
@@ -251,10 +274,10 @@ mod tests {
         let y = plane(vec![76], 1, 1, 1);
         let cb = plane(vec![85], 1, 1, 1);
         let cr = plane(vec![255], 1, 1, 1);
-        let rgb = to_rgb(&[y, cb, cr], Model::YCbCr, 1, 1);
+        let rgb = to_rgb(&[y, cb, cr], Model::YCbCr, 1, 1, None);
         assert!(rgb[0] > 245 && rgb[1] < 10 && rgb[2] < 10, "red: {rgb:?}");
         let k = |v| plane(vec![v], 1, 1, 1);
-        let rgb = to_rgb(&[k(0), k(255), k(255), k(255)], Model::Cmyk, 1, 1);
+        let rgb = to_rgb(&[k(0), k(255), k(255), k(255)], Model::Cmyk, 1, 1, None);
         assert_eq!(rgb, [0, 255, 255], "inverted full cyan ink, no black");
     }
 }

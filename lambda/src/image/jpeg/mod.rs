@@ -27,6 +27,7 @@ use color::{Model, Plane};
 use huffman::{Huffman, LOOKAHEAD};
 use idct::{Basis, Dequant};
 
+use super::colour::{self, Colour, Ignored, MAX_PROFILE_BYTES, Space};
 use super::{ImageError, ImageFormat, Limits, Work};
 
 /// Scans in one file. Common encoders write at most 11 (libjpeg's
@@ -141,6 +142,7 @@ pub(crate) fn decode(
     bytes: &[u8],
     limits: &Limits,
     choose_shrink: &dyn Fn(&Probe) -> Result<u32, ImageError>,
+    manage_colour: bool,
     work: &mut Work,
 ) -> Result<Jpeg, ImageError> {
     if bytes.len() < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8 {
@@ -160,6 +162,9 @@ pub(crate) fn decode(
         segments: 0,
         stray: 0,
         exif_read: false,
+        manage_colour,
+        icc: Vec::new(),
+        colour: Colour::Untagged,
         blocks_decoded: 0,
         blocks_visited: 0,
         // Until the frame header says more: one component, no blocks.
@@ -171,6 +176,7 @@ pub(crate) fn decode(
     work.blocks_decoded += d.blocks_decoded;
     work.blocks_visited += d.blocks_visited;
     work.block_budget += d.block_budget;
+    work.colour = d.colour;
     result
 }
 
@@ -190,6 +196,12 @@ struct Decoder<'a> {
     segments: u32,
     stray: usize,
     exif_read: bool,
+    /// Whether to read the ICC profile and convert to sRGB.
+    manage_colour: bool,
+    /// The ICC profile's APP2 pieces: sequence number, count, and where
+    /// the piece lies in `data`.
+    icc: Vec<(u8, u8, std::ops::Range<usize>)>,
+    colour: Colour,
     /// Work so far and the most allowed, in blocks (see `PASSES_PER_BLOCK`).
     blocks_decoded: u64,
     block_budget: u64,
@@ -337,6 +349,9 @@ impl Decoder<'_> {
                     self.orientation = exif_orientation(seg);
                 }
                 0xEE if seg.starts_with(b"Adobe") && seg.len() >= 12 => self.adobe_transform = Some(seg[11]),
+                0xE2 if seg.starts_with(b"ICC_PROFILE\0") && seg.len() >= 14 => {
+                    self.icc.push((seg[12], seg[13], pos - len + 16..pos));
+                }
                 0xDC => return Err(unsupported("a DNL marker (height given after the image data)")),
                 _ => {}
             }
@@ -702,6 +717,31 @@ impl Decoder<'_> {
         Ok(next)
     }
 
+    /// The ICC profile from its APP2 pieces, in sequence order. Every piece
+    /// from 1 to the count must be there exactly once, all agreeing on the
+    /// count, as ICC.1 Annex B asks; otherwise the profile is ignored.
+    fn icc_profile(&self) -> Result<Option<Vec<u8>>, Ignored> {
+        let Some(&(_, count, _)) = self.icc.first() else {
+            return Ok(None);
+        };
+        if count == 0 || self.icc.len() != usize::from(count) || self.icc.iter().any(|p| p.1 != count) {
+            return Err(Ignored::Incomplete);
+        }
+        let total: usize = self.icc.iter().map(|p| p.2.len()).sum();
+        if total > MAX_PROFILE_BYTES {
+            return Err(Ignored::TooLarge);
+        }
+        let mut profile = Vec::with_capacity(total);
+        for seq in 1..=count {
+            let mut pieces = self.icc.iter().filter(|p| p.0 == seq);
+            match (pieces.next(), pieces.next()) {
+                (Some(piece), None) => profile.extend_from_slice(&self.data[piece.2.clone()]),
+                _ => return Err(Ignored::Incomplete),
+            }
+        }
+        Ok(Some(profile))
+    }
+
     fn finish(&mut self, mut frame: Frame) -> Result<Jpeg, ImageError> {
         if frame.progressive {
             let mut blk = [0i32; 64];
@@ -740,6 +780,19 @@ impl Decoder<'_> {
             (4, _) => Model::Cmyk,
             (n, _) => return Err(unsupported(format!("{n} colour components"))),
         };
+        let samples = match model {
+            Model::Gray => Space::Gray,
+            Model::YCbCr | Model::Rgb => Space::Rgb,
+            Model::Cmyk | Model::Ycck => Space::Cmyk,
+        };
+        let to_srgb = match if self.manage_colour { self.icc_profile() } else { Ok(None) } {
+            Ok(Some(icc)) => colour::from_icc(&icc, samples, &mut self.colour),
+            Ok(None) => None,
+            Err(why) => {
+                self.colour = Colour::Ignored(why);
+                None
+            }
+        };
         let planes: Vec<Plane> = frame
             .comps
             .iter_mut()
@@ -751,7 +804,11 @@ impl Decoder<'_> {
                 uy: c.uy,
             })
             .collect();
-        let rgb = color::to_rgb(&planes, model, frame.out_w, frame.out_h);
+        let cmyk = to_srgb.as_ref().filter(|t| t.is_cmyk());
+        let mut rgb = color::to_rgb(&planes, model, frame.out_w, frame.out_h, cmyk);
+        if let Some(t) = to_srgb.as_ref().filter(|t| !t.is_cmyk()) {
+            t.apply(&mut rgb, 3);
+        }
         Ok(Jpeg {
             width: frame.width as u32,
             height: frame.height as u32,

@@ -13,7 +13,7 @@ const PROG_GRAY: &[u8] = include_bytes!("testdata/prog_gray.jpg");
 const BASE_420_RST: &[u8] = include_bytes!("testdata/base_420_rst.jpg");
 
 fn ours(bytes: &[u8], shrink: u32) -> Jpeg {
-    decode(bytes, &Limits::default(), &|_| Ok(shrink), &mut Work::default()).unwrap()
+    decode(bytes, &Limits::default(), &|_| Ok(shrink), true, &mut Work::default()).unwrap()
 }
 
 fn theirs(bytes: &[u8]) -> image::RgbImage {
@@ -213,7 +213,7 @@ fn twelve_bit_and_arithmetic_jpegs_are_unsupported_variants() {
 }
 
 fn ours_err(bytes: &[u8]) -> ImageError {
-    match decode(bytes, &Limits::default(), &|_| Ok(1), &mut Work::default()) {
+    match decode(bytes, &Limits::default(), &|_| Ok(1), true, &mut Work::default()) {
         Ok(_) => panic!("decoded"),
         Err(e) => e,
     }
@@ -251,7 +251,7 @@ fn damaged_files_never_panic() {
                 _ => bytes.truncate(4 + next() as usize % (bytes.len() - 4)),
             }
             for shrink in [1, 2, 8] {
-                let _ = decode(&bytes, &Limits::default(), &|_| Ok(shrink), &mut Work::default());
+                let _ = decode(&bytes, &Limits::default(), &|_| Ok(shrink), true, &mut Work::default());
             }
         }
     }
@@ -262,12 +262,12 @@ fn limits_are_checked_from_the_header() {
     let jpeg = encode(64, 48, 80, |_| {});
     let tight = Limits { max_pixels: 64 * 48 - 1, ..Limits::default() };
     assert!(matches!(
-        decode(&jpeg, &tight, &|_| Ok(1), &mut Work::default()),
+        decode(&jpeg, &tight, &|_| Ok(1), true, &mut Work::default()),
         Err(ImageError::TooManyPixels { width: 64, height: 48, .. })
     ));
     let tiny = Limits { max_alloc: 1000, ..Limits::default() };
     assert!(matches!(
-        decode(&jpeg, &tiny, &|_| Ok(8), &mut Work::default()),
+        decode(&jpeg, &tiny, &|_| Ok(8), true, &mut Work::default()),
         Err(ImageError::TooMuchMemory { limit: 1000 })
     ));
 }
