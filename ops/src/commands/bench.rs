@@ -1,5 +1,8 @@
 //! `cargo ops bench resize`: our resizer against libvips and Pillow on the
-//! same photographs, the same job and the same core, in one run.
+//! same photographs, the same job and the same core, in one run; against
+//! itself from before colour management (`bench/colour.rs`) on the same
+//! untagged sets; and on a profiled set, the ΔE₀₀ of its renditions
+//! against LittleCMS's conversion.
 //!
 //! Every tool runs as whole processes under `taskset -c 0`, as the Lambda
 //! would pay for them: start-up, reading files, decoding, resizing,
@@ -26,6 +29,8 @@ mod audit;
 mod callgrind;
 #[path = "../bench/coldstart.rs"]
 mod coldstart;
+#[path = "../bench/colour.rs"]
+mod colour;
 #[path = "../bench/corpus.rs"]
 mod corpus;
 #[path = "../bench/hostile.rs"]
@@ -101,16 +106,20 @@ enum Tool {
     Ours,
     Vips,
     Pillow,
+    /// easel-resize at `colour::BASELINE_COMMIT`, before colour management.
+    Baseline,
 }
 
 impl Tool {
-    const ALL: [Tool; 3] = [Tool::Ours, Tool::Vips, Tool::Pillow];
+    /// What runs on the untagged sets.
+    const ALL: [Tool; 4] = [Tool::Ours, Tool::Vips, Tool::Pillow, Tool::Baseline];
 
     fn name(self) -> &'static str {
         match self {
             Tool::Ours => "easel-resize",
             Tool::Vips => "vipsthumbnail",
             Tool::Pillow => "Pillow",
+            Tool::Baseline => "easel-resize@9d6eed5",
         }
     }
 
@@ -119,6 +128,7 @@ impl Tool {
             Tool::Ours => "easel",
             Tool::Vips => "vips",
             Tool::Pillow => "pillow",
+            Tool::Baseline => "baseline",
         }
     }
 }
@@ -141,10 +151,12 @@ struct Set {
     key: &'static str,
     label: String,
     images: Vec<usize>,
+    tools: Vec<Tool>,
 }
 
 struct Programs {
     ours: PathBuf,
+    baseline: PathBuf,
     bootstrap: PathBuf,
     vips: PathBuf,
     python: PathBuf,
@@ -164,7 +176,9 @@ async fn resize(opts: ResizeOpts) -> anyhow::Result<()> {
     let cache = root.join(".easel/bench");
     println!("Preparing the resize benchmark…");
     let corpus = corpus::fetch(&cache.join("corpus")).await?;
-    let programs = prepare(&root).await?;
+    let programs = prepare(&root, &cache).await?;
+    let profiles = colour::profiles(&cache.join("colour")).await?;
+    let profiled = colour::make(&cache.join("colour"), &corpus.jpegs, &profiles, &programs.python).await?;
 
     // What every image is, from a full decode (the reference decoder's).
     let mut images = Vec::new();
@@ -175,6 +189,13 @@ async fn resize(opts: ResizeOpts) -> anyhow::Result<()> {
     }
     let jpegs: Vec<usize> = (0..corpus.jpegs.len()).collect();
     let pngs: Vec<usize> = (corpus.jpegs.len()..images.len()).collect();
+    let first_profiled = images.len();
+    for p in &profiled {
+        let src = quality::Source::load(&p.reference)?;
+        let stem = p.tagged.file_stem().and_then(|s| s.to_str()).context("a tagged file's name")?.to_owned();
+        images.push(Image { path: p.tagged.clone(), stem, megapixels: src.megapixels(), opaque: true });
+    }
+    let tagged: Vec<usize> = (first_profiled..images.len()).collect();
     let largest = *jpegs
         .iter()
         .max_by(|&&a, &&b| images[a].megapixels.total_cmp(&images[b].megapixels))
@@ -185,19 +206,32 @@ async fn resize(opts: ResizeOpts) -> anyhow::Result<()> {
             key: "jpeg",
             label: format!("JPEG set ({} files, {:.0} MP)", jpegs.len(), mp(&jpegs)),
             images: jpegs.clone(),
+            tools: Tool::ALL.to_vec(),
         },
-        Set { key: "png", label: format!("PNG set ({} files, {:.0} MP)", pngs.len(), mp(&pngs)), images: pngs },
+        Set {
+            key: "png",
+            label: format!("PNG set ({} files, {:.0} MP)", pngs.len(), mp(&pngs)),
+            images: pngs,
+            tools: Tool::ALL.to_vec(),
+        },
         Set {
             key: "large",
             label: format!("{} alone ({:.0} MP)", images[largest].stem, images[largest].megapixels),
             images: vec![largest],
+            tools: Tool::ALL.to_vec(),
+        },
+        Set {
+            key: "profiled",
+            label: format!("Profiled set ({} files, {:.0} MP)", tagged.len(), mp(&tagged)),
+            images: tagged,
+            tools: vec![Tool::Ours, Tool::Baseline],
         },
     ];
 
     let out_root = cache.join("out");
     let mut results: HashMap<(&str, Tool), Result_> = HashMap::new();
     let rounds = opts.runs + 1;
-    let bar = ProgressBar::new(u64::from(rounds) * (sets.len() * Tool::ALL.len()) as u64);
+    let bar = ProgressBar::new(u64::from(rounds) * sets.iter().map(|s| s.tools.len() as u64).sum::<u64>());
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -205,7 +239,7 @@ async fn resize(opts: ResizeOpts) -> anyhow::Result<()> {
     bar.enable_steady_tick(Duration::from_millis(200));
     for round in 0..rounds {
         for set in &sets {
-            for tool in Tool::ALL {
+            for &tool in &set.tools {
                 let phase = if round == 0 { "warm-up".to_owned() } else { format!("run {round}/{}", opts.runs) };
                 bar.set_message(format!("{phase}: {} on the {}", tool.name(), set.label));
                 let dir = out_root.join(set.key).join(tool.dir());
@@ -227,7 +261,7 @@ async fn resize(opts: ResizeOpts) -> anyhow::Result<()> {
 
     println!("Measuring quality against full-decode Lanczos3 references…");
     for set in &sets {
-        for tool in Tool::ALL {
+        for &tool in &set.tools {
             let dir = out_root.join(set.key).join(tool.dir());
             let mut bytes = 0;
             for &i in &set.images {
@@ -238,11 +272,18 @@ async fn resize(opts: ResizeOpts) -> anyhow::Result<()> {
             }
             results.entry((set.key, tool)).or_default().output_bytes = bytes;
         }
-        let psnrs = psnr_for_set(set, &images, &out_root)?;
-        for (tool, db) in psnrs {
-            results.entry((set.key, tool)).or_default().psnr = db;
+        // The PSNR reference decodes without colour management, so it
+        // says nothing about the profiled set; ΔE does, below.
+        if set.key != "profiled" {
+            for (tool, db) in psnr_for_set(set, &images, &out_root)? {
+                results.entry((set.key, tool)).or_default().psnr = db;
+            }
         }
     }
+
+    println!("Measuring colour against LittleCMS's conversions…");
+    let profiled_set = sets.iter().find(|s| s.key == "profiled").context("the profiled set")?;
+    let colours = colour_differences(profiled_set, &images, &profiled, &programs, &out_root).await?;
 
     println!("Timing the Lambda's cold start…");
     let size = std::fs::metadata(&programs.bootstrap)?.len();
@@ -255,7 +296,7 @@ async fn resize(opts: ResizeOpts) -> anyhow::Result<()> {
     }
     let cold_ms = measure::median(&mut starts);
 
-    let report = report(&sets, &images, &results, opts.runs, size, cold_ms);
+    let report = report(&sets, &images, &results, opts.runs, size, cold_ms, &colours);
     println!("\n{report}");
     let saved = cache.join("resize-report.txt");
     std::fs::write(&saved, &report)?;
@@ -339,15 +380,17 @@ async fn build_release(root: &Path, args: &[&str]) -> anyhow::Result<PathBuf> {
 }
 
 /// Builds our binaries and installs the other tools when missing.
-async fn prepare(root: &Path) -> anyhow::Result<Programs> {
+async fn prepare(root: &Path, cache: &Path) -> anyhow::Result<Programs> {
     println!("• Building easel-resize and bootstrap (cargo build --release)…");
     let release = build_release(root, &["-p", "easel-resizer", "--bin", "easel-resize", "--bin", "bootstrap"]).await?;
+    let baseline = colour::baseline(root, cache).await?;
     let vips = install::debian_program("vipsthumbnail", "libvips-tools", "libvips's vipsthumbnail").await?;
     let time = install::debian_program("time", "time", "GNU time (peak memory of each run)").await?;
     install::debian_program("taskset", "util-linux", "taskset (pinning runs to one core)").await?;
     let venv = install::pillow_venv().await?;
     Ok(Programs {
         ours: release.join("easel-resize"),
+        baseline,
         bootstrap: release.join("bootstrap"),
         vips,
         python: venv.join("bin/python"),
@@ -366,14 +409,15 @@ fn invocations(tool: Tool, set: &Set, images: &[Image], p: &Programs, dir: &Path
             .collect()
     };
     match tool {
-        Tool::Ours => {
+        Tool::Ours | Tool::Baseline => {
             let mut args: Vec<OsString> = ["--size", &SIZE.to_string(), "--quality", &QUALITY.to_string(), "--out"]
                 .iter()
                 .map(OsString::from)
                 .collect();
             args.push(dir.into());
             args.extend(files(None));
-            vec![Invocation { program: p.ours.clone(), args, env: vec![] }]
+            let program = if tool == Tool::Ours { p.ours.clone() } else { p.baseline.clone() };
+            vec![Invocation { program, args, env: vec![] }]
         }
         Tool::Vips => {
             // One output format per process: JPEG for the opaque images,
@@ -421,7 +465,7 @@ fn psnr_for_set(set: &Set, images: &[Image], out_root: &Path) -> anyhow::Result<
         let src = quality::Source::load(&img.path)?;
         let mut refs: Vec<((u32, u32), Vec<f64>)> = Vec::new();
         let mut dbs = Vec::new();
-        for tool in Tool::ALL {
+        for &tool in &set.tools {
             let file = out_root.join(set.key).join(tool.dir()).join(format!("{}.{}", img.stem, img.ext()));
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let dims = quality::dimensions(&bytes)?;
@@ -444,11 +488,70 @@ fn psnr_for_set(set: &Set, images: &[Image], out_root: &Path) -> anyhow::Result<
     });
     let a = a.map_err(|_| anyhow::anyhow!("the PSNR thread panicked"))??;
     let all: Vec<Vec<f64>> = a.into_iter().chain(b?).collect();
-    Ok(Tool::ALL
+    Ok(set
+        .tools
         .iter()
         .enumerate()
         .map(|(t, &tool)| (tool, all.iter().map(|dbs| dbs[t]).sum::<f64>() / all.len() as f64))
         .collect())
+}
+
+/// One profile's colour differences over the profiled set.
+struct ColourRow {
+    profile: &'static str,
+    files: usize,
+    /// Ours against the reference, pooled over the files.
+    ours: easel_resizer::image::delta_e::Difference,
+    /// The largest of the files' mean ΔE.
+    worst_file: f64,
+    /// The baseline (which ignores profiles) against the reference.
+    ignoring: easel_resizer::image::delta_e::Difference,
+}
+
+/// Makes LittleCMS's conversions into renditions with our own resizer (so
+/// resizing and encoding are the same on both sides and only colour
+/// differs), then compares ours and the baseline's with them.
+async fn colour_differences(
+    set: &Set,
+    images: &[Image],
+    profiled: &[colour::Profiled],
+    programs: &Programs,
+    out_root: &Path,
+) -> anyhow::Result<Vec<ColourRow>> {
+    let dir = out_root.join(set.key).join("reference");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    let status = Command::new(&programs.ours)
+        .args(["--size", &SIZE.to_string(), "--quality", &QUALITY.to_string(), "--out"])
+        .arg(&dir)
+        .args(profiled.iter().map(|p| &p.reference))
+        .stdout(std::process::Stdio::null())
+        .status()
+        .await
+        .context("starting easel-resize on the references")?;
+    if !status.success() {
+        bail!("easel-resize failed on the references");
+    }
+    let mut rows: Vec<ColourRow> = Vec::new();
+    for (&i, p) in set.images.iter().zip(profiled) {
+        let name = format!("{}.jpg", images[i].stem);
+        let reference = dir.join(&name);
+        let ours = colour::difference(&out_root.join(set.key).join(Tool::Ours.dir()).join(&name), &reference)?;
+        let ignoring = colour::difference(&out_root.join(set.key).join(Tool::Baseline.dir()).join(&name), &reference)?;
+        let pool = easel_resizer::image::delta_e::Difference::pool;
+        match rows.iter_mut().find(|r| r.profile == p.profile) {
+            Some(r) => {
+                r.files += 1;
+                r.ours = pool(&[r.ours, ours]);
+                r.worst_file = r.worst_file.max(ours.mean);
+                r.ignoring = pool(&[r.ignoring, ignoring]);
+            }
+            None => rows.push(ColourRow { profile: p.profile, files: 1, ours, worst_file: ours.mean, ignoring }),
+        }
+    }
+    Ok(rows)
 }
 
 struct Row {
@@ -465,6 +568,7 @@ fn report(
     runs: u32,
     bootstrap_bytes: u64,
     cold_ms: f64,
+    colours: &[ColourRow],
 ) -> String {
     let row = |set: &Set, tool: Tool| -> Row {
         let r = &results[&(set.key, tool)];
@@ -496,7 +600,7 @@ fn report(
     for set in sets {
         let mp: f64 = set.images.iter().map(|&i| images[i].megapixels).sum();
         let ours = row(set, Tool::Ours);
-        for (n, tool) in Tool::ALL.into_iter().enumerate() {
+        for (n, &tool) in set.tools.iter().enumerate() {
             let r = row(set, tool);
             let ratios = if tool == Tool::Ours {
                 format!("{:>7} {:>7} {:>7}", "—", "—", "—")
@@ -520,6 +624,25 @@ fn report(
                 r.psnr
             );
         }
+        let baseline = row(set, Tool::Baseline);
+        let vs_baseline = ours.seconds / baseline.seconds;
+        if set.key == "profiled" {
+            let _ = writeln!(
+                s,
+                "{:<34} colour management costs {:+.1}% of the time (the baseline ignores the profiles)",
+                "",
+                (vs_baseline - 1.0) * 100.0
+            );
+            continue;
+        }
+        goals.push((
+            vs_baseline <= 1.05,
+            format!(
+                "{}: {vs_baseline:.3}× the time of {} (goal ≤ 1.05×, untagged images keep their speed)",
+                set.label,
+                Tool::Baseline.name()
+            ),
+        ));
         let vips = row(set, Tool::Vips);
         let pillow = row(set, Tool::Pillow);
         let vs_vips = vips.seconds / ours.seconds;
@@ -551,6 +674,30 @@ fn report(
          handled {cold_ms:.1} ms (median of 5, one core)",
         bootstrap_bytes as f64 / (1024.0 * 1024.0)
     );
+    let _ = writeln!(
+        s,
+        "\nColour: each profiled rendition against LittleCMS's conversion of the same file (relative colorimetric, \
+         black-point compensation) made into a rendition the same way; mean ΔE2000 of the pixels, then the mean and \
+         the worst of the files."
+    );
+    let _ = writeln!(
+        s,
+        "{:<20} {:>6} {:>12} {:>12} {:>12} {:>16}",
+        "profile", "files", "mean ΔE", "worst file", "worst pixel", "ignoring it"
+    );
+    for c in colours {
+        let _ = writeln!(
+            s,
+            "{:<20} {:>6} {:>12.3} {:>12.3} {:>12.2} {:>16.3}",
+            c.profile, c.files, c.ours.mean, c.worst_file, c.ours.max, c.ignoring.mean
+        );
+    }
+    let all = easel_resizer::image::delta_e::Difference::pool(&colours.iter().map(|c| c.ours).collect::<Vec<_>>());
+    let worst = colours.iter().map(|c| c.worst_file).fold(0.0, f64::max);
+    goals.push((
+        !colours.is_empty() && all.mean <= 1.0 && worst <= 3.0,
+        format!("Profiled set: mean ΔE2000 {:.3} (goal ≤ 1.0), worst file {worst:.3} (goal ≤ 3)", all.mean),
+    ));
     let _ = writeln!(s, "\nGoals:");
     for (met, text) in goals {
         let _ = writeln!(s, "  [{}] {text}", if met { "met" } else { "NOT MET" });
@@ -569,6 +716,7 @@ mod tests {
     fn programs() -> Programs {
         Programs {
             ours: "/b/easel-resize".into(),
+            baseline: "/x/easel-resize".into(),
             bootstrap: "/b/bootstrap".into(),
             vips: "/usr/bin/vipsthumbnail".into(),
             python: "/v/python".into(),
@@ -580,7 +728,7 @@ mod tests {
     #[test]
     fn vips_gets_one_process_per_output_format() {
         let images = vec![image("photo", true), image("logo", false), image("scan", true)];
-        let set = Set { key: "png", label: "mixed".into(), images: vec![0, 1, 2] };
+        let set = Set { key: "png", label: "mixed".into(), images: vec![0, 1, 2], tools: Tool::ALL.to_vec() };
         let inv = invocations(Tool::Vips, &set, &images, &programs(), Path::new("/o"));
         assert_eq!(inv.len(), 2);
         let args: Vec<String> = inv[0].args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
@@ -593,7 +741,7 @@ mod tests {
     #[test]
     fn ours_and_pillow_take_the_whole_set_in_one_process() {
         let images = vec![image("photo", true), image("logo", false)];
-        let set = Set { key: "png", label: "mixed".into(), images: vec![0, 1] };
+        let set = Set { key: "png", label: "mixed".into(), images: vec![0, 1], tools: Tool::ALL.to_vec() };
         let ours = invocations(Tool::Ours, &set, &images, &programs(), Path::new("/o"));
         let args: Vec<String> = ours[0].args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
         assert_eq!(args, ["--size", "1280", "--quality", "85", "--out", "/o", "/c/photo.src", "/c/logo.src"]);
@@ -605,21 +753,43 @@ mod tests {
     #[test]
     fn report_states_ratios_and_goals() {
         let images = vec![image("a", true), image("b", false)];
+        let all = Tool::ALL.to_vec();
         let sets = vec![
-            Set { key: "jpeg", label: "JPEG set".into(), images: vec![0] },
-            Set { key: "png", label: "PNG set".into(), images: vec![1] },
-            Set { key: "large", label: "a alone".into(), images: vec![0] },
+            Set { key: "jpeg", label: "JPEG set".into(), images: vec![0], tools: all.clone() },
+            Set { key: "png", label: "PNG set".into(), images: vec![1], tools: all.clone() },
+            Set { key: "large", label: "a alone".into(), images: vec![0], tools: all },
+            Set {
+                key: "profiled",
+                label: "Profiled set".into(),
+                images: vec![0],
+                tools: vec![Tool::Ours, Tool::Baseline],
+            },
         ];
         let mut results = HashMap::new();
         for set in &sets {
-            for (tool, secs, rss, db) in
-                [(Tool::Ours, 1.0, 50_000, 40.0), (Tool::Vips, 2.0, 100_000, 40.05), (Tool::Pillow, 2.5, 80_000, 40.1)]
-            {
+            for (tool, secs, rss, db) in [
+                (Tool::Ours, 1.0, 50_000, 40.0),
+                (Tool::Vips, 2.0, 100_000, 40.05),
+                (Tool::Pillow, 2.5, 80_000, 40.1),
+                (Tool::Baseline, if set.key == "png" { 0.9 } else { 0.99 }, 50_000, 40.0),
+            ] {
                 let sample = Sample { seconds: secs, peak_rss_kib: rss };
                 results.insert((set.key, tool), Result_ { samples: vec![sample], output_bytes: 1_000_000, psnr: db });
             }
         }
-        let text = report(&sets, &images, &results, 1, 10 << 20, 42.0);
+        let d = |mean, max| easel_resizer::image::delta_e::Difference { mean, max, pixels: 100 };
+        let colours = vec![
+            ColourRow { profile: "Display P3", files: 1, ours: d(0.2, 2.5), worst_file: 0.2, ignoring: d(2.0, 6.0) },
+            ColourRow { profile: "SWOP CMYK", files: 1, ours: d(0.6, 4.0), worst_file: 0.6, ignoring: d(9.0, 30.0) },
+        ];
+        let text = report(&sets, &images, &results, 1, 10 << 20, 42.0, &colours);
+        assert!(text.contains("[met] JPEG set: 1.010× the time of easel-resize@9d6eed5 (goal ≤ 1.05×"), "{text}");
+        assert!(text.contains("[NOT MET] PNG set: 1.111× the time of easel-resize@9d6eed5"), "{text}");
+        assert!(text.contains("colour management costs +1.0% of the time"), "{text}");
+        assert!(
+            text.contains("[met] Profiled set: mean ΔE2000 0.400 (goal ≤ 1.0), worst file 0.600 (goal ≤ 3)"),
+            "{text}"
+        );
         assert!(text.contains("2.00×"), "{text}");
         assert!(text.contains("[met] JPEG set: 2.00× vipsthumbnail's speed"), "{text}");
         assert!(text.contains("[NOT MET] PNG set: 2.00× vipsthumbnail's speed (goal ≥ 5×)"), "{text}");
