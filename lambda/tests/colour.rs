@@ -203,7 +203,10 @@ fn hostile_profiles_are_ignored_within_budget() {
         let (tagged, _) = reference(&scratch.0, &profile, ext);
         let icc = std::fs::read(&profile).expect("the profile");
         let forms = hostile::hostile_profiles(&icc);
-        assert!(forms.len() >= 3, "{}: {} forms", profile.display(), forms.len());
+        // The SWOP profile's tables are lut16s, so it also gets the grid
+        // that claims gigabytes.
+        let want = if profile == swop_cmyk() { 4 } else { 3 };
+        assert_eq!(forms.len(), want, "{}", profile.display());
         for (form, bad) in forms {
             let file = hostile::with_icc_profile(&tagged, &bad);
             let name = format!("{} {form}", profile.display());

@@ -221,6 +221,21 @@ fn truncated_files_are_refused() {
     }
 }
 
+/// Each hostile form of a profile (cut short, a tag count of 2^28, tags
+/// looping into their own table) on a real picture: the picture is
+/// accepted and rendered, the profile ignored, within the budget.
+#[test]
+fn hostile_icc_profiles_are_ignored_not_fatal() {
+    let files = hostile::hostile_icc();
+    assert_eq!(files.len(), 6, "three forms, in a JPEG and a PNG");
+    for file in &files {
+        let [(checked, _), (rendered, work)] = decide(file);
+        assert!(checked.is_ok() && rendered.is_ok(), "{}: {checked:?} {rendered:?}", file.name);
+        assert!(matches!(work.colour, Colour::Ignored(Ignored::Malformed)), "{}: {:?}", file.name, work.colour);
+        assert!(work.within_budget(), "{}: {work:?}", file.name);
+    }
+}
+
 /// The whole corpus, as the benchmark sees it.
 #[test]
 fn every_hostile_file_is_decided_within_budget() {

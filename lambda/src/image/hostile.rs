@@ -64,6 +64,7 @@ pub fn corpus() -> Vec<Hostile> {
         all.push(png_ancillary_bomb(w, h, *b"iCCP"));
     }
     all.extend(truncations());
+    all.extend(hostile_icc());
     all
 }
 
@@ -344,8 +345,9 @@ pub fn overlong_scan_data(w: u32, h: u32) -> Hostile {
 }
 
 /// A real photograph-like JPEG and PNG cut at many points.
-pub fn truncations() -> Vec<Hostile> {
-    let (w, h) = (640u32, 480u32);
+/// A real RGB picture, `w`×`h`, as a progressive JPEG and a PNG (either
+/// empty if its encoder failed).
+fn real_pair(w: u32, h: u32) -> [(&'static str, Vec<u8>); 2] {
     let pixels: Vec<u8> = (0..w * h)
         .flat_map(|i| {
             let (x, y) = (i % w, i / w);
@@ -355,7 +357,9 @@ pub fn truncations() -> Vec<Hostile> {
     let mut jpeg = Vec::new();
     let mut enc = jpeg_encoder::Encoder::new(&mut jpeg, 85);
     enc.set_progressive(true);
-    let encoded = enc.encode(&pixels, w as u16, h as u16, jpeg_encoder::ColorType::Rgb).is_ok();
+    if enc.encode(&pixels, w as u16, h as u16, jpeg_encoder::ColorType::Rgb).is_err() {
+        jpeg.clear();
+    }
     let mut png = Vec::new();
     let png_ok = {
         let mut e = png::Encoder::new(&mut png, w, h);
@@ -363,9 +367,43 @@ pub fn truncations() -> Vec<Hostile> {
         e.set_depth(png::BitDepth::Eight);
         e.write_header().and_then(|mut wr| wr.write_image_data(&pixels)).is_ok()
     };
+    if !png_ok {
+        png.clear();
+    }
+    [("jpeg", jpeg), ("png", png)]
+}
+
+/// A small real picture carrying each hostile form of a Display P3
+/// profile: ignored, never refused, and costing little beside the pixels.
+pub fn hostile_icc() -> Vec<Hostile> {
+    let (w, h) = (64u32, 64u32);
+    let Ok(icc) = moxcms::ColorProfile::new_display_p3().encode() else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
-    for (what, file, ok) in [("jpeg", &jpeg, encoded), ("png", &png, png_ok)] {
-        if !ok {
+    for (what, file) in real_pair(w, h) {
+        if file.is_empty() {
+            continue;
+        }
+        for (form, bad) in hostile_profiles(&icc) {
+            out.push(hostile(
+                &format!("icc-{form}-{what}"),
+                "hostile ICC profile",
+                w,
+                h,
+                Expect::Either,
+                with_icc_profile(&file, &bad),
+            ));
+        }
+    }
+    out
+}
+
+pub fn truncations() -> Vec<Hostile> {
+    let (w, h) = (640u32, 480u32);
+    let mut out = Vec::new();
+    for (what, file) in real_pair(w, h) {
+        if file.is_empty() {
             continue;
         }
         for percent in [5, 30, 60, 95, 99] {

@@ -145,17 +145,9 @@ pub async fn baseline(root: &Path, cache: &Path) -> anyhow::Result<PathBuf> {
         "• Building the baseline, easel-resize at {} (release, own target directory; first time only, a few minutes)…",
         &BASELINE_COMMIT[..7]
     );
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .args(["build", "--release", "-q", "-p", "easel-resizer", "--bin", "easel-resize", "--target-dir"])
-        .arg(dir.join("target"))
-        .current_dir(&src)
-        .env_remove("CARGO_TARGET_DIR")
-        .output()
-        .await
-        .context("running cargo build for the baseline")?;
-    if !out.status.success() {
-        bail!("building the baseline failed:\n{}", String::from_utf8_lossy(&out.stderr).trim_end());
-    }
+    // The flag outranks CARGO_TARGET_DIR, so ours is never overwritten.
+    let target = dir.join("target");
+    let target = target.to_str().context("the cache's path is not UTF-8")?;
+    super::build_release(&src, &["-q", "-p", "easel-resizer", "--bin", "easel-resize", "--target-dir", target]).await?;
     Ok(binary)
 }
