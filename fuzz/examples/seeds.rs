@@ -1,7 +1,8 @@
 //! Writes the image seeds of the fuzz corpus: one small file of every kind
 //! the image core must read (the legitimate files issue 11 lists), into
 //! `fuzz/corpus/{inspect,render,jpeg_reference}/`, and upload bodies of
-//! every shape a browser or a stranger sends into `fuzz/corpus/multipart/`.
+//! every shape a browser or a stranger sends into `fuzz/corpus/multipart/`,
+//! and ICC profiles into `fuzz/corpus/icc_profile/`.
 //! The JSON seeds of the other targets are written by hand. Re-run after changing it:
 //!
 //! ```sh
@@ -125,6 +126,21 @@ fn main() {
         std::fs::write(dir.join(name), bytes).unwrap();
     }
     println!("wrote {} multipart seeds", bodies.len());
+
+    // ICC profiles, written by moxcms: matrix-and-curves RGB of three
+    // gamuts and a grey one, for the `icc_profile` target to mutate.
+    let dir = root.join("corpus").join("icc_profile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let profiles = [
+        ("display_p3.icc", moxcms::ColorProfile::new_display_p3()),
+        ("adobe_rgb.icc", moxcms::ColorProfile::new_adobe_rgb()),
+        ("pro_photo_rgb.icc", moxcms::ColorProfile::new_pro_photo_rgb()),
+        ("grey_gamma_2_2.icc", moxcms::ColorProfile::new_gray_with_gamma(2.2)),
+    ];
+    for (name, profile) in &profiles {
+        std::fs::write(dir.join(name), profile.encode().expect("an encodable profile")).unwrap();
+    }
+    println!("wrote {} ICC profile seeds", profiles.len());
 }
 
 /// Upload bodies for the `multipart` target, each behind its two control

@@ -5,12 +5,14 @@
 //! runs every committed corpus and regression file through the very same
 //! functions on stable, inside `cargo test --workspace`.
 
+mod icc_profile;
 mod images;
 mod jpeg_reference;
 mod multipart;
 mod policy;
 mod s3_event;
 
+pub use icc_profile::icc_profile;
 pub use images::{LIMITS, inspect, render};
 pub use jpeg_reference::jpeg_reference;
 pub use multipart::{BOUNDARY, multipart};
@@ -28,6 +30,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("multipart", multipart),
     ("s3_event", s3_event),
     ("bucket_policy", bucket_policy),
+    ("icc_profile", icc_profile),
 ];
 
 /// The target called `name`.

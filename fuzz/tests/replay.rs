@@ -78,6 +78,11 @@ fn bucket_policy_replays_clean() {
     replay("bucket_policy");
 }
 
+#[test]
+fn icc_profile_replays_clean() {
+    replay("icc_profile");
+}
+
 /// A target added to `fuzz_targets/` must be listed in `TARGETS` (so it is
 /// replayed) and have seeds, and the other way round.
 #[test]

@@ -190,6 +190,50 @@ fn cmyk_with_its_profile_matches_littlecms() {
     eprintln!("SWOP CMYK: {d:?}");
 }
 
+/// CMYK written by another encoder (jpeg-encoder), plainly and as YCCK
+/// (Adobe's transform 2, which Photoshop uses for CMYK): both through
+/// their embedded profile, as LittleCMS converts libjpeg's decoding.
+#[test]
+fn ycck_and_plain_cmyk_from_another_encoder_match_littlecms() {
+    let scratch = Scratch::new("ycck");
+    let src = image::open(source(&scratch.0)).expect("the source").to_rgb8();
+    let (w, h) = src.dimensions();
+    // Inks from the sweep: under-colour removal puts half the grey in K.
+    let inks: Vec<u8> = src
+        .pixels()
+        .flat_map(|p| {
+            let [c, m, y] = p.0.map(|v| 255 - v);
+            let k = c.min(m).min(y) / 2;
+            [c - k, m - k, y - k, k]
+        })
+        .collect();
+    let icc = std::fs::read(swop_cmyk()).expect("the profile");
+    for (name, colour_type) in [("cmyk", jpeg_encoder::ColorType::Cmyk), ("ycck", jpeg_encoder::ColorType::CmykAsYcck)]
+    {
+        let mut jpeg = Vec::new();
+        let mut encoder = jpeg_encoder::Encoder::new(&mut jpeg, 95);
+        encoder.add_icc_profile(&icc).expect("a profile fits");
+        encoder.encode(&inks, w as u16, h as u16, colour_type).expect("encoding");
+        let tagged = scratch.0.join(format!("{name}.jpg"));
+        let reference = scratch.0.join(format!("{name}-reference.png"));
+        std::fs::write(&tagged, &jpeg).expect("writing");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/colour_reference.py");
+        let out = Command::new(python())
+            .arg(script)
+            .arg("--convert")
+            .args([&tagged, &reference])
+            .output()
+            .expect("starting Python");
+        assert!(out.status.success(), "colour_reference.py failed: {}", String::from_utf8_lossy(&out.stderr));
+        let reference = image::open(&reference).expect("the reference").to_rgb8();
+        let (decoded, work) = decode_full(&jpeg, &Limits::default());
+        assert_eq!(work.colour, Colour::Converted(Space::Cmyk), "{name}");
+        let d = difference(&decoded.expect("decodes").to_rgb8(), &reference);
+        assert!(d.mean <= MEAN_GOAL && d.max <= MAX_GOAL, "{name}: {d:?} against LittleCMS");
+        eprintln!("{name} from jpeg-encoder: {d:?}");
+    }
+}
+
 /// Each hostile form of each profile, in the file type it would arrive
 /// in: ignored (the image is still rendered, as sRGB), never a panic, and
 /// the work within the decoders' budgets.

@@ -1,6 +1,7 @@
 """The reference conversion for Easel's colour tests and `cargo ops bench resize`.
 
     colour_reference.py SRC PROFILE TAGGED REFERENCE
+    colour_reference.py --convert TAGGED REFERENCE
 
 Makes TAGGED (a .png or .jpg) from the sRGB image SRC as a camera or editor
 would make a file in PROFILE's colour space, with the profile embedded:
@@ -12,6 +13,8 @@ would make a file in PROFILE's colour space, with the profile embedded:
 Then writes REFERENCE, a PNG: TAGGED's decoded pixels converted to sRGB by
 LittleCMS (through Pillow's ImageCms), relative colorimetric with
 black-point compensation, the conversion Easel's resizer must match.
+With --convert, TAGGED already exists (made by another encoder, a YCCK JPEG
+say) and only REFERENCE is written, from the profile TAGGED embeds.
 """
 
 import io
@@ -43,13 +46,25 @@ def main(src, profile_path, tagged_path, reference_path):
     else:
         image.save(tagged_path, "PNG", icc_profile=icc)
 
+    convert(tagged_path, profile, reference_path)
+
+
+def convert(tagged_path, profile, reference_path):
     tagged = Image.open(tagged_path)
     tagged.load()
+    if profile is None:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(tagged.info["icc_profile"]))
+    srgb = ImageCms.createProfile("sRGB")
+    flags = ImageCms.Flags.BLACKPOINTCOMPENSATION
+    intent = ImageCms.Intent.RELATIVE_COLORIMETRIC
     reference = ImageCms.profileToProfile(tagged, profile, srgb, intent, "RGB", flags=flags)
     reference.save(reference_path, "PNG")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 5:
+    if len(sys.argv) == 4 and sys.argv[1] == "--convert":
+        convert(sys.argv[2], None, sys.argv[3])
+    elif len(sys.argv) == 5:
+        main(*sys.argv[1:])
+    else:
         sys.exit(__doc__)
-    main(*sys.argv[1:])

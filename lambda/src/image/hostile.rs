@@ -347,7 +347,7 @@ pub fn overlong_scan_data(w: u32, h: u32) -> Hostile {
 /// A real photograph-like JPEG and PNG cut at many points.
 /// A real RGB picture, `w`×`h`, as a progressive JPEG and a PNG (either
 /// empty if its encoder failed).
-fn real_pair(w: u32, h: u32) -> [(&'static str, Vec<u8>); 2] {
+pub fn real_pair(w: u32, h: u32) -> [(&'static str, Vec<u8>); 2] {
     let pixels: Vec<u8> = (0..w * h)
         .flat_map(|i| {
             let (x, y) = (i % w, i / w);
