@@ -593,7 +593,7 @@ fn report(
     );
     let _ = writeln!(
         s,
-        "\n{:<34} {:<14} {:>8} {:>7} {:>9} {:>9} {:>8} {:>7} {:>7} {:>7}",
+        "\n{:<34} {:<20} {:>8} {:>7} {:>9} {:>9} {:>8} {:>7} {:>7} {:>7}",
         "set", "tool", "seconds", "MP/s", "peak RSS", "output", "PSNR dB", "speed", "memory", "PSNR Δ"
     );
     let mut goals = Vec::new();
@@ -614,7 +614,7 @@ fn report(
             };
             let _ = writeln!(
                 s,
-                "{:<34} {:<14} {:>8.3} {:>7.1} {:>5.0} MiB {:>6.2} MB {:>8.2} {ratios}",
+                "{:<34} {:<20} {:>8.3} {:>7.1} {:>5.0} MiB {:>6.2} MB {:>8.2} {ratios}",
                 if n == 0 { set.label.as_str() } else { "" },
                 tool.name(),
                 r.seconds,
