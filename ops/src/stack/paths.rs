@@ -1,8 +1,34 @@
 use std::path::{Path, PathBuf};
 
-/// The checkout `cargo ops` runs in.
+/// The checkout `cargo ops` runs in: the nearest directory at or above the
+/// working directory that holds Easel's workspace (`EASEL_WORKSPACE` names
+/// it outright). Found at run time, not baked in when easel-ops was built,
+/// so a build shared between two checkouts (one `CARGO_TARGET_DIR`) runs
+/// the stack of the checkout it is run in, not of the one that built it.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("ops/ sits inside the workspace").to_path_buf()
+    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        if let Some(dir) = std::env::var_os("EASEL_WORKSPACE").filter(|d| !d.is_empty()) {
+            return PathBuf::from(dir);
+        }
+        let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        find_workspace(&here).unwrap_or_else(|| {
+            eprintln!(
+                "error: {} is not inside an Easel checkout; run `cargo ops` from the checkout (or set EASEL_WORKSPACE)",
+                here.display()
+            );
+            std::process::exit(2)
+        })
+    })
+    .clone()
+}
+
+/// The nearest of `from` and its parents that is Easel's workspace root:
+/// a `Cargo.toml` beside `ops/` and `lambda/` with theirs.
+fn find_workspace(from: &Path) -> Option<PathBuf> {
+    from.ancestors()
+        .find(|d| ["Cargo.toml", "ops/Cargo.toml", "lambda/Cargo.toml"].iter().all(|f| d.join(f).is_file()))
+        .map(Path::to_path_buf)
 }
 
 /// Where one local stack keeps its state: `.easel/` for `cargo ops up`,
@@ -75,4 +101,26 @@ impl StackDir {
 /// Shared by both stacks: installing moto once is enough.
 pub fn venv() -> PathBuf {
     workspace_root().join(".easel").join("venv")
+}
+
+#[cfg(test)]
+mod workspace_tests {
+    use super::*;
+
+    #[test]
+    fn the_workspace_is_found_from_anywhere_inside_it_and_nowhere_else() {
+        let root = std::env::temp_dir().join(format!("easel-ws-{}", std::process::id()));
+        for f in ["Cargo.toml", "ops/Cargo.toml", "lambda/Cargo.toml"] {
+            let path = root.join(f);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "").unwrap();
+        }
+        std::fs::create_dir_all(root.join("ops/src/deep")).unwrap();
+        assert_eq!(find_workspace(&root.join("ops/src/deep")), Some(root.clone()));
+        assert_eq!(find_workspace(&root), Some(root.clone()));
+        // ops/ alone (a Cargo.toml, but no ops/ and lambda/ inside it) is not the root.
+        assert_eq!(find_workspace(&root.join("ops")), Some(root.clone()));
+        assert_eq!(find_workspace(Path::new("/")), None);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }
