@@ -7,15 +7,14 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use http::{HeaderMap, request::Parts};
 use ipnet::IpNet;
 
-use crate::state::AppState;
-
-/// Networks whose `X-Forwarded-For` is believed; empty by default.
+/// Networks whose `X-Forwarded-For` is believed; empty by default. Shared,
+/// since every request's extractor takes a copy.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct TrustedProxies(Vec<IpNet>);
+pub struct TrustedProxies(std::sync::Arc<[IpNet]>);
 
 impl TrustedProxies {
     /// A comma-separated list of addresses (`10.0.0.5`) and networks
@@ -30,7 +29,7 @@ impl TrustedProxies {
                     .map_err(|_| format!("{s:?} is neither an address nor a network like 10.0.0.0/8"))
             })
             .collect::<Result<Vec<_>, _>>()
-            .map(Self)
+            .map(|nets| Self(nets.into()))
     }
 
     fn trusts(&self, ip: IpAddr) -> bool {
@@ -79,17 +78,23 @@ impl std::fmt::Display for ClientAddr {
     }
 }
 
-impl FromRequestParts<AppState> for ClientAddr {
+/// Any state that can lend its trusted proxies (the console's `AppState`
+/// does), so this module needs nothing above it.
+impl<S> FromRequestParts<S> for ClientAddr
+where
+    S: Send + Sync,
+    TrustedProxies: FromRef<S>,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         // The server is always built with connect info (startup.rs); the
         // unspecified address only appears in handler unit tests.
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::from([0, 0, 0, 0]), |ConnectInfo(addr)| addr.ip());
-        Ok(ClientAddr(state.auth.trusted_proxies.client(peer, &parts.headers)))
+        Ok(ClientAddr(TrustedProxies::from_ref(state).client(peer, &parts.headers)))
     }
 }
 

@@ -177,9 +177,6 @@ impl Settings {
             ConfigError::Invalid { var, reason } => {
                 SettingsError { var, value: lookup(var).unwrap_or_default(), reason }
             }
-            ConfigError::Renditions(reason) => {
-                SettingsError { var: config::RENDITIONS, value: lookup(config::RENDITIONS).unwrap_or_default(), reason }
-            }
         })?;
         let buckets = BucketNames {
             originals: bucket_name(resizer.originals_bucket.clone(), config::ORIGINALS_BUCKET)?,

@@ -32,3 +32,9 @@ pub struct AppState {
     /// checkpoint it signed. `None`: no key is set, they walk the whole chain.
     pub audit_key: Option<ed25519_dalek::VerifyingKey>,
 }
+
+impl axum::extract::FromRef<AppState> for crate::client_addr::TrustedProxies {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.trusted_proxies.clone()
+    }
+}

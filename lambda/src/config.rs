@@ -8,8 +8,6 @@ pub enum ConfigError {
     Missing { var: &'static str },
     #[error("{var} is invalid: {reason}")]
     Invalid { var: &'static str, reason: String },
-    #[error("invalid rendition list: {0}")]
-    Renditions(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,13 +61,7 @@ impl ResizerConfig {
         }
 
         let renditions = match get(RENDITIONS) {
-            Some(s) => parse_renditions(&s).map_err(|e| ConfigError::Invalid {
-                var: RENDITIONS,
-                reason: match e {
-                    ConfigError::Renditions(r) => r,
-                    other => other.to_string(),
-                },
-            })?,
+            Some(s) => parse_renditions(&s).map_err(|e| ConfigError::Invalid { var: RENDITIONS, reason: e.0 })?,
             None => RenditionSpec::defaults(),
         };
 

@@ -15,8 +15,6 @@ pub(crate) mod testutil;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::ConfigError;
-
 pub use colour::Colour;
 pub use sniff::ImageFormat;
 
@@ -63,9 +61,14 @@ impl RenditionSpec {
 const MAX_RENDITION_SIDE: u32 = 16_384;
 const MAX_RENDITION_NAME: usize = 32;
 
+/// Why a rendition list was refused, in words for the settings error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid rendition list: {0}")]
+pub struct RenditionsError(pub String);
+
 /// Parses `"thumb=400,display=1600"` (square boxes) or `"thumb=400x300"`.
-pub fn parse_renditions(s: &str) -> Result<Vec<RenditionSpec>, ConfigError> {
-    let bad = |msg: String| ConfigError::Renditions(msg);
+pub fn parse_renditions(s: &str) -> Result<Vec<RenditionSpec>, RenditionsError> {
+    let bad = RenditionsError;
     let mut specs: Vec<RenditionSpec> = Vec::new();
     for item in s.split(',').map(str::trim) {
         if item.is_empty() {
@@ -95,7 +98,7 @@ pub fn parse_renditions(s: &str) -> Result<Vec<RenditionSpec>, ConfigError> {
             Some((w, h)) => (w.trim(), h.trim()),
             None => (size, size),
         };
-        let parse_side = |v: &str| -> Result<u32, ConfigError> {
+        let parse_side = |v: &str| -> Result<u32, RenditionsError> {
             match v.parse::<u32>() {
                 Ok(n) if (1..=MAX_RENDITION_SIDE).contains(&n) => Ok(n),
                 _ => Err(bad(format!(

@@ -1,7 +1,7 @@
 use axum::response::{IntoResponse, Redirect, Response};
 use http::StatusCode;
 
-use super::get::model;
+use super::{PAGE, get::model};
 use crate::{
     auth::Session,
     decommission::DecommissionError,
@@ -9,8 +9,6 @@ use crate::{
     pages::{self, admin::StaffView},
     state::AppState,
 };
-
-pub const PAGE: &str = "/admin/decommission";
 
 /// Back to the page when the action worked; the page again, with the reason,
 /// when the procedure refused it.

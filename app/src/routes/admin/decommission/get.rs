@@ -1,7 +1,7 @@
 use axum::{Extension, extract::State, response::Response};
 use http::StatusCode;
 
-use super::act::PAGE;
+use super::PAGE;
 use crate::{
     auth::Session,
     decommission::repo,

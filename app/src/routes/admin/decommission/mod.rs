@@ -20,6 +20,9 @@ pub use resend::{resend_link, send_mail_again};
 pub use review::record_review;
 pub use step::take_step;
 
+/// The page every action answers with, or redirects back to.
+const PAGE: &str = "/admin/decommission";
+
 use crate::{decommission::DecommissionError, error::PageError};
 
 impl From<DecommissionError> for PageError {

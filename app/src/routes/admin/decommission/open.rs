@@ -7,7 +7,7 @@ use axum::{
     response::Response,
 };
 
-use super::act::{PAGE, answer};
+use super::{PAGE, act::answer};
 use crate::client_addr::ClientAddr;
 use crate::{
     auth::Session,

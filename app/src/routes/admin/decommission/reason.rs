@@ -3,7 +3,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::act::{PAGE, parse_id};
+use super::{PAGE, act::parse_id};
 use crate::{decommission::repo, error::PageError, state::AppState};
 
 /// The reason document, as uploaded with the request.

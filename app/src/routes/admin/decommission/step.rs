@@ -7,7 +7,10 @@ use axum::{
     response::Response,
 };
 
-use super::act::{PAGE, answer, parse_id};
+use super::{
+    PAGE,
+    act::{answer, parse_id},
+};
 use crate::client_addr::ClientAddr;
 use crate::{
     auth::Session,
