@@ -8,7 +8,7 @@
 //! - Postgres: the pool's acquire timeout, which covers connecting and the
 //!   health check of an idle connection, and a server-side
 //!   `statement_timeout`;
-//! - SMTP: connecting, then one whole message (`decommission::Mailer`).
+//! - SMTP: connecting, then one whole message (`mail::Mailer`).
 //!
 //! A stopped server cannot enforce its own `statement_timeout`, and a query
 //! on a connection already in hand has no client-side limit in sqlx, so

@@ -14,7 +14,7 @@ use easel_resizer::image::ImageError;
 use http::{HeaderValue, StatusCode, header};
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::{pages, routes::upload::receive::ReceiveError, storage::objects::StorageError};
+use crate::{pages, receive::ReceiveError, storage::objects::StorageError};
 
 /// Why an upload did not happen. Every variant leaves nothing stored.
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +40,7 @@ pub enum UploadError {
     TimedOut,
     /// A decommission froze or closed uploads.
     #[error("Uploads are closed: Easel is being decommissioned.")]
-    Closed(crate::decommission::repo::UploadGate),
+    Closed(crate::gate::UploadGate),
     /// Our failure, not the file's: the image check panicked. The merchant
     /// must not be told their upload was broken.
     #[error("the image check failed: {0}")]
@@ -114,7 +114,7 @@ pub enum PageError {
     Upstream(String),
     /// The decommission gate refused a change (`decommission::gate`).
     #[error(transparent)]
-    Refused(#[from] crate::decommission::gate::Refused),
+    Refused(#[from] crate::gate::Refused),
     /// A dependency is down or did not answer within its deadline.
     #[error("{} is not answering", .0.what())]
     Unavailable(Unavailable),
@@ -161,11 +161,11 @@ impl Unavailable {
     }
 }
 
-impl From<crate::decommission::gate::GateError> for PageError {
-    fn from(e: crate::decommission::gate::GateError) -> Self {
+impl From<crate::gate::GateError> for PageError {
+    fn from(e: crate::gate::GateError) -> Self {
         match e {
-            crate::decommission::gate::GateError::Refused(r) => r.into(),
-            crate::decommission::gate::GateError::Db(e) => e.into(),
+            crate::gate::GateError::Refused(r) => r.into(),
+            crate::gate::GateError::Db(e) => e.into(),
         }
     }
 }
@@ -283,8 +283,8 @@ impl PageError {
             }
             PageError::Refused(why) => {
                 let title = match why {
-                    crate::decommission::gate::Refused::Frozen => "Data frozen",
-                    crate::decommission::gate::Refused::Decommissioned => "Read-only",
+                    crate::gate::Refused::Frozen => "Data frozen",
+                    crate::gate::Refused::Decommissioned => "Read-only",
                 };
                 pages::render(path, StatusCode::FORBIDDEN, pages::admin::notice::page(title, why.to_string())).await
             }

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::{
     audit::{self, Actor, AuditAction, NewEvent},
-    decommission::Mailer,
+    mail::Mailer,
 };
 
 /// A message to queue.

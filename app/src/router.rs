@@ -8,12 +8,13 @@ use axum::{
 };
 
 use crate::{
-    auth::middleware::{require_admin, require_staff},
-    decommission::{
-        gate::Change,
-        guard::{decommission_banner, gated},
+    error,
+    gate::Change,
+    guards::{
+        decommission::{decommission_banner, gated},
+        staff::{require_admin, require_staff},
     },
-    error, headers,
+    headers,
     routes::{admin, assets, deadline, decommission as links, gallery, health, media, upload, uploaded},
     state::AppState,
 };

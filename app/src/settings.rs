@@ -12,7 +12,8 @@ use crate::{
     auth::{sessions::SessionPolicy, throttle::ThrottlePolicy},
     client_addr::TrustedProxies,
     deadlines::Deadlines,
-    decommission::{DecommissionSettings, SmtpUrl},
+    decommission::DecommissionSettings,
+    mail::SmtpUrl,
     outbox::RetryPolicy,
     storage::BucketNames,
 };
@@ -123,6 +124,18 @@ pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:3000";
 pub const DEFAULT_REGION: &str = "eu-west-1";
 
 impl Settings {
+    /// The support console's AWS clients and what they look for.
+    pub fn support_clients(&self, sdk: &aws_config::SdkConfig) -> crate::support::Support {
+        crate::support::Support::new(
+            sdk,
+            self.aws.endpoint.is_some(),
+            self.aws.region.clone(),
+            self.buckets.clone(),
+            self.support.stuck_after,
+            self.support.smtp_probe.clone(),
+        )
+    }
+
     /// Reads every setting from the process environment.
     pub fn from_env() -> Result<Self, SettingsError> {
         Self::from_lookup(|k| std::env::var(k).ok())

@@ -9,7 +9,8 @@ use crate::{
     artworks::{orphans, reconcile},
     audit::checkpoint::AuditKey,
     db,
-    decommission::{DecommissionConfig, Mailer, mail::MailError},
+    decommission::DecommissionConfig,
+    mail::{MailError, Mailer},
     settings::Settings,
     state::AppState,
 };
@@ -54,7 +55,7 @@ impl Application {
             .timeout_config(settings.deadlines.aws_timeouts())
             .retry_config(settings.deadlines.aws_retries())
             .build();
-        let support = std::sync::Arc::new(crate::support::Support::new(settings, &sdk));
+        let support = std::sync::Arc::new(settings.support_clients(&sdk));
         let audit_key = settings.audit.key_file.as_deref().map(AuditKey::from_file).transpose()?;
         let listener = TcpListener::bind(settings.http_addr)
             .await

@@ -38,3 +38,19 @@ impl axum::extract::FromRef<AppState> for crate::client_addr::TrustedProxies {
         state.auth.trusted_proxies.clone()
     }
 }
+
+impl AppState {
+    /// What the decommissioning procedure works with, lent from here.
+    pub fn decommissioning(&self) -> crate::decommission::Services {
+        crate::decommission::Services {
+            pool: self.pool.clone(),
+            s3: self.s3.clone(),
+            buckets: self.buckets.clone(),
+            decommission: self.decommission.clone(),
+            support: self.support.clone(),
+            mail_wake: self.mail_wake.clone(),
+            deadlines: self.deadlines.clone(),
+            audit_key: self.audit_key,
+        }
+    }
+}

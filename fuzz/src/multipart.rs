@@ -11,10 +11,10 @@ use futures_util::Stream;
 
 use app::{ReceiveError, Received, drain_cap, receive, sanitize_filename};
 
-/// `easel_app::routes::upload::receive`, compiled from its own source file
+/// `easel_app::receive`, compiled from its own source file
 /// (multer, bytes, memchr and thiserror only), as `policy.rs` does and for
 /// the same reasons.
-#[path = "../../app/src/routes/upload/receive.rs"]
+#[path = "../../app/src/receive.rs"]
 pub mod app;
 
 /// The boundary every fuzzed body is read with (the seeds and the

@@ -4,13 +4,13 @@ use serde_json::Value;
 
 use app::{Decision, Effect, Matcher, Policy, Principal, Request, Statement};
 
-/// `easel_app::support::policy`, compiled from its own source file. The file
+/// `easel_app::storage::policy`, compiled from its own source file. The file
 /// is pure logic (serde_json and thiserror only), and depending on the whole
 /// console would put Leptos, sqlx and four more AWS SDKs into every
 /// instrumented fuzz build, and make an unfinished edit anywhere in `app/`
 /// stop the image targets from building. Should the file start using the
 /// rest of the console, this stops compiling, in `cargo ops test`.
-#[path = "../../app/src/support/policy.rs"]
+#[path = "../../app/src/storage/policy.rs"]
 pub mod app;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/easel-resizer-role";

@@ -171,7 +171,7 @@ impl LocalInvoker {
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         loop {
             if let Some(pool) = &self.gate
-                && easel_app::decommission::gate::decommissioned(pool).await.unwrap_or(false)
+                && easel_app::gate::decommissioned(pool).await.unwrap_or(false)
             {
                 tracing::info!("local invoker: Easel is decommissioned; the resizer stops");
                 return;

@@ -8,3 +8,9 @@ mod repo;
 
 pub use repo::{Artwork, ArtworkStatus, GalleryPage, NewArtwork, PageCursor, Rendition, Renditions};
 pub use repo::{find, gallery_page, insert, mark_ready, processing_since};
+
+/// Where the console serves an artwork's rendition (`routes/media`). Buckets
+/// stay private; the console reads them and streams the bytes.
+pub fn media_path(id: easel_resizer::keys::ArtworkId, rendition: &str) -> String {
+    format!("/media/{id}/{rendition}")
+}

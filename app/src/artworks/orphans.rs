@@ -26,7 +26,7 @@ use time::OffsetDateTime;
 use super::in_flight;
 use crate::{
     audit::{self, Actor, AuditAction, NewEvent},
-    decommission::gate::{self, Change},
+    gate::{self, Change},
     storage::BucketNames,
 };
 

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use super::{Artwork, ArtworkStatus, Renditions, repo};
 use crate::{
-    decommission::gate::{self, Change},
+    gate::{self, Change},
     storage::objects::{self, StorageError},
 };
 

@@ -21,7 +21,7 @@ pub enum AccountError {
     OwnAccount,
     /// Easel is decommissioned: accounts no longer change.
     #[error(transparent)]
-    Refused(#[from] crate::decommission::gate::Refused),
+    Refused(#[from] crate::gate::Refused),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -29,7 +29,7 @@ pub enum AccountError {
 /// The decommission gate, for a change to accounts (whoever asks: the
 /// accounts page or `cargo ops create-admin`).
 async fn hold_gate(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<(), AccountError> {
-    use crate::decommission::gate::{self, Change, GateError};
+    use crate::gate::{self, Change, GateError};
     gate::hold(tx, Change::Accounts).await.map_err(|e| match e {
         GateError::Refused(r) => AccountError::Refused(r),
         GateError::Db(e) => AccountError::Db(e),

@@ -4,7 +4,6 @@
 pub mod accounts;
 pub mod csrf;
 pub mod devices;
-pub mod middleware;
 pub mod password;
 pub mod sessions;
 pub mod throttle;

@@ -34,7 +34,7 @@ pub struct Session {
     pub user: User,
     pub csrf_token: String,
     pub client_addr: String,
-    /// Set by `decommission::guard` while a decommission is under way, so
+    /// Set by `guards::decommission` while a decommission is under way, so
     /// every admin page shows it.
     pub decommission_banner: Option<String>,
 }

@@ -6,8 +6,6 @@
 
 pub mod archive;
 pub mod destroy;
-pub mod gate;
-pub mod guard;
 pub mod mail;
 pub mod procedure;
 pub mod repo;
@@ -18,7 +16,8 @@ pub mod versions;
 
 use std::path::PathBuf;
 
-pub use mail::{Mailer, SmtpUrl};
+use crate::mail::{Mailer, SmtpUrl};
+
 pub use procedure::{DecommissionError, LinkRefused};
 pub use stakeholder::{NewStakeholder, StakeholderRole};
 pub use step::{DecommissionStep, StepEvent, TransitionError};
@@ -58,4 +57,21 @@ impl DecommissionConfig {
     pub fn link(&self, token: &LinkToken) -> String {
         format!("{}/decommission/{}", self.public_url, token.as_str())
     }
+}
+
+/// What the procedure works with: the database, its mail and archive
+/// settings, and the AWS clients it archives and destroys through. The
+/// console's `AppState` lends one (`AppState::decommissioning`), so the
+/// procedure knows nothing of the web layer.
+#[derive(Clone)]
+pub struct Services {
+    pub pool: sqlx::PgPool,
+    pub s3: aws_sdk_s3::Client,
+    pub buckets: crate::storage::BucketNames,
+    pub decommission: DecommissionConfig,
+    pub support: std::sync::Arc<crate::support::Support>,
+    /// Told when a transaction queued mail (the outbox sends it at once).
+    pub mail_wake: std::sync::Arc<tokio::sync::Notify>,
+    pub deadlines: crate::deadlines::Deadlines,
+    pub audit_key: Option<ed25519_dalek::VerifyingKey>,
 }

@@ -8,7 +8,7 @@ use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 use super::{
-    archive, destroy,
+    Services, archive, destroy,
     mail::{completion_letter, link_letter},
     repo::{self, ArchiveState, Decommission, Plan, Stakeholder},
     stakeholder::{NewStakeholder, StakeholderRole},
@@ -19,7 +19,6 @@ use crate::{
     audit::{self, Actor, AuditAction, NewEvent},
     auth::users,
     outbox::{self, Outgoing},
-    state::AppState,
 };
 
 /// Why a link does nothing. Each gets its own plain page.
@@ -77,7 +76,7 @@ async fn locked(tx: &mut Transaction<'_, Postgres>, id: Uuid) -> Result<Decommis
 
 /// One audit row in its own transaction.
 async fn record(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     action: AuditAction,
     id: Uuid,
@@ -97,7 +96,7 @@ pub struct OpenRequest {
 }
 
 /// Step 1 → 2: opens the request and mails every stakeholder their link.
-pub async fn open(state: &AppState, actor: &Actor, addr: &str, req: OpenRequest) -> Result<Uuid> {
+pub async fn open(state: &Services, actor: &Actor, addr: &str, req: OpenRequest) -> Result<Uuid> {
     if req.point_of_contact.trim().is_empty() {
         return Err(DecommissionError::Invalid("Name the point of contact.".into()));
     }
@@ -151,7 +150,7 @@ pub async fn open(state: &AppState, actor: &Actor, addr: &str, req: OpenRequest)
 /// for them commits (`crate::outbox` delivers it).
 async fn queue_links(
     tx: &mut Transaction<'_, Postgres>,
-    state: &AppState,
+    state: &Services,
     id: Uuid,
     reason: &str,
     step: DecommissionStep,
@@ -167,7 +166,7 @@ async fn queue_links(
 /// its mail. Returns how many links it ended.
 async fn queue_link(
     tx: &mut Transaction<'_, Postgres>,
-    state: &AppState,
+    state: &Services,
     id: Uuid,
     reason: &str,
     to: &Stakeholder,
@@ -224,7 +223,7 @@ async fn stakeholder(db: impl sqlx::PgExecutor<'_>, d: Uuid, s: Uuid) -> Result<
 }
 
 /// Looks a link up for its confirm page. Changes nothing.
-pub async fn view_link(state: &AppState, token: &str) -> Result<LinkView> {
+pub async fn view_link(state: &Services, token: &str) -> Result<LinkView> {
     let token = LinkToken::parse(token).map_err(|_| LinkRefused::Unknown)?;
     let row = repo::find_token(&state.pool, &token.hash()).await?;
     let d = match &row {
@@ -264,7 +263,7 @@ pub enum DecisionOutcome {
 
 /// Steps 2 and 3: a stakeholder approves or rejects through their link.
 pub async fn decide(
-    state: &AppState,
+    state: &Services,
     token: &str,
     approve: bool,
     comment: &str,
@@ -325,7 +324,7 @@ pub async fn decide(
 }
 
 /// Step 3: the admin's plan goes to the representative.
-pub async fn submit_plan(state: &AppState, id: Uuid, actor: &Actor, addr: &str, plan: Plan) -> Result<()> {
+pub async fn submit_plan(state: &Services, id: Uuid, actor: &Actor, addr: &str, plan: Plan) -> Result<()> {
     if [&plan.steps, &plan.timeline, &plan.resources, &plan.contingency].iter().any(|f| f.trim().is_empty()) {
         return Err(DecommissionError::Invalid(
             "Fill in every part of the plan: steps, timeline, resources and contingency.".into(),
@@ -344,7 +343,7 @@ pub async fn submit_plan(state: &AppState, id: Uuid, actor: &Actor, addr: &str, 
     Ok(())
 }
 
-async fn representative(state: &AppState, id: Uuid) -> Result<Vec<Stakeholder>> {
+async fn representative(state: &Services, id: Uuid) -> Result<Vec<Stakeholder>> {
     Ok(repo::stakeholders(&state.pool, id)
         .await?
         .into_iter()
@@ -353,7 +352,7 @@ async fn representative(state: &AppState, id: Uuid) -> Result<Vec<Stakeholder>> 
 }
 
 /// Step 4: builds the archive in the background; the console shows progress.
-pub async fn start_archive(state: &AppState, id: Uuid, actor: &Actor, addr: &str) -> Result<()> {
+pub async fn start_archive(state: &Services, id: Uuid, actor: &Actor, addr: &str) -> Result<()> {
     let mut tx = state.pool.begin().await?;
     let d = locked(&mut tx, id).await?;
     // Only the archive step may build, and only one build at a time.
@@ -401,7 +400,7 @@ pub async fn start_archive(state: &AppState, id: Uuid, actor: &Actor, addr: &str
     Ok(())
 }
 
-async fn build_and_hand_over(state: &AppState, id: Uuid) -> anyhow::Result<()> {
+async fn build_and_hand_over(state: &Services, id: Uuid) -> anyhow::Result<()> {
     let pool = state.pool.clone();
     let progress = move |text: String| {
         let pool = pool.clone();
@@ -480,7 +479,7 @@ async fn build_and_hand_over(state: &AppState, id: Uuid) -> anyhow::Result<()> {
 }
 
 /// The archive a receipt link may download, and its file name.
-pub async fn archive_for_link(state: &AppState, token: &str) -> Result<(std::path::PathBuf, String)> {
+pub async fn archive_for_link(state: &Services, token: &str) -> Result<(std::path::PathBuf, String)> {
     let view = view_link(state, token).await?;
     if view.step != DecommissionStep::Handover {
         return Err(LinkRefused::Unknown.into());
@@ -498,7 +497,7 @@ pub fn receipt_consent(archive_sha256: &str) -> String {
 }
 
 /// Step 4: the representative signs for the archive.
-pub async fn sign_receipt(state: &AppState, token: &str, full_name: &str, consent: bool, addr: &str) -> Result<()> {
+pub async fn sign_receipt(state: &Services, token: &str, full_name: &str, consent: bool, addr: &str) -> Result<()> {
     let full_name = full_name.trim();
     if full_name.chars().count() < 2 || !consent {
         return Err(DecommissionError::Invalid(
@@ -527,7 +526,7 @@ pub async fn sign_receipt(state: &AppState, token: &str, full_name: &str, consen
 
 /// Step 5: destroys every object and version, removes what Easel set on the
 /// buckets, disables support accounts. Refused before the signed receipt.
-pub async fn destroy(state: &AppState, id: Uuid, actor: &Actor, addr: &str) -> Result<()> {
+pub async fn destroy(state: &Services, id: Uuid, actor: &Actor, addr: &str) -> Result<()> {
     // The row stays locked through the whole destruction: a second admin's
     // click waits, then finds the step done. An interrupted run leaves the
     // step at “destroy”; running it again lists what is left and finishes.
@@ -608,7 +607,7 @@ pub async fn destroy(state: &AppState, id: Uuid, actor: &Actor, addr: &str) -> R
 
 /// Step 6: every stakeholder is told. The letters are queued with the step
 /// change; the outbox delivers them, and the page shows each one's state.
-pub async fn notify_completion(state: &AppState, id: Uuid, actor: &Actor, addr: &str) -> Result<()> {
+pub async fn notify_completion(state: &Services, id: Uuid, actor: &Actor, addr: &str) -> Result<()> {
     let mut tx = state.pool.begin().await?;
     let d = locked(&mut tx, id).await?;
     let next = d.step.next(StepEvent::CompletionSent)?;
@@ -636,7 +635,7 @@ pub async fn notify_completion(state: &AppState, id: Uuid, actor: &Actor, addr: 
 }
 
 /// Step 7: the post-decommissioning review closes the request.
-pub async fn record_review(state: &AppState, id: Uuid, actor: &Actor, addr: &str, review: &str) -> Result<()> {
+pub async fn record_review(state: &Services, id: Uuid, actor: &Actor, addr: &str, review: &str) -> Result<()> {
     let review = review.trim();
     if review.is_empty() {
         return Err(DecommissionError::Invalid("Write the review before closing.".into()));
@@ -652,7 +651,7 @@ pub async fn record_review(state: &AppState, id: Uuid, actor: &Actor, addr: &str
 }
 
 /// A new link for one stakeholder; the old one stops working.
-pub async fn resend(state: &AppState, id: Uuid, stakeholder_id: Uuid, actor: &Actor, addr: &str) -> Result<()> {
+pub async fn resend(state: &Services, id: Uuid, stakeholder_id: Uuid, actor: &Actor, addr: &str) -> Result<()> {
     let d = repo::find(&state.pool, id).await?.ok_or(DecommissionError::NotFound)?;
     let s = stakeholder(&state.pool, id, stakeholder_id).await?;
     let eligible = match d.step {
@@ -676,7 +675,7 @@ pub async fn resend(state: &AppState, id: Uuid, stakeholder_id: Uuid, actor: &Ac
 }
 
 /// A message the outbox could not deliver, queued again.
-pub async fn send_mail_again(state: &AppState, id: Uuid, mail: i64, actor: &Actor, addr: &str) -> Result<()> {
+pub async fn send_mail_again(state: &Services, id: Uuid, mail: i64, actor: &Actor, addr: &str) -> Result<()> {
     let mut tx = state.pool.begin().await?;
     let to = outbox::send_again(&mut tx, id, mail).await?.ok_or_else(|| {
         DecommissionError::Invalid("That message is sent or under way; there is nothing to send again.".into())

@@ -625,37 +625,6 @@ pub async fn mails(db: impl PgExecutor<'_>, decommission: Uuid) -> Result<Vec<Ma
         .collect())
 }
 
-/// Whether merchants may upload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UploadGate {
-    Open,
-    /// Archiving: uploads wait until the procedure ends (they never reopen).
-    Frozen,
-    /// Destroyed: Easel is closed.
-    Closed,
-}
-
-fn gate_from(row: (Option<OffsetDateTime>, bool)) -> UploadGate {
-    match row {
-        (_, true) => UploadGate::Closed,
-        (Some(_), false) => UploadGate::Frozen,
-        (None, false) => UploadGate::Open,
-    }
-}
-
-pub async fn upload_gate(db: impl PgExecutor<'_>) -> Result<UploadGate, sqlx::Error> {
-    let row: (Option<OffsetDateTime>, bool) =
-        sqlx::query_as("SELECT frozen_at, closed FROM upload_gate").fetch_one(db).await?;
-    Ok(gate_from(row))
-}
-
-/// Holds the gate open (FOR SHARE) until `tx` ends; freezing waits for it.
-pub async fn hold_upload_gate(tx: &mut Transaction<'_, Postgres>) -> Result<UploadGate, sqlx::Error> {
-    let row: (Option<OffsetDateTime>, bool) =
-        sqlx::query_as("SELECT frozen_at, closed FROM upload_gate FOR SHARE").fetch_one(&mut **tx).await?;
-    Ok(gate_from(row))
-}
-
 pub async fn freeze_uploads(tx: &mut Transaction<'_, Postgres>, by: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE upload_gate SET frozen_at = coalesce(frozen_at, now()), frozen_by = $1")
         .bind(by)

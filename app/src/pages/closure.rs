@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::Layout;
-use crate::decommission::repo::UploadGate;
+use crate::gate::UploadGate;
 
 /// What merchants see instead of the upload form once a decommission has
 /// frozen uploads (archiving) or closed Easel (data destroyed).

@@ -2,8 +2,8 @@ use leptos::prelude::*;
 
 use super::Layout;
 use crate::{
+    artworks::media_path,
     artworks::{Artwork, ArtworkStatus, GalleryPage as Page},
-    routes::media::media_path,
 };
 
 #[derive(Clone)]

@@ -2,8 +2,8 @@ use leptos::prelude::*;
 
 use super::Layout;
 use crate::{
+    artworks::media_path,
     artworks::{Artwork, ArtworkStatus},
-    routes::media::media_path,
 };
 
 /// Seconds between automatic reloads while the resizer works.

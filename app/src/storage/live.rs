@@ -16,7 +16,7 @@ use aws_sdk_s3::{
 };
 use serde_json::Value;
 
-use crate::support::policy::Policy;
+use super::policy::Policy;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

@@ -5,6 +5,7 @@
 mod buckets;
 pub mod live;
 pub mod objects;
+pub mod policy;
 pub mod spec;
 
 pub use buckets::{BucketNames, BucketRole};

@@ -19,7 +19,7 @@ use super::{
 use crate::{
     audit::{self, Actor, AuditAction, NewEvent},
     aws::{AwsError, Service},
-    decommission::gate::{self, Change, GateError},
+    gate::{self, Change, GateError},
     storage::BucketRole,
 };
 
@@ -202,7 +202,7 @@ pub enum ClaimError {
     #[error("This restore finished with nothing left to copy.")]
     Done,
     #[error(transparent)]
-    Refused(#[from] crate::decommission::gate::Refused),
+    Refused(#[from] crate::gate::Refused),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }

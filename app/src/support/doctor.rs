@@ -12,11 +12,8 @@ use std::fmt;
 use aws_sdk_s3::error::DisplayErrorContext;
 use serde_json::Value;
 
-use super::{
-    Support,
-    policy::{Decision, Effect, Policy, Principal, Request},
-    trigger::ResizerTrigger,
-};
+use super::{Support, trigger::ResizerTrigger};
+use crate::storage::policy::{Decision, Effect, Policy, Principal, Request};
 use crate::storage::{
     BucketRole,
     live::{self, ConfigError, LiveBucket, NotificationTarget},
@@ -141,7 +138,7 @@ pub enum DoctorError {
     #[error("no failing check offers the fix {0}")]
     NotOffered(Fix),
     #[error(transparent)]
-    Refused(crate::decommission::gate::Refused),
+    Refused(crate::gate::Refused),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -881,9 +878,9 @@ pub fn review(spec: &StackSpec, trigger: &ResizerTrigger, live: &LiveStack, fix:
 pub async fn apply(pool: &sqlx::PgPool, support: &Support, fix: Fix) -> Result<Option<Proposal>, DoctorError> {
     // A repair changes what acts on the data: frozen with it (whoever asks:
     // the console, `cargo ops doctor --fix`, a restore's bucket re-creation).
-    crate::decommission::gate::check(pool, crate::decommission::gate::Change::Data).await.map_err(|e| match e {
-        crate::decommission::gate::GateError::Refused(r) => DoctorError::Refused(r),
-        crate::decommission::gate::GateError::Db(e) => DoctorError::Unexpected(e.into()),
+    crate::gate::check(pool, crate::gate::Change::Data).await.map_err(|e| match e {
+        crate::gate::GateError::Refused(r) => DoctorError::Refused(r),
+        crate::gate::GateError::Db(e) => DoctorError::Unexpected(e.into()),
     })?;
     let spec = support.spec().await?;
     let trigger = support.trigger(&spec);

@@ -6,7 +6,6 @@ pub mod backups;
 pub mod dashboard;
 pub mod doctor;
 pub mod logs;
-pub mod policy;
 pub mod stuck;
 pub mod trigger;
 
@@ -17,7 +16,6 @@ use aws_config::SdkConfig;
 
 use crate::{
     audit::{self, Actor, AuditAction, NewEvent},
-    settings::Settings,
     storage::{BucketNames, spec::StackSpec},
 };
 use trigger::ResizerTrigger;
@@ -39,8 +37,16 @@ pub struct Support {
 }
 
 impl Support {
-    pub fn new(settings: &Settings, sdk: &SdkConfig) -> Self {
-        let local = settings.aws.endpoint.is_some();
+    /// `local`: the endpoint is an emulator (moto), not AWS. The console
+    /// builds one from its settings (`Settings::support_clients`).
+    pub fn new(
+        sdk: &SdkConfig,
+        local: bool,
+        region: String,
+        buckets: BucketNames,
+        stuck_after: Duration,
+        smtp_probe: Option<String>,
+    ) -> Self {
         Support {
             s3: easel_resizer::aws::s3_client(sdk, local),
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
@@ -48,10 +54,10 @@ impl Support {
             sqs: aws_sdk_sqs::Client::new(sdk),
             sts: aws_sdk_sts::Client::new(sdk),
             local,
-            region: settings.aws.region.clone(),
-            buckets: settings.buckets.clone(),
-            stuck_after: settings.support.stuck_after,
-            smtp_probe: settings.support.smtp_probe.clone(),
+            region,
+            buckets,
+            stuck_after,
+            smtp_probe,
             account_id: tokio::sync::OnceCell::new(),
         }
     }

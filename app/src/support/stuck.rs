@@ -169,16 +169,16 @@ pub enum ResizeError {
     #[error("{error} (after {sent} sent)")]
     Partial { sent: usize, error: trigger::RedeliveryError },
     #[error(transparent)]
-    Refused(#[from] crate::decommission::gate::Refused),
+    Refused(#[from] crate::gate::Refused),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
 
-impl From<crate::decommission::gate::GateError> for ResizeError {
-    fn from(e: crate::decommission::gate::GateError) -> Self {
+impl From<crate::gate::GateError> for ResizeError {
+    fn from(e: crate::gate::GateError) -> Self {
         match e {
-            crate::decommission::gate::GateError::Refused(r) => ResizeError::Refused(r),
-            crate::decommission::gate::GateError::Db(e) => ResizeError::Db(e),
+            crate::gate::GateError::Refused(r) => ResizeError::Refused(r),
+            crate::gate::GateError::Db(e) => ResizeError::Db(e),
         }
     }
 }
@@ -193,7 +193,7 @@ pub async fn resize_again(
     client_addr: &str,
 ) -> Result<Vec<String>, ResizeError> {
     // New renditions are a change to the data: frozen with it.
-    crate::decommission::gate::check(pool, crate::decommission::gate::Change::Data).await?;
+    crate::gate::check(pool, crate::gate::Change::Data).await?;
     let spec = support.spec().await.map_err(ResizeError::Spec)?;
     let target = support.trigger(&spec);
     let bucket = &support.buckets.originals;

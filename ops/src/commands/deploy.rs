@@ -43,7 +43,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         && !url.is_empty()
     {
         let pool = sqlx::PgPool::connect(&url).await.context("connecting to Postgres (DATABASE_URL)")?;
-        easel_app::decommission::gate::check(&pool, easel_app::decommission::gate::Change::Data).await?;
+        easel_app::gate::check(&pool, easel_app::gate::Change::Data).await?;
     }
     let mut parameters = Vec::new();
     for p in &opts.parameters {

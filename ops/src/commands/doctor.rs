@@ -4,10 +4,7 @@
 //! audit trail under the operator's name), then checks again.
 
 use anyhow::{Context, bail};
-use easel_app::support::{
-    Support,
-    doctor::{self, Check, DiffLine, Status},
-};
+use easel_app::support::doctor::{self, Check, DiffLine, Status};
 
 use crate::stack::env_file;
 
@@ -41,7 +38,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     // The checks alone never touch Postgres.
     let settings = env_file::settings(opts.fix)?;
     let sdk = easel_resizer::aws::sdk_config(settings.aws.endpoint.as_deref(), &settings.aws.region).await;
-    let support = Support::new(&settings, &sdk);
+    let support = settings.support_clients(&sdk);
     // With a database at hand (always for --fix), the decommission gate
     // decides what is expected, and whether anything may be repaired.
     let pool = match env_file::database_url() {
@@ -49,13 +46,13 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         Err(_) => None,
     };
     let decommissioned = match &pool {
-        Some(pool) => easel_app::decommission::gate::decommissioned(pool).await?,
+        Some(pool) => easel_app::gate::decommissioned(pool).await?,
         None => false,
     };
     if opts.fix
         && let Some(pool) = &pool
     {
-        easel_app::decommission::gate::check(pool, easel_app::decommission::gate::Change::Data).await?;
+        easel_app::gate::check(pool, easel_app::gate::Change::Data).await?;
     }
     let (_, _, mut checks) = doctor::run(&support, decommissioned).await?;
     if opts.fix {

@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 use aws_sdk_cloudformation::{Client as Cfn, error::DisplayErrorContext};
 use easel_app::{
     audit::{self, AuditAction, NewEvent},
-    decommission::gate,
+    gate,
 };
 
 use crate::{deploy::aws, stack::env_file};

@@ -14,7 +14,7 @@ use tokio::{sync::watch, task::JoinHandle};
 
 use super::LocalStack;
 use crate::{invoker::LocalInvoker, provision};
-use easel_app::decommission::gate::{self, Change, GateError, Refused};
+use easel_app::gate::{self, Change, GateError, Refused};
 
 pub struct RunningConsole {
     pub addr: SocketAddr,

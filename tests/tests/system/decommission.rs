@@ -815,7 +815,7 @@ async fn every_write_path_refuses(app: &TestApp, admin: &Staff, art: easel_resiz
     use easel_app::{
         audit::Actor,
         auth::{Email, Role, accounts},
-        decommission::gate::Refused,
+        gate::Refused,
         support::{backups, doctor, stuck},
     };
     let before = snapshot(app).await;

@@ -173,7 +173,7 @@ impl TestApp {
     pub async fn support(&self) -> std::sync::Arc<easel_app::support::Support> {
         let sdk =
             easel_resizer::aws::sdk_config(self.settings.aws.endpoint.as_deref(), &self.settings.aws.region).await;
-        std::sync::Arc::new(easel_app::support::Support::new(&self.settings, &sdk))
+        std::sync::Arc::new(self.settings.support_clients(&sdk))
     }
 
     /// Creates a staff account the way `cargo ops create-admin` and the

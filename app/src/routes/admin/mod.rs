@@ -1,5 +1,5 @@
 //! `/admin`: sign-in, the dashboard, accounts and the audit trail. Every
-//! route but the sign-in page sits behind `auth::middleware`.
+//! route but the sign-in page sits behind `guards::staff`.
 
 pub mod audit;
 pub mod backups;

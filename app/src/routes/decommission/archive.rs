@@ -13,7 +13,7 @@ use crate::{decommission::procedure, error::PageError, state::AppState};
 /// The archive, streamed from `EASEL_ARCHIVE_DIR`, for a live receipt link.
 pub async fn download_archive(State(state): State<AppState>, Path(token): Path<String>, req: Request) -> Response {
     let path = "/decommission/link/archive";
-    let (file, name) = match procedure::archive_for_link(&state, &token).await {
+    let (file, name) = match procedure::archive_for_link(&state.decommissioning(), &token).await {
         Ok(found) => found,
         Err(e) => return refusal(path, e).await,
     };

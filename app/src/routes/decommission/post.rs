@@ -41,20 +41,26 @@ pub async fn decide(
     };
     let addr = client.to_string();
     let done = match form.decision.as_str() {
-        "receipt" => procedure::sign_receipt(&state, &token, &form.full_name, form.consent.is_some(), &addr)
-            .await
-            .map(|()| ("Receipt signed", "Thank you. Your receipt for the archive is recorded.")),
+        "receipt" => {
+            procedure::sign_receipt(&state.decommissioning(), &token, &form.full_name, form.consent.is_some(), &addr)
+                .await
+                .map(|()| ("Receipt signed", "Thank you. Your receipt for the archive is recorded."))
+        }
         d @ ("approve" | "reject") => {
-            procedure::decide(&state, &token, d == "approve", &form.comment, &addr).await.map(|o| match o {
-                DecisionOutcome::Recorded | DecisionOutcome::AllApproved => {
-                    ("Approval recorded", "Thank you. Your approval is recorded.")
-                }
-                DecisionOutcome::Halted => {
-                    ("Rejection recorded", "Your rejection is recorded; the decommissioning is halted.")
-                }
-                DecisionOutcome::PlanApproved => ("Plan approved", "Thank you. Your approval of the plan is recorded."),
-                DecisionOutcome::PlanRejected => {
-                    ("Plan rejected", "Your rejection of the plan is recorded; the admin will revise it.")
+            procedure::decide(&state.decommissioning(), &token, d == "approve", &form.comment, &addr).await.map(|o| {
+                match o {
+                    DecisionOutcome::Recorded | DecisionOutcome::AllApproved => {
+                        ("Approval recorded", "Thank you. Your approval is recorded.")
+                    }
+                    DecisionOutcome::Halted => {
+                        ("Rejection recorded", "Your rejection is recorded; the decommissioning is halted.")
+                    }
+                    DecisionOutcome::PlanApproved => {
+                        ("Plan approved", "Thank you. Your approval of the plan is recorded.")
+                    }
+                    DecisionOutcome::PlanRejected => {
+                        ("Plan rejected", "Your rejection of the plan is recorded; the admin will revise it.")
+                    }
                 }
             })
         }

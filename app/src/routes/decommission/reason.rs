@@ -13,7 +13,7 @@ use crate::{
 pub async fn reason_document(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     let path = "/decommission/link/reason.pdf";
     let found = async {
-        let view = procedure::view_link(&state, &token).await?;
+        let view = procedure::view_link(&state.decommissioning(), &token).await?;
         repo::reason_pdf(&state.pool, view.decommission.id).await?.ok_or(DecommissionError::NotFound)
     }
     .await;

@@ -1,7 +1,6 @@
 mod get;
 mod post;
-pub mod receive;
 
+pub use crate::receive::{UPLOAD_FIELD, sanitize_filename};
 pub use get::{closure_notice, upload_form};
 pub use post::upload_artwork;
-pub use receive::{UPLOAD_FIELD, sanitize_filename};

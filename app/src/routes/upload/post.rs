@@ -10,14 +10,14 @@ use easel_resizer::{
     keys::{ArtworkId, original_key},
 };
 
-use super::receive::{Received, drain_cap, receive};
 use crate::client_addr::ClientAddr;
 use crate::cpu::CpuBound;
+use crate::receive::{Received, drain_cap, receive};
 use crate::{
     artworks::{self, NewArtwork, in_flight},
     audit::{self, Actor, AuditAction, NewEvent},
-    decommission::repo::{self, UploadGate},
     error::UploadError,
+    gate::{self, UploadGate},
     state::AppState,
     storage::objects,
 };
@@ -37,7 +37,7 @@ async fn store(state: &AppState, client: ClientAddr, request: Request) -> Result
     {
         return Err(UploadError::TooLarge { limit });
     }
-    match repo::upload_gate(&state.pool).await? {
+    match gate::upload_gate(&state.pool).await? {
         UploadGate::Open => {}
         gate => return Err(UploadError::Closed(gate)),
     }
@@ -76,7 +76,7 @@ async fn keep(state: &AppState, client: ClientAddr, received: Received) -> Resul
     let key = original_key(id, info.format);
     let size = received.bytes.len() as u64;
     let mut tx = state.pool.begin().await?;
-    match repo::hold_upload_gate(&mut tx).await? {
+    match gate::hold_upload_gate(&mut tx).await? {
         UploadGate::Open => {}
         gate => return Err(UploadError::Closed(gate)),
     }

@@ -54,7 +54,8 @@ pub async fn submit_plan(
             resources: form.resources,
             contingency: form.contingency,
         };
-        procedure::submit_plan(&state, parse_id(&id)?, &session.actor(), &client.to_string(), plan).await
+        procedure::submit_plan(&state.decommissioning(), parse_id(&id)?, &session.actor(), &client.to_string(), plan)
+            .await
     }
     .await;
     answer(&state, &session, result).await

@@ -28,9 +28,11 @@ pub async fn resend_link(
         return e.into_page(PAGE).await;
     }
     let addr = client.to_string();
-    let result =
-        async { procedure::resend(&state, parse_id(&id)?, parse_id(&stakeholder)?, &session.actor(), &addr).await }
-            .await;
+    let result = async {
+        procedure::resend(&state.decommissioning(), parse_id(&id)?, parse_id(&stakeholder)?, &session.actor(), &addr)
+            .await
+    }
+    .await;
     answer(&state, &session, result).await
 }
 
@@ -48,7 +50,7 @@ pub async fn send_mail_again(
     let addr = client.to_string();
     let result = async {
         let mail: i64 = mail.parse().map_err(|_| crate::decommission::DecommissionError::NotFound)?;
-        procedure::send_mail_again(&state, parse_id(&id)?, mail, &session.actor(), &addr).await
+        procedure::send_mail_again(&state.decommissioning(), parse_id(&id)?, mail, &session.actor(), &addr).await
     }
     .await;
     answer(&state, &session, result).await

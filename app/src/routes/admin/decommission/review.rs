@@ -42,7 +42,9 @@ pub async fn record_review(
         Err(e) => return e.into_page(PAGE).await,
     };
     let addr = client.to_string();
-    let result =
-        async { procedure::record_review(&state, parse_id(&id)?, &session.actor(), &addr, &form.review).await }.await;
+    let result = async {
+        procedure::record_review(&state.decommissioning(), parse_id(&id)?, &session.actor(), &addr, &form.review).await
+    }
+    .await;
     answer(&state, &session, result).await
 }

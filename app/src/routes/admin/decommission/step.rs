@@ -37,9 +37,9 @@ pub async fn take_step(
     let result = async {
         let id = parse_id(&id)?;
         match action.as_str() {
-            "archive" => procedure::start_archive(&state, id, &actor, &addr).await,
-            "destroy" => procedure::destroy(&state, id, &actor, &addr).await,
-            "notify" => procedure::notify_completion(&state, id, &actor, &addr).await,
+            "archive" => procedure::start_archive(&state.decommissioning(), id, &actor, &addr).await,
+            "destroy" => procedure::destroy(&state.decommissioning(), id, &actor, &addr).await,
+            "notify" => procedure::notify_completion(&state.decommissioning(), id, &actor, &addr).await,
             _ => Err(DecommissionError::NotFound),
         }
     }

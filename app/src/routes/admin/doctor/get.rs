@@ -25,7 +25,7 @@ pub async fn doctor(
     Query(q): Query<DoctorQuery>,
 ) -> Response {
     let result: Result<DoctorModel, PageError> = async {
-        let decommissioned = crate::decommission::gate::decommissioned(&state.pool).await?;
+        let decommissioned = crate::gate::decommissioned(&state.pool).await?;
         let (_, _, checks) = doctor::run(&state.support, decommissioned).await?;
         let notice = match (q.fixed.as_deref().and_then(Fix::parse), q.unchanged.as_deref().and_then(Fix::parse)) {
             (Some(f), _) => Some(format!("Applied the fix {f}. The checks below ran again afterwards.")),

@@ -7,10 +7,10 @@ use http::{StatusCode, header};
 use crate::{
     auth::{
         csrf::LOGIN_COOKIE,
-        middleware::safe_next,
         password::random_token,
         sessions::{self, COOKIE},
     },
+    guards::staff::safe_next,
     pages::{self, admin::login::LoginModel},
     state::AppState,
 };

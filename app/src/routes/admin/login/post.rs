@@ -11,15 +11,14 @@ use crate::{
     audit::{self, Actor, AuditAction, NewEvent},
     auth::{
         csrf::{LOGIN_COOKIE, constant_time_eq},
-        devices,
-        middleware::{PASSWORD_PATH, safe_next},
-        password,
+        devices, password,
         sessions::{self, COOKIE},
         throttle::{self, Key},
         users,
         users::Email,
     },
     error::PageError,
+    guards::staff::{PASSWORD_PATH, safe_next},
     pages::admin::login::LoginModel,
     state::AppState,
 };

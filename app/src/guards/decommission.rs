@@ -11,11 +11,13 @@ use axum::{
 };
 use http::Method;
 
-use super::{
+use crate::{
+    auth::Session,
+    decommission::{procedure, repo},
+    error::PageError,
     gate::{self, Change},
-    procedure, repo,
+    state::AppState,
 };
-use crate::{auth::Session, error::PageError, state::AppState};
 
 /// Runs inside `require_staff`, on every signed-in route: the banner.
 pub async fn decommission_banner(State(state): State<AppState>, mut req: Request, next: Next) -> Response {

@@ -6,13 +6,46 @@
 //! gate: they are what moves it.
 //!
 //! The state is the `upload_gate` row, moved in the same transactions as
-//! the procedure's steps. Checked in a transaction with `hold`, a change
+//! the procedure's steps (`decommission::repo` writes it; only this module
+//! reads it). It sits below every module that writes, decommissioning
+//! included, so asking it imports nothing above. Checked in a transaction with `hold`, a change
 //! holds the gate (FOR SHARE) until it commits, so a freeze waits for it and
 //! none slips in behind the archive's listing.
 
 use sqlx::{PgExecutor, Postgres, Transaction};
+use time::OffsetDateTime;
 
-use super::repo::{self, UploadGate};
+/// Whether merchants may upload, and where the procedure stands: the
+/// `upload_gate` row, which the decommissioning procedure moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadGate {
+    Open,
+    /// Archiving: uploads wait until the procedure ends (they never reopen).
+    Frozen,
+    /// Destroyed: Easel is closed.
+    Closed,
+}
+
+fn gate_from(row: (Option<OffsetDateTime>, bool)) -> UploadGate {
+    match row {
+        (_, true) => UploadGate::Closed,
+        (Some(_), false) => UploadGate::Frozen,
+        (None, false) => UploadGate::Open,
+    }
+}
+
+pub async fn upload_gate(db: impl PgExecutor<'_>) -> Result<UploadGate, sqlx::Error> {
+    let row: (Option<OffsetDateTime>, bool) =
+        sqlx::query_as("SELECT frozen_at, closed FROM upload_gate").fetch_one(db).await?;
+    Ok(gate_from(row))
+}
+
+/// Holds the gate open (FOR SHARE) until `tx` ends; freezing waits for it.
+pub async fn hold_upload_gate(tx: &mut Transaction<'_, Postgres>) -> Result<UploadGate, sqlx::Error> {
+    let row: (Option<OffsetDateTime>, bool) =
+        sqlx::query_as("SELECT frozen_at, closed FROM upload_gate FOR SHARE").fetch_one(&mut **tx).await?;
+    Ok(gate_from(row))
+}
 
 /// What a change touches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,24 +89,24 @@ pub fn decide(gate: UploadGate, change: Change) -> Result<(), Refused> {
 
 /// Asks the gate now (for work with no transaction of its own to hold it in).
 pub async fn check(db: impl PgExecutor<'_>, change: Change) -> Result<(), GateError> {
-    Ok(decide(repo::upload_gate(db).await?, change)?)
+    Ok(decide(upload_gate(db).await?, change)?)
 }
 
 /// Whether the gate allows `change` now: for work that, refused, simply
 /// does nothing (the background tasks).
 pub async fn allows(db: impl PgExecutor<'_>, change: Change) -> Result<bool, sqlx::Error> {
-    Ok(decide(repo::upload_gate(db).await?, change).is_ok())
+    Ok(decide(upload_gate(db).await?, change).is_ok())
 }
 
 /// Whether Easel is decommissioned (its data destroyed): what the doctor
 /// then expects to find is the destroyed state.
 pub async fn decommissioned(db: impl PgExecutor<'_>) -> Result<bool, sqlx::Error> {
-    Ok(repo::upload_gate(db).await? == UploadGate::Closed)
+    Ok(upload_gate(db).await? == UploadGate::Closed)
 }
 
 /// Asks the gate and holds it until `tx` ends.
 pub async fn hold(tx: &mut Transaction<'_, Postgres>, change: Change) -> Result<(), GateError> {
-    Ok(decide(repo::hold_upload_gate(tx).await?, change)?)
+    Ok(decide(hold_upload_gate(tx).await?, change)?)
 }
 
 #[cfg(test)]

@@ -8,11 +8,14 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 
-use super::{
-    Role,
-    sessions::{self, COOKIE, Session},
+use crate::{
+    auth::{
+        Role,
+        sessions::{self, COOKIE, Session},
+    },
+    error::PageError,
+    state::AppState,
 };
-use crate::{error::PageError, state::AppState};
 
 /// Where a password change must happen before anything else.
 pub const PASSWORD_PATH: &str = "/admin/password";
