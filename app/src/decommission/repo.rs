@@ -39,15 +39,22 @@ impl ArchiveState {
             ArchiveState::Failed => "failed",
         }
     }
-    fn parse(s: &str) -> Self {
+    /// A value no version of Easel writes is an error, not quietly "none":
+    /// reading it as no archive would offer to start one over a finished one.
+    fn parse(s: &str) -> Result<Self, UnknownArchiveState> {
         match s {
-            "running" => ArchiveState::Running,
-            "ready" => ArchiveState::Ready,
-            "failed" => ArchiveState::Failed,
-            _ => ArchiveState::None,
+            "none" => Ok(ArchiveState::None),
+            "running" => Ok(ArchiveState::Running),
+            "ready" => Ok(ArchiveState::Ready),
+            "failed" => Ok(ArchiveState::Failed),
+            other => Err(UnknownArchiveState(other.to_owned())),
         }
     }
 }
+
+#[derive(Debug, thiserror::Error)]
+#[error("archive_state {0:?} is not a state Easel writes")]
+pub struct UnknownArchiveState(String);
 
 #[derive(Debug, Clone)]
 pub struct Decommission {
@@ -119,7 +126,7 @@ impl TryFrom<DecommissionRow> for Decommission {
             halted_reason: r.halted_reason,
             plan: r.plan.map(|p| p.0),
             plan_comment: r.plan_comment,
-            archive_state: ArchiveState::parse(&r.archive_state),
+            archive_state: ArchiveState::parse(&r.archive_state).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
             archive_progress: r.archive_progress,
             archive_file: r.archive_file,
             archive_sha256: r.archive_sha256,
@@ -636,4 +643,18 @@ pub async fn freeze_uploads(tx: &mut Transaction<'_, Postgres>, by: Uuid) -> Res
 pub async fn close_uploads(tx: &mut Transaction<'_, Postgres>) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE upload_gate SET closed = true").execute(&mut **tx).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn archive_states_read_back_and_an_unknown_one_is_an_error() {
+        for state in [ArchiveState::None, ArchiveState::Running, ArchiveState::Ready, ArchiveState::Failed] {
+            assert_eq!(ArchiveState::parse(state.as_str()).unwrap(), state);
+        }
+        let err = ArchiveState::parse("archived").unwrap_err();
+        assert_eq!(err.to_string(), "archive_state \"archived\" is not a state Easel writes");
+    }
 }
