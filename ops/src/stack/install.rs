@@ -38,7 +38,12 @@ pub async fn moto_venv() -> anyhow::Result<PathBuf> {
 /// Pillow, pinned in `ops/bench/requirements.txt`, beside moto in
 /// `.easel/venv` (it has no dependencies to clash with moto's).
 pub async fn pillow_venv() -> anyhow::Result<PathBuf> {
-    venv(paths::venv(), "ops/bench/requirements.txt", "Pillow (pinned) for the benchmark").await
+    venv(
+        paths::venv(),
+        "ops/bench/requirements.txt",
+        "Pillow (pinned), the colour tests' reference and the benchmark's",
+    )
+    .await
 }
 
 /// The AWS deployment tools (cargo-lambda with its zig linker, cfn-lint,
