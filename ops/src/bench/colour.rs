@@ -122,24 +122,17 @@ pub async fn baseline(root: &Path, cache: &Path) -> anyhow::Result<PathBuf> {
     if !src.join("Cargo.toml").exists() {
         std::fs::create_dir_all(&src)?;
         let tar = src.join("source.tar");
-        let archive = Command::new("git")
-            .args(["archive", "--format=tar", "-o"])
-            .arg(&tar)
-            .arg(BASELINE_COMMIT)
-            .current_dir(root)
-            .output()
-            .await
-            .context("starting git archive")?;
-        if !archive.status.success() {
-            bail!(
-                "git archive {BASELINE_COMMIT} failed (a shallow clone lacks it; `git fetch --unshallow`): {}",
-                String::from_utf8_lossy(&archive.stderr).trim_end()
-            );
-        }
-        let unpack = Command::new("tar").arg("-xf").arg(&tar).current_dir(&src).status().await?;
-        if !unpack.success() {
-            bail!("unpacking the baseline's source failed");
-        }
+        install::run(
+            Command::new("git")
+                .args(["archive", "--format=tar", "-o"])
+                .arg(&tar)
+                .arg(BASELINE_COMMIT)
+                .current_dir(root),
+            &format!("git archive {BASELINE_COMMIT} (a shallow clone lacks it: `git fetch --unshallow`)"),
+        )
+        .await?;
+        install::run(Command::new("tar").arg("-xf").arg(&tar).current_dir(&src), "unpacking the baseline's source")
+            .await?;
     }
     println!(
         "• Building the baseline, easel-resize at {} (release, own target directory; first time only, a few minutes)…",

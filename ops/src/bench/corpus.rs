@@ -7,19 +7,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use tokio::process::Command;
 
+use crate::stack::install::run;
+
 const PACKAGE: &str = "mate-backgrounds";
 
 pub struct Corpus {
     pub jpegs: Vec<PathBuf>,
     pub pngs: Vec<PathBuf>,
-}
-
-async fn run(cmd: &mut Command, what: &str) -> anyhow::Result<()> {
-    let out = cmd.output().await.with_context(|| format!("{what}: could not start the command"))?;
-    if !out.status.success() {
-        bail!("{what} failed ({}):\n{}", out.status, String::from_utf8_lossy(&out.stderr).trim_end());
-    }
-    Ok(())
 }
 
 fn find_deb(cache: &Path) -> Option<PathBuf> {

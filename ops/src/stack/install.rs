@@ -11,7 +11,9 @@ use tokio::process::Command;
 
 use super::{paths, process::is_root};
 
-async fn run(cmd: &mut Command, what: &str) -> anyhow::Result<()> {
+/// Runs `cmd` to completion; fails naming `what`, with its output, when it
+/// cannot start or exits unsuccessfully.
+pub async fn run(cmd: &mut Command, what: &str) -> anyhow::Result<()> {
     let out =
         cmd.stdin(Stdio::null()).output().await.with_context(|| format!("{what}: could not start the command"))?;
     if !out.status.success() {
