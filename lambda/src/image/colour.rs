@@ -153,6 +153,13 @@ struct Cmyk {
 
 const ENCODE_STEPS: usize = 16_384;
 
+/// The CMYK conversion's working rows, in 16 bits: inks in, linear light out.
+#[derive(Default)]
+pub(crate) struct CmykScratch {
+    inks: Vec<u16>,
+    linear: Vec<u16>,
+}
+
 /// Pixels converted per call: small enough that the scratch stays in cache,
 /// large enough that the per-call cost vanishes.
 const CHUNK_PIXELS: usize = 4096;
@@ -300,14 +307,16 @@ impl Cmyk {
         Ok(Cmyk { run, black, encode })
     }
 
-    fn row(&self, inks: &[u8], rgb: &mut [u8]) -> Result<(), moxcms::CmsError> {
-        let src: Vec<u16> = inks.iter().map(|&v| u16::from(v) * 257).collect();
-        let mut linear = vec![0u16; rgb.len()];
-        self.run.transform(&src, &mut linear)?;
+    fn row(&self, inks: &[u8], rgb: &mut [u8], scratch: &mut CmykScratch) -> Result<(), moxcms::CmsError> {
+        let CmykScratch { inks: src, linear } = scratch;
+        src.clear();
+        src.extend(inks.iter().map(|&v| u16::from(v) * 257));
+        linear.resize(rgb.len(), 0);
+        self.run.transform(src, linear)?;
         // Compensation maps the profile's black to 0 and keeps white: in
         // linear light, and with a neutral black, (v − k) / (1 − k).
         let (k, scale) = (self.black * 65_535.0, (ENCODE_STEPS - 1) as f32 / (65_535.0 * (1.0 - self.black)));
-        for (o, &v) in rgb.iter_mut().zip(&linear) {
+        for (o, &v) in rgb.iter_mut().zip(linear.iter()) {
             let at = ((f32::from(v) - k) * scale).clamp(0.0, (ENCODE_STEPS - 1) as f32);
             *o = self.encode[at.round() as usize];
         }
@@ -496,13 +505,14 @@ impl ToSrgb {
     }
 
     /// One row: `cmyk` as ink amounts (0 = no ink, ICC's convention), four
-    /// samples a pixel, into `rgb`, three a pixel.
-    pub(crate) fn cmyk_row(&self, cmyk: &[u8], rgb: &mut [u8]) {
-        let ok = match &self.run {
-            Run::Cmyk(c) => c.row(cmyk, rgb).is_ok(),
-            Run::Bits8(run) => run.transform(cmyk, rgb).is_ok(),
+    /// samples a pixel, into `rgb`, three a pixel. `scratch` is the caller's,
+    /// kept from row to row so a row costs no allocation.
+    pub(crate) fn cmyk_row(&self, cmyk: &[u8], rgb: &mut [u8], scratch: &mut CmykScratch) {
+        let converted = match &self.run {
+            Run::Cmyk(c) => c.row(cmyk, rgb, scratch).is_ok(),
+            Run::Bits8(_) => false,
         };
-        if !ok {
+        if !converted {
             rgb.fill(0);
         }
     }

@@ -3,7 +3,7 @@
 //! replication otherwise) and colour conversion, one output row at a time
 //! so the working set stays in cache.
 
-use super::super::colour::ToSrgb;
+use super::super::colour::{CmykScratch, ToSrgb};
 
 /// One component's samples after the IDCT.
 pub(super) struct Plane {
@@ -183,6 +183,7 @@ pub(super) fn to_rgb(planes: &[Plane], model: Model, width: usize, height: usize
     let mut bufs: Vec<Vec<u8>> = planes.iter().map(|_| Vec::with_capacity(width + 1)).collect();
     let mut sums = Vec::with_capacity(width);
     let mut inks = if profile.is_some() { vec![0u8; width * 4] } else { Vec::new() };
+    let mut scratch = CmykScratch::default();
     for (y, row) in out.chunks_exact_mut(width * 3).enumerate() {
         let mut ins: Vec<&[u8]> = Vec::with_capacity(planes.len());
         for (plane, buf) in planes.iter().zip(bufs.iter_mut()) {
@@ -207,7 +208,7 @@ pub(super) fn to_rgb(planes: &[Plane], model: Model, width: usize, height: usize
                 {
                     ink.copy_from_slice(&[255 - c, 255 - m, 255 - ye, 255 - k]);
                 }
-                profile.cmyk_row(&inks, row);
+                profile.cmyk_row(&inks, row, &mut scratch);
             }
             Model::Cmyk => {
                 for ((((px, &c), &m), &ye), &k) in
@@ -222,7 +223,7 @@ pub(super) fn to_rgb(planes: &[Plane], model: Model, width: usize, height: usize
                 for ((ink, px), &k) in inks.chunks_exact_mut(4).zip(row.chunks_exact(3)).zip(ins[3]) {
                     ink.copy_from_slice(&[px[0], px[1], px[2], 255 - k]);
                 }
-                profile.cmyk_row(&inks, row);
+                profile.cmyk_row(&inks, row, &mut scratch);
             }
             Model::Ycck => {
                 ycc_row(ins[0], ins[1], ins[2], row);
