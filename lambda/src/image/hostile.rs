@@ -486,7 +486,7 @@ pub fn with_icc_profile(file: &[u8], icc: &[u8]) -> Vec<u8> {
         return out;
     }
     // At most 255 pieces (their count is one byte): a longer profile is cut,
-    // as no JPEG can carry more, and the decoder sees it incomplete.
+    // as no JPEG can carry more (past 8 MB the decoder ignores it anyway).
     let pieces: Vec<&[u8]> = icc.chunks(65_519).take(255).collect();
     let mut out = file[..2].to_vec();
     for (i, piece) in pieces.iter().enumerate() {
