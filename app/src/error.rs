@@ -2,7 +2,10 @@
 //! here, once; details of server-side failures go to the log, never to the
 //! page.
 
-use std::any::Any;
+use std::{
+    any::Any,
+    sync::{Arc, Mutex},
+};
 
 use axum::{
     Router,
@@ -14,7 +17,14 @@ use easel_resizer::image::ImageError;
 use http::{HeaderValue, StatusCode, header};
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::{pages, receive::ReceiveError, storage::objects::StorageError};
+use crate::{
+    auth::accounts::AccountError,
+    decommission::{DecommissionError, LinkRefused},
+    pages,
+    receive::ReceiveError,
+    storage::objects::StorageError,
+    support::{backups::ClaimError, doctor::DoctorError, stuck::ResizeError},
+};
 
 /// Why an upload did not happen. Every variant leaves nothing stored.
 #[derive(Debug, thiserror::Error)]
@@ -76,7 +86,7 @@ impl UploadError {
         }
     }
 
-    pub async fn into_page(self) -> Response {
+    async fn into_page(self) -> Response {
         let status = self.status();
         if let UploadError::Closed(gate) = self {
             tracing::info!("upload refused: a decommission closed uploads");
@@ -108,6 +118,14 @@ pub enum PageError {
     CsrfRejected,
     #[error("{0}")]
     BadRequest(String),
+    /// The request is sound but the state of things forbids it now (a
+    /// decommission step out of turn, a second procedure).
+    #[error("{0}")]
+    Conflict(String),
+    /// A stakeholder's mailed link that does nothing; it gets its own plain
+    /// page, which says nothing else about it.
+    #[error(transparent)]
+    LinkRefused(LinkRefused),
     /// AWS (S3, CloudWatch Logs, Lambda, SQS, STS) failed: a 502 page with
     /// its message, not a generic error.
     #[error("{0}")]
@@ -166,6 +184,89 @@ impl From<crate::gate::GateError> for PageError {
         match e {
             crate::gate::GateError::Refused(r) => r.into(),
             crate::gate::GateError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<DecommissionError> for PageError {
+    fn from(e: DecommissionError) -> Self {
+        match e {
+            DecommissionError::NotFound => PageError::NotFound,
+            DecommissionError::Invalid(msg) => PageError::BadRequest(msg),
+            e @ (DecommissionError::Transition(_) | DecommissionError::AlreadyOpen) => {
+                PageError::Conflict(e.to_string())
+            }
+            DecommissionError::Link(refused) => PageError::LinkRefused(refused),
+            DecommissionError::Unexpected(e) => PageError::Unexpected(e),
+        }
+    }
+}
+
+impl PageError {
+    /// A failure behind a stakeholder's link: the link's own refusal page,
+    /// also when the decommission it names is gone.
+    pub fn from_link(e: DecommissionError) -> Self {
+        match e {
+            DecommissionError::NotFound => PageError::LinkRefused(LinkRefused::Unknown),
+            other => other.into(),
+        }
+    }
+}
+
+impl From<DoctorError> for PageError {
+    fn from(e: DoctorError) -> Self {
+        match e {
+            DoctorError::NoFix(reason) => PageError::BadRequest(reason),
+            DoctorError::NotOffered(_) => PageError::NotFound,
+            DoctorError::Config(e) => e.into(),
+            DoctorError::Refused(r) => r.into(),
+            // Asking STS for the account (the only other failure) is AWS too.
+            DoctorError::Unexpected(e) => PageError::from_aws_work(e),
+        }
+    }
+}
+
+impl From<AccountError> for PageError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::NotFound => PageError::NotFound,
+            AccountError::Refused(r) => r.into(),
+            AccountError::OwnAccount => PageError::BadRequest("You cannot do that to your own account.".into()),
+            AccountError::Create(crate::auth::users::CreateUserError::Exists(email)) => {
+                PageError::BadRequest(format!("An account for {email} already exists."))
+            }
+            other => PageError::Unexpected(other.into()),
+        }
+    }
+}
+
+impl From<ResizeError> for PageError {
+    fn from(e: ResizeError) -> Self {
+        match e {
+            ResizeError::NotFound(_) => PageError::NotFound,
+            ResizeError::OriginalGone { key } => PageError::BadRequest(format!(
+                "The original {key} is no longer in the originals bucket, so there is nothing to resize. The merchant needs to upload it again."
+            )),
+            ResizeError::Storage(e) => e.into(),
+            ResizeError::Refused(r) => r.into(),
+            ResizeError::Spec(e) => PageError::from_aws_work(e),
+            ResizeError::Redelivery(e) => e.failure.into(),
+            // Some went: the page must say which, whatever the cause.
+            ResizeError::Partial { sent, error } => PageError::Upstream(format!(
+                "{error}. {sent} of the selected upload(s) were sent to the resizer before that (recorded in the audit log); \
+                 resize the rest again."
+            )),
+            other => PageError::Unexpected(anyhow::Error::new(other).context("resize again")),
+        }
+    }
+}
+
+impl From<ClaimError> for PageError {
+    fn from(e: ClaimError) -> Self {
+        match e {
+            ClaimError::Db(e) => e.into(),
+            ClaimError::Refused(r) => r.into(),
+            other => PageError::BadRequest(other.to_string()),
         }
     }
 }
@@ -268,53 +369,98 @@ impl PageError {
         PageError::Upstream(format!("{e:#}"))
     }
 
-    pub async fn into_page(self, path: &str) -> Response {
+    pub fn status(&self) -> StatusCode {
         match self {
-            PageError::NotFound => pages::render(path, StatusCode::NOT_FOUND, pages::not_found::page()).await,
+            PageError::NotFound => StatusCode::NOT_FOUND,
+            PageError::Forbidden | PageError::CsrfRejected | PageError::Refused(_) => StatusCode::FORBIDDEN,
+            PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            PageError::Conflict(_) => StatusCode::CONFLICT,
+            PageError::LinkRefused(LinkRefused::Unknown) => StatusCode::NOT_FOUND,
+            PageError::LinkRefused(_) => StatusCode::GONE,
+            PageError::Upstream(_) => StatusCode::BAD_GATEWAY,
+            PageError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            PageError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    async fn into_page(self, path: &str) -> Response {
+        let status = self.status();
+        let notice =
+            |title: &'static str, msg: String| pages::render(path, status, pages::admin::notice::page(title, msg));
+        match self {
+            PageError::NotFound => pages::render(path, status, pages::not_found::page()).await,
             PageError::Forbidden => {
-                let msg = "Only admins may do this. Ask an admin if you need it done.".to_string();
-                pages::render(path, StatusCode::FORBIDDEN, pages::admin::notice::page("Not allowed", msg)).await
+                notice("Not allowed", "Only admins may do this. Ask an admin if you need it done.".to_string()).await
             }
             PageError::CsrfRejected => {
                 let msg =
-                    "This form is out of date or did not come from Easel. Go back, reload the page and try again."
-                        .to_string();
-                pages::render(path, StatusCode::FORBIDDEN, pages::admin::notice::page("Form expired", msg)).await
+                    "This form is out of date or did not come from Easel. Go back, reload the page and try again.";
+                notice("Form expired", msg.to_string()).await
             }
             PageError::Refused(why) => {
                 let title = match why {
                     crate::gate::Refused::Frozen => "Data frozen",
                     crate::gate::Refused::Decommissioned => "Read-only",
                 };
-                pages::render(path, StatusCode::FORBIDDEN, pages::admin::notice::page(title, why.to_string())).await
+                notice(title, why.to_string()).await
             }
-            PageError::BadRequest(msg) => {
-                pages::render(path, StatusCode::BAD_REQUEST, pages::admin::notice::page("Please check your input", msg))
-                    .await
+            PageError::BadRequest(msg) => notice("Please check your input", msg).await,
+            PageError::Conflict(msg) => notice("Not now", msg).await,
+            PageError::LinkRefused(why) => {
+                pages::render(path, status, pages::decommission::refused_page(why.to_string())).await
             }
             PageError::Upstream(msg) => {
                 tracing::warn!(error = %msg, path, "AWS failed");
                 let msg = format!(
                     "AWS did not answer as expected, so this page cannot be shown or the change was not made: {msg}"
                 );
-                pages::render(path, StatusCode::BAD_GATEWAY, pages::admin::notice::page("AWS failed", msg)).await
+                notice("AWS failed", msg).await
             }
             PageError::Unavailable(what) => {
-                let msg = what.explanation();
-                let mut res = pages::render(
-                    path,
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    pages::admin::notice::page("Temporarily unavailable", msg),
-                )
-                .await;
+                let mut res = notice("Temporarily unavailable", what.explanation()).await;
                 res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
                 res
             }
             PageError::Unexpected(e) => {
                 tracing::error!(error = ?e, path, "page failed");
-                pages::render(path, StatusCode::INTERNAL_SERVER_ERROR, pages::server_error::page()).await
+                pages::render(path, status, pages::server_error::page()).await
             }
         }
+    }
+}
+
+/// A handler's failure on its way out: a bare status now, rendered into its
+/// page by `bare_answers_as_pages`, which knows the path (and rendering is
+/// async, which `IntoResponse` is not). So handlers return
+/// `Result<_, PageError>` and use `?`, and this file stays the one place
+/// that turns an error into what a person sees.
+#[derive(Clone)]
+struct Unrendered(Arc<Mutex<Option<Failure>>>);
+
+enum Failure {
+    Page(PageError),
+    Upload(UploadError),
+}
+
+impl Failure {
+    fn into_response(self, status: StatusCode) -> Response {
+        let mut res = status.into_response();
+        res.extensions_mut().insert(Unrendered(Arc::new(Mutex::new(Some(self)))));
+        res
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        Failure::Page(self).into_response(status)
+    }
+}
+
+impl IntoResponse for UploadError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        Failure::Upload(self).into_response(status)
     }
 }
 
@@ -348,8 +494,19 @@ fn panicked(err: Box<dyn Any + Send + 'static>) -> Response {
 /// bodiless answers (`/health`'s 503, a 304).
 async fn bare_answers_as_pages(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
-    let res = next.run(req).await;
+    let mut res = next.run(req).await;
     let status = res.status();
+    let unrendered = res.extensions_mut().remove::<Unrendered>().and_then(|u| u.0.lock().ok()?.take());
+    if let Some(failure) = unrendered {
+        let mut page = match failure {
+            Failure::Page(e) => e.into_page(&path).await,
+            Failure::Upload(e) => e.into_page().await,
+        };
+        // Layers between here and the handler spoke to the bare answer
+        // (the link routes' `Referrer-Policy`, a cleared cookie).
+        keep_headers(res.headers(), &mut page);
+        return page;
+    }
     let content_type = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let mut page = if let Some(Panicked(reason)) = res.extensions().get::<Panicked>() {
         tracing::error!(path = shortened(&path), reason, "request handling panicked");
@@ -366,11 +523,7 @@ async fn bare_answers_as_pages(req: Request, next: Next) -> Response {
         );
         let mut page = refusal_page(&path, status).await;
         // What the refusal said in its headers still holds (`Allow` on a 405).
-        for (name, value) in &parts.headers {
-            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH && !page.headers().contains_key(name) {
-                page.headers_mut().insert(name, value.clone());
-            }
-        }
+        keep_headers(&parts.headers, &mut page);
         page
     } else if status.is_server_error() && content_type.starts_with("text/plain") {
         // axum's own 500s (a missing extension): a bug of ours, said in text.
@@ -382,6 +535,16 @@ async fn bare_answers_as_pages(req: Request, next: Next) -> Response {
     *page.status_mut() = status;
     page.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     page
+}
+
+/// The headers of a bare answer its page does not set itself.
+fn keep_headers(bare: &http::HeaderMap, page: &mut Response) {
+    let own: Vec<_> = page.headers().keys().cloned().collect();
+    for (name, value) in bare {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH && !own.contains(name) {
+            page.headers_mut().append(name, value.clone());
+        }
+    }
 }
 
 async fn refusal_page(path: &str, status: StatusCode) -> Response {
@@ -449,7 +612,17 @@ mod tests {
                 .route("/n/{n}", get(|Path(n): Path<u32>| async move { n.to_string() }))
                 .route("/s/{s}", get(|Path(s): Path<String>| async move { s }))
                 .route("/q", get(|Query(_): Query<Typed>| async { "ok" }))
-                .route("/health", get(|| async { StatusCode::SERVICE_UNAVAILABLE })),
+                .route("/health", get(|| async { StatusCode::SERVICE_UNAVAILABLE }))
+                .route(
+                    "/refused/{secret}",
+                    get(|| async { Err::<(), _>(PageError::Conflict("Not at this step.".into())) }).layer(
+                        tower_http::set_header::SetResponseHeaderLayer::overriding(
+                            header::REFERRER_POLICY,
+                            HeaderValue::from_static("no-referrer"),
+                        ),
+                    ),
+                )
+                .route("/link/{secret}", get(|| async { Err::<(), _>(PageError::LinkRefused(LinkRefused::Used)) })),
         )
     }
 
@@ -486,6 +659,43 @@ mod tests {
         // A deliberate bodiless 503 stays one: `cargo ops` reads only its status.
         let (status, _, body) = answer(&app, "GET", "/health").await;
         assert_eq!((status, body.as_str()), (StatusCode::SERVICE_UNAVAILABLE, ""));
+    }
+
+    #[tokio::test]
+    async fn a_handler_error_is_rendered_once_here_with_its_status() {
+        let app = app();
+        let (status, headers, body) = answer(&app, "GET", "/refused/tok3n-s3cret").await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(is_page(&headers, &body), "{body}");
+        assert!(body.contains("Not at this step."), "{body}");
+        // What layers between here and the handler said still holds.
+        assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
+        assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+        // A link's token is a credential: the page never repeats its path.
+        assert!(!body.contains("tok3n-s3cret"), "{body}");
+        let (status, headers, body) = answer(&app, "GET", "/link/tok3n-s3cret").await;
+        assert_eq!(status, StatusCode::GONE);
+        assert!(is_page(&headers, &body) && body.contains("already been used"), "{body}");
+        assert!(!body.contains("tok3n-s3cret"), "{body}");
+    }
+
+    #[test]
+    fn each_decommission_refusal_has_one_status() {
+        use crate::decommission::{DecommissionStep, StepEvent};
+        let transition = DecommissionStep::Approval.next(StepEvent::ReceiptSigned).unwrap_err();
+        let cases: [(DecommissionError, StatusCode); 5] = [
+            (DecommissionError::NotFound, StatusCode::NOT_FOUND),
+            (DecommissionError::AlreadyOpen, StatusCode::CONFLICT),
+            (DecommissionError::Invalid("x".into()), StatusCode::BAD_REQUEST),
+            (DecommissionError::Transition(transition), StatusCode::CONFLICT),
+            (DecommissionError::Link(LinkRefused::Unknown), StatusCode::NOT_FOUND),
+        ];
+        for (e, status) in cases {
+            assert_eq!(PageError::from(e).status(), status);
+        }
+        // Behind a link, a decommission that is gone is the link's refusal.
+        let e = PageError::from_link(DecommissionError::NotFound);
+        assert!(matches!(e, PageError::LinkRefused(LinkRefused::Unknown)));
     }
 
     #[test]

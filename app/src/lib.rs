@@ -12,6 +12,7 @@ pub mod db;
 pub mod deadlines;
 pub mod decommission;
 pub mod error;
+pub mod extract;
 pub mod gate;
 pub mod guards;
 pub mod headers;

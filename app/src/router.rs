@@ -104,6 +104,6 @@ pub fn router(state: AppState) -> Router {
     headers::apply(error::apply(routes))
 }
 
-async fn not_found(uri: http::Uri) -> axum::response::Response {
-    crate::error::PageError::NotFound.into_page(uri.path()).await
+async fn not_found() -> crate::error::PageError {
+    crate::error::PageError::NotFound
 }

@@ -7,7 +7,7 @@ pub mod reconcile;
 mod repo;
 
 pub use repo::{Artwork, ArtworkStatus, GalleryPage, NewArtwork, PageCursor, Rendition, Renditions};
-pub use repo::{find, gallery_page, insert, mark_ready, processing_since};
+pub use repo::{counts, find, gallery_page, insert, mark_ready, processing_since};
 
 /// Where the console serves an artwork's rendition (`routes/media`). Buckets
 /// stay private; the console reads them and streams the bytes.

@@ -136,6 +136,12 @@ pub async fn find(pool: &PgPool, id: ArtworkId) -> Result<Option<Artwork>, sqlx:
     row.map(Artwork::try_from).transpose()
 }
 
+/// How many artworks there are, and how many of them still wait for their
+/// renditions.
+pub async fn counts(pool: &PgPool) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as("SELECT count(*), count(*) FILTER (WHERE resized_at IS NULL) FROM artworks").fetch_one(pool).await
+}
+
 /// Records the resizer's result. Only a processing row changes, so a late
 /// duplicate manifest never rewrites a finished one.
 pub async fn mark_ready(pool: &PgPool, id: ArtworkId, renditions: &Renditions) -> Result<bool, sqlx::Error> {

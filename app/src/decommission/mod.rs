@@ -75,3 +75,8 @@ pub struct Services {
     pub deadlines: crate::deadlines::Deadlines,
     pub audit_key: Option<ed25519_dalek::VerifyingKey>,
 }
+
+/// Which decommission a request names: its id, parsed once at the edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
+pub struct DecommissionId(pub uuid::Uuid);

@@ -7,7 +7,7 @@
 use axum::{
     extract::{Request, State},
     middleware::Next,
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use http::Method;
 
@@ -21,10 +21,9 @@ use crate::{
 
 /// Runs inside `require_staff`, on every signed-in route: the banner.
 pub async fn decommission_banner(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_owned();
     let step = match repo::current(&state.pool).await {
         Ok(current) => current.map(|d| d.step),
-        Err(e) => return PageError::from(e).into_page(&path).await,
+        Err(e) => return PageError::from(e).into_response(),
     };
     let banner = step.map(procedure::banner);
     if let Some(session) = req.extensions_mut().get_mut::<Session>() {
@@ -40,7 +39,7 @@ pub async fn gated(State((state, change)): State<(AppState, Change)>, req: Reque
     if !matches!(*req.method(), Method::GET | Method::HEAD)
         && let Err(e) = gate::check(&state.pool, change).await
     {
-        return PageError::from(e).into_page(req.uri().path()).await;
+        return PageError::from(e).into_response();
     }
     next.run(req).await
 }

@@ -28,7 +28,7 @@ pub async fn require_staff(State(state): State<AppState>, mut req: Request, next
         None => Ok(None),
     };
     match session {
-        Err(e) => PageError::from(e).into_page(&path).await,
+        Err(e) => PageError::from(e).into_response(),
         Ok(None) => {
             let to = login_redirect(&req);
             let clear = sessions::set_cookie(COOKIE, None, "/", state.auth.sessions.secure_cookie);
@@ -46,7 +46,7 @@ pub async fn require_staff(State(state): State<AppState>, mut req: Request, next
 
 pub async fn require_admin(Extension(session): Extension<Session>, req: Request, next: Next) -> Response {
     if session.user.role != Role::Admin {
-        return PageError::Forbidden.into_page(req.uri().path()).await;
+        return PageError::Forbidden.into_response();
     }
     next.run(req).await
 }

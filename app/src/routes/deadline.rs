@@ -6,7 +6,7 @@
 use axum::{
     extract::{Request, State},
     middleware::Next,
-    response::Response,
+    response::{IntoResponse, Response},
 };
 
 use crate::{
@@ -20,7 +20,7 @@ pub async fn page_deadline(State(state): State<AppState>, req: Request, next: Ne
         Ok(res) => res,
         Err(_) => {
             tracing::warn!(path, deadline_ms = state.deadlines.page.as_millis() as u64, "page deadline passed");
-            PageError::Unavailable(Unavailable::Slow).into_page(&path).await
+            PageError::Unavailable(Unavailable::Slow).into_response()
         }
     }
 }

@@ -23,37 +23,27 @@ pub async fn dashboard(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     Query(q): Query<DashboardQuery>,
-) -> Response {
-    let result: Result<DashboardModel, PageError> = async {
-        let (artworks, processing): (i64, i64) =
-            sqlx::query_as("SELECT count(*), count(*) FILTER (WHERE resized_at IS NULL) FROM artworks")
-                .fetch_one(&state.pool)
-                .await?;
-        let notice = match q.notice.as_deref() {
-            Some("password-changed") => Some("Your password was changed.".to_string()),
-            _ => None,
-        };
-        let support = &state.support;
-        let days = dashboard::days(&state.pool, support.stuck_after).await?;
-        let (health, errors) =
-            tokio::join!(dashboard::health(&state.pool, support), dashboard::recent_errors(support, 10));
-        Ok(DashboardModel {
-            staff: (&session).into(),
-            notice,
-            artworks,
-            processing,
-            chain: audit::anchor::verify_recent(&state.pool, state.audit_key.as_ref()).await?,
-            last_day: dashboard::last_day(&state.pool, support.stuck_after).await?,
-            week: dashboard::totals(&days),
-            chart_svg: dashboard::chart_svg(&days),
-            days,
-            health,
-            errors: errors.map_err(|e| e.to_string()),
-        })
-    }
-    .await;
-    match result {
-        Ok(m) => pages::render("/admin", StatusCode::OK, pages::admin::dashboard::page(m)).await,
-        Err(e) => e.into_page("/admin").await,
-    }
+) -> Result<Response, PageError> {
+    let (artworks, processing) = crate::artworks::counts(&state.pool).await?;
+    let notice = match q.notice.as_deref() {
+        Some("password-changed") => Some("Your password was changed.".to_string()),
+        _ => None,
+    };
+    let support = &state.support;
+    let days = dashboard::days(&state.pool, support.stuck_after).await?;
+    let (health, errors) = tokio::join!(dashboard::health(&state.pool, support), dashboard::recent_errors(support, 10));
+    let m = DashboardModel {
+        staff: (&session).into(),
+        notice,
+        artworks,
+        processing,
+        chain: audit::anchor::verify_recent(&state.pool, state.audit_key.as_ref()).await?,
+        last_day: dashboard::last_day(&state.pool, support.stuck_after).await?,
+        week: dashboard::totals(&days),
+        chart_svg: dashboard::chart_svg(&days),
+        days,
+        health,
+        errors: errors.map_err(|e| e.to_string()),
+    };
+    Ok(pages::render("/admin", StatusCode::OK, pages::admin::dashboard::page(m)).await)
 }

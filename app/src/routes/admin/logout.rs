@@ -1,11 +1,10 @@
 use axum::{
-    Extension, Form,
-    extract::{State, rejection::FormRejection},
+    Extension,
+    extract::State,
     response::{IntoResponse, Redirect, Response},
 };
 use http::header;
 
-use super::{CsrfOnly, checked_form};
 use crate::client_addr::ClientAddr;
 use crate::{
     audit::{self, AuditAction, NewEvent},
@@ -14,6 +13,7 @@ use crate::{
         sessions::{self, COOKIE},
     },
     error::PageError,
+    extract::{CsrfForm, CsrfOnly},
     state::AppState,
 };
 
@@ -21,9 +21,9 @@ pub async fn sign_out(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     client: ClientAddr,
-    form: Result<Form<CsrfOnly>, FormRejection>,
-) -> Response {
-    end_sessions(&state, &session, client, form, Scope::ThisSession).await
+    CsrfForm(_): CsrfForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    end_sessions(&state, &session, client, Scope::ThisSession).await
 }
 
 /// "Sign out everywhere": ends every session of this account, this one
@@ -32,12 +32,12 @@ pub async fn sign_out_everywhere(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     client: ClientAddr,
-    form: Result<Form<CsrfOnly>, FormRejection>,
-) -> Response {
-    end_sessions(&state, &session, client, form, Scope::Everywhere).await
+    CsrfForm(_): CsrfForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    end_sessions(&state, &session, client, Scope::Everywhere).await
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Scope {
     ThisSession,
     Everywhere,
@@ -47,45 +47,31 @@ async fn end_sessions(
     state: &AppState,
     session: &Session,
     client: ClientAddr,
-    form: Result<Form<CsrfOnly>, FormRejection>,
     scope: Scope,
-) -> Response {
-    let result: Result<(), PageError> = async {
-        checked_form(session, form)?;
-        let mut tx = state.pool.begin().await?;
-        let details = match scope {
-            Scope::ThisSession => {
-                sessions::delete(&mut tx, &session.token_hash).await?;
-                serde_json::json!({})
-            }
-            Scope::Everywhere => {
-                let ended = sessions::end_all(&mut tx, session.user.id).await?;
-                serde_json::json!({ "everywhere": true, "sessions_ended": ended })
-            }
-        };
-        audit::append(
-            &mut tx,
-            NewEvent {
-                actor: session.actor(),
-                action: AuditAction::SignedOut,
-                subject: format!("user:{}", session.user.email),
-                details,
-                client_addr: client.to_string(),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-    .await;
-    match result {
-        Ok(()) => {
-            let clear = sessions::set_cookie(COOKIE, None, "/", state.auth.sessions.secure_cookie);
-            ([(header::SET_COOKIE, clear)], Redirect::to("/admin/login")).into_response()
+) -> Result<Response, PageError> {
+    let mut tx = state.pool.begin().await?;
+    let details = match scope {
+        Scope::ThisSession => {
+            sessions::delete(&mut tx, &session.token_hash).await?;
+            serde_json::json!({})
         }
-        Err(e) => {
-            let path = if scope == Scope::Everywhere { "/admin/sign-out-everywhere" } else { "/admin/logout" };
-            e.into_page(path).await
+        Scope::Everywhere => {
+            let ended = sessions::end_all(&mut tx, session.user.id).await?;
+            serde_json::json!({ "everywhere": true, "sessions_ended": ended })
         }
-    }
+    };
+    audit::append(
+        &mut tx,
+        NewEvent {
+            actor: session.actor(),
+            action: AuditAction::SignedOut,
+            subject: format!("user:{}", session.user.email),
+            details,
+            client_addr: client.to_string(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let clear = sessions::set_cookie(COOKIE, None, "/", state.auth.sessions.secure_cookie);
+    Ok(([(header::SET_COOKIE, clear)], Redirect::to("/admin/login")).into_response())
 }

@@ -4,13 +4,9 @@ use axum::{
 };
 use http::StatusCode;
 
-use super::refusal;
-use crate::{decommission::procedure, pages, state::AppState};
+use crate::{decommission::procedure, error::PageError, pages, state::AppState};
 
-pub async fn confirm_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    let path = "/decommission/link";
-    match procedure::view_link(&state.decommissioning(), &token).await {
-        Ok(view) => pages::render(path, StatusCode::OK, pages::decommission::link_page(view, token)).await,
-        Err(e) => refusal(path, e).await,
-    }
+pub async fn confirm_page(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, PageError> {
+    let view = procedure::view_link(&state.decommissioning(), &token).await.map_err(PageError::from_link)?;
+    Ok(pages::render("/decommission/link", StatusCode::OK, pages::decommission::link_page(view, token)).await)
 }

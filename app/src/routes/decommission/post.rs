@@ -5,13 +5,13 @@ use axum::{
 };
 use http::StatusCode;
 
-use super::refusal;
 use crate::client_addr::ClientAddr;
 use crate::{
     decommission::{
         DecommissionError,
         procedure::{self, DecisionOutcome},
     },
+    error::PageError,
     pages,
     state::AppState,
 };
@@ -33,11 +33,10 @@ pub async fn decide(
     client: ClientAddr,
     Path(token): Path<String>,
     form: Result<Form<DecisionForm>, FormRejection>,
-) -> Response {
-    let path = "/decommission/link";
+) -> Result<Response, PageError> {
     let Ok(Form(form)) = form else {
         let msg = "The form did not arrive complete; go back to the page and send it again.".to_string();
-        return refusal(path, DecommissionError::Invalid(msg)).await;
+        return Err(PageError::BadRequest(msg));
     };
     let addr = client.to_string();
     let done = match form.decision.as_str() {
@@ -66,10 +65,7 @@ pub async fn decide(
         }
         _ => Err(DecommissionError::Invalid("Choose approve or reject.".into())),
     };
-    match done {
-        Ok((title, message)) => {
-            pages::render(path, StatusCode::OK, pages::decommission::done_page(title, message.to_string())).await
-        }
-        Err(e) => refusal(path, e).await,
-    }
+    let (title, message) = done.map_err(PageError::from_link)?;
+    let page = pages::decommission::done_page(title, message.to_string());
+    Ok(pages::render("/decommission/link", StatusCode::OK, page).await)
 }

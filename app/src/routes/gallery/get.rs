@@ -33,20 +33,17 @@ impl PageQuery {
     }
 }
 
-pub async fn gallery(State(state): State<AppState>, query: Result<Query<PageQuery>, QueryRejection>) -> Response {
-    if let Some(closed) = crate::routes::upload::closure_notice(&state, "/gallery").await {
-        return closed;
+pub async fn gallery(
+    State(state): State<AppState>,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Response, PageError> {
+    if let Some(closed) = crate::routes::upload::closure_notice(&state, "/gallery").await? {
+        return Ok(closed);
     }
-    let result = async {
-        let Ok(Query(q)) = query else {
-            return Err(PageError::NotFound);
-        };
-        let page = artworks::gallery_page(&state.pool, q.cursor()?, PER_PAGE).await?;
-        Ok(GalleryModel::from(page))
-    }
-    .await;
-    match result {
-        Ok(model) => pages::render("/gallery", StatusCode::OK, pages::gallery::page(model)).await,
-        Err(e) => e.into_page("/gallery").await,
-    }
+    // A cursor query that does not parse is a broken link like a wrong id.
+    let Ok(Query(q)) = query else {
+        return Err(PageError::NotFound);
+    };
+    let page = artworks::gallery_page(&state.pool, q.cursor()?, PER_PAGE).await?;
+    Ok(pages::render("/gallery", StatusCode::OK, pages::gallery::page(GalleryModel::from(page))).await)
 }

@@ -1,6 +1,6 @@
 use axum::{
     body::Body,
-    extract::{Path, State},
+    extract::State,
     response::{IntoResponse, Response},
 };
 use easel_resizer::keys::ArtworkId;
@@ -9,31 +9,23 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use crate::{
     artworks::{self, ArtworkStatus},
     error::PageError,
+    extract::PathOr404,
     state::AppState,
     storage::objects,
 };
 
 pub async fn rendition(
     State(state): State<AppState>,
-    Path((id, name)): Path<(String, String)>,
+    PathOr404((id, name)): PathOr404<(ArtworkId, String)>,
     headers: HeaderMap,
-) -> Response {
-    let path = format!("/media/{id}/{name}");
-    match serve(&state, &id, &name, &headers).await {
-        Ok(res) => res,
-        Err(e) => e.into_page(&path).await,
-    }
-}
-
-async fn serve(state: &AppState, id: &str, name: &str, headers: &HeaderMap) -> Result<Response, PageError> {
-    let id = ArtworkId::parse(id).map_err(|_| PageError::NotFound)?;
+) -> Result<Response, PageError> {
     let artwork = artworks::find(&state.pool, id).await?.ok_or(PageError::NotFound)?;
     let ArtworkStatus::Ready { renditions, .. } = &artwork.status else {
         return Err(PageError::NotFound);
     };
     // Only keys the resizer reported are ever read: the name picks one, it
     // never builds a key.
-    let rendition = renditions.get(name).ok_or(PageError::NotFound)?;
+    let rendition = renditions.get(&name).ok_or(PageError::NotFound)?;
     let buckets = [state.buckets.resized.as_str(), state.buckets.backup.as_str()];
     let Some(object) = objects::get_first(&state.s3, &buckets, &rendition.key).await? else {
         return Err(PageError::Unexpected(anyhow::anyhow!(

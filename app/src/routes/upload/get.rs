@@ -8,24 +8,20 @@ use crate::{
     state::AppState,
 };
 
-pub async fn upload_form(State(state): State<AppState>) -> Response {
-    match gate::upload_gate(&state.pool).await {
-        Ok(UploadGate::Open) => {}
-        Ok(gate) => return pages::render("/", StatusCode::OK, pages::closure::page(gate)).await,
-        Err(e) => return PageError::from(e).into_page("/").await,
+pub async fn upload_form(State(state): State<AppState>) -> Result<Response, PageError> {
+    match gate::upload_gate(&state.pool).await? {
+        UploadGate::Open => {}
+        gate => return Ok(pages::render("/", StatusCode::OK, pages::closure::page(gate)).await),
     }
     let max_mb = state.limits.max_bytes / (1024 * 1024);
-    pages::render("/", StatusCode::OK, pages::upload::page(max_mb)).await
+    Ok(pages::render("/", StatusCode::OK, pages::upload::page(max_mb)).await)
 }
 
 /// Once Easel is decommissioned (its data destroyed), the merchant pages that
 /// would show artworks show the closure notice instead of broken images.
-pub async fn closure_notice(state: &AppState, path: &str) -> Option<Response> {
-    match gate::upload_gate(&state.pool).await {
-        Ok(UploadGate::Closed) => {
-            Some(pages::render(path, StatusCode::OK, pages::closure::page(UploadGate::Closed)).await)
-        }
-        Ok(_) => None,
-        Err(e) => Some(PageError::from(e).into_page(path).await),
-    }
+pub async fn closure_notice(state: &AppState, path: &str) -> Result<Option<Response>, PageError> {
+    Ok(match gate::upload_gate(&state.pool).await? {
+        UploadGate::Closed => Some(pages::render(path, StatusCode::OK, pages::closure::page(UploadGate::Closed)).await),
+        _ => None,
+    })
 }

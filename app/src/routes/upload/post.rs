@@ -3,7 +3,7 @@
 
 use axum::{
     extract::{Request, State},
-    response::{IntoResponse, Redirect, Response},
+    response::Redirect,
 };
 use easel_resizer::{
     image::{ImageError, ImageInfo, inspect},
@@ -22,11 +22,13 @@ use crate::{
     storage::objects,
 };
 
-pub async fn upload_artwork(State(state): State<AppState>, client: ClientAddr, request: Request) -> Response {
-    match store(&state, client, request).await {
-        Ok(id) => Redirect::to(&format!("/uploaded/{id}")).into_response(),
-        Err(e) => e.into_page().await,
-    }
+pub async fn upload_artwork(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    request: Request,
+) -> Result<Redirect, UploadError> {
+    let id = store(&state, client, request).await?;
+    Ok(Redirect::to(&format!("/uploaded/{id}")))
 }
 
 async fn store(state: &AppState, client: ClientAddr, request: Request) -> Result<ArtworkId, UploadError> {

@@ -12,19 +12,18 @@ use crate::{
     state::AppState,
 };
 
-pub async fn uploaded(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn uploaded(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, PageError> {
     let path = format!("/uploaded/{id}");
-    if let Some(closed) = crate::routes::upload::closure_notice(&state, &path).await {
-        return closed;
+    if let Some(closed) = crate::routes::upload::closure_notice(&state, &path).await? {
+        return Ok(closed);
     }
-    match load(&state, &id).await {
-        Ok(artwork) => pages::render(&path, StatusCode::OK, pages::uploaded::page(artwork)).await,
-        Err(e) => e.into_page(&path).await,
-    }
+    // The closure notice first: once closed, every id shows it, known or not.
+    let id = ArtworkId::parse(&id).map_err(|_| PageError::NotFound)?;
+    let artwork = load(&state, id).await?;
+    Ok(pages::render(&path, StatusCode::OK, pages::uploaded::page(artwork)).await)
 }
 
-async fn load(state: &AppState, id: &str) -> Result<artworks::Artwork, PageError> {
-    let id = ArtworkId::parse(id).map_err(|_| PageError::NotFound)?;
+async fn load(state: &AppState, id: ArtworkId) -> Result<artworks::Artwork, PageError> {
     let mut artwork = artworks::find(&state.pool, id).await?.ok_or(PageError::NotFound)?;
     if artwork.status == ArtworkStatus::Processing {
         // The merchant is watching: look now rather than wait for the sweep.

@@ -38,69 +38,50 @@ fn attachment(content_type: &'static str, filename: &'static str, head: &str, bo
     res
 }
 
-pub async fn export_csv(State(state): State<AppState>, query: Result<Query<AuditQuery>, QueryRejection>) -> Response {
-    let result: Result<Response, PageError> = async {
-        let (rows, head) = rows(&state, query).await?;
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let csv_err = |e: csv::Error| PageError::Unexpected(e.into());
+pub async fn export_csv(
+    State(state): State<AppState>,
+    query: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Response, PageError> {
+    let (rows, head) = rows(&state, query).await?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let csv_err = |e: csv::Error| PageError::Unexpected(e.into());
+    w.write_record(["id", "at", "actor", "role", "action", "subject", "details", "client_addr", "prev_hash", "hash"])
+        .map_err(csv_err)?;
+    for r in &rows {
+        let at = r.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         w.write_record([
-            "id",
-            "at",
-            "actor",
-            "role",
-            "action",
-            "subject",
-            "details",
-            "client_addr",
-            "prev_hash",
-            "hash",
+            r.id.to_string(),
+            at,
+            r.actor.clone(),
+            r.role.clone(),
+            r.action.clone(),
+            r.subject.clone(),
+            r.details.0.to_string(),
+            r.client_addr.clone(),
+            hex::encode(&r.prev_hash),
+            hex::encode(&r.hash),
         ])
         .map_err(csv_err)?;
-        for r in &rows {
-            let at = r.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-            w.write_record([
-                r.id.to_string(),
-                at,
-                r.actor.clone(),
-                r.role.clone(),
-                r.action.clone(),
-                r.subject.clone(),
-                r.details.0.to_string(),
-                r.client_addr.clone(),
-                hex::encode(&r.prev_hash),
-                hex::encode(&r.hash),
-            ])
-            .map_err(csv_err)?;
-        }
-        // The last record names the head of the whole chain (not just of
-        // the filtered rows), in the hash column.
-        w.write_record(["chain_head", "", "", "", "", "", "", "", "", head.as_str()]).map_err(csv_err)?;
-        let body = w.into_inner().map_err(|e| PageError::Unexpected(anyhow::anyhow!("{e}")))?;
-        Ok(attachment("text/csv; charset=utf-8", "attachment; filename=\"easel-audit.csv\"", &head, body))
     }
-    .await;
-    match result {
-        Ok(r) => r,
-        Err(e) => e.into_page("/admin/audit").await,
-    }
+    // The last record names the head of the whole chain (not just of
+    // the filtered rows), in the hash column.
+    w.write_record(["chain_head", "", "", "", "", "", "", "", "", head.as_str()]).map_err(csv_err)?;
+    let body = w.into_inner().map_err(|e| PageError::Unexpected(anyhow::anyhow!("{e}")))?;
+    Ok(attachment("text/csv; charset=utf-8", "attachment; filename=\"easel-audit.csv\"", &head, body))
 }
 
-pub async fn export_jsonl(State(state): State<AppState>, query: Result<Query<AuditQuery>, QueryRejection>) -> Response {
-    let result: Result<Response, PageError> = async {
-        let (rows, head) = rows(&state, query).await?;
-        let mut body = Vec::new();
-        for r in &rows {
-            serde_json::to_writer(&mut body, r).map_err(|e| PageError::Unexpected(e.into()))?;
-            body.push(b'\n');
-        }
-        serde_json::to_writer(&mut body, &serde_json::json!({ "chain_head": head }))
-            .map_err(|e| PageError::Unexpected(e.into()))?;
+pub async fn export_jsonl(
+    State(state): State<AppState>,
+    query: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Response, PageError> {
+    let (rows, head) = rows(&state, query).await?;
+    let mut body = Vec::new();
+    for r in &rows {
+        serde_json::to_writer(&mut body, r).map_err(|e| PageError::Unexpected(e.into()))?;
         body.push(b'\n');
-        Ok(attachment("application/jsonl; charset=utf-8", "attachment; filename=\"easel-audit.jsonl\"", &head, body))
     }
-    .await;
-    match result {
-        Ok(r) => r,
-        Err(e) => e.into_page("/admin/audit").await,
-    }
+    serde_json::to_writer(&mut body, &serde_json::json!({ "chain_head": head }))
+        .map_err(|e| PageError::Unexpected(e.into()))?;
+    body.push(b'\n');
+    Ok(attachment("application/jsonl; charset=utf-8", "attachment; filename=\"easel-audit.jsonl\"", &head, body))
 }

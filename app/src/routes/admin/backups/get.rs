@@ -10,25 +10,22 @@ use crate::{
     support::backups,
 };
 
-pub async fn backups(State(state): State<AppState>, Extension(session): Extension<Session>) -> Response {
-    let result: Result<BackupsModel, PageError> = async {
-        let comparison = backups::verify(&state.support).await.map_err(PageError::from_aws_work)?;
-        let now = OffsetDateTime::now_utc();
-        let runs = backups::recent_runs(&state.pool, 10).await?.into_iter().map(|r| {
-            let s = r.state(now);
-            (r, s)
-        });
-        Ok(BackupsModel {
-            staff: (&session).into(),
-            resized: state.buckets.resized.clone(),
-            backup: state.buckets.backup.clone(),
-            comparison,
-            runs: runs.collect(),
-        })
-    }
-    .await;
-    match result {
-        Ok(m) => pages::render("/admin/backups", StatusCode::OK, pages::admin::backups::page(m)).await,
-        Err(e) => e.into_page("/admin/backups").await,
-    }
+pub async fn backups(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+) -> Result<Response, PageError> {
+    let comparison = backups::verify(&state.support).await.map_err(PageError::from_aws_work)?;
+    let now = OffsetDateTime::now_utc();
+    let runs = backups::recent_runs(&state.pool, 10).await?.into_iter().map(|r| {
+        let s = r.state(now);
+        (r, s)
+    });
+    let m = BackupsModel {
+        staff: (&session).into(),
+        resized: state.buckets.resized.clone(),
+        backup: state.buckets.backup.clone(),
+        comparison,
+        runs: runs.collect(),
+    };
+    Ok(pages::render("/admin/backups", StatusCode::OK, pages::admin::backups::page(m)).await)
 }

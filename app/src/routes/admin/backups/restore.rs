@@ -1,30 +1,21 @@
 use axum::{
-    Extension, Form,
-    extract::{Path, State, rejection::FormRejection},
+    Extension,
+    extract::State,
     response::{IntoResponse, Redirect, Response},
 };
 use http::StatusCode;
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::client_addr::ClientAddr;
 use crate::{
     auth::{Role, Session},
     error::PageError,
+    extract::{CsrfForm, CsrfOnly, PathOr404},
     pages::{self, admin::backups::RestoreModel},
-    routes::admin::{CsrfOnly, checked_form},
     state::AppState,
     support::backups::{self, ClaimError, RunState},
 };
-
-impl From<ClaimError> for PageError {
-    fn from(e: ClaimError) -> Self {
-        match e {
-            ClaimError::Db(e) => e.into(),
-            ClaimError::Refused(r) => r.into(),
-            other => PageError::BadRequest(other.to_string()),
-        }
-    }
-}
 
 /// A restore into a deleted resized bucket makes the bucket again, which is
 /// the doctor's `resized.location` fix: admins only, as every fix.
@@ -42,57 +33,38 @@ pub async fn start_restore(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     client: ClientAddr,
-    form: Result<Form<CsrfOnly>, FormRejection>,
-) -> Response {
-    let result: Result<Option<uuid::Uuid>, PageError> = async {
-        checked_form(&session, form)?;
-        let comparison = backups::verify(&state.support).await.map_err(PageError::from_aws_work)?;
-        if !comparison.resized_exists && session.user.role != Role::Admin {
-            return Ok(None);
-        }
-        if !comparison.backup_exists {
-            return Err(PageError::BadRequest(
-                "The backup bucket does not exist: there is nothing to restore from.".into(),
-            ));
-        }
-        let plan = comparison.restore_plan();
-        if plan.is_empty() {
-            return Err(PageError::BadRequest(
-                "Nothing to restore: the resized bucket has everything the backup has.".into(),
-            ));
-        }
-        let id = backups::start(&state.pool, &plan, &session.actor(), &client.to_string()).await?;
-        backups::spawn(state.support.clone(), state.pool.clone(), id);
-        Ok(Some(id))
+    CsrfForm(_): CsrfForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let comparison = backups::verify(&state.support).await.map_err(PageError::from_aws_work)?;
+    if !comparison.resized_exists && session.user.role != Role::Admin {
+        return Ok(needs_admin("/admin/backups").await);
     }
-    .await;
-    match result {
-        Ok(Some(id)) => Redirect::to(&format!("/admin/backups/restore/{id}")).into_response(),
-        Ok(None) => needs_admin("/admin/backups").await,
-        Err(e) => e.into_page("/admin/backups").await,
+    if !comparison.backup_exists {
+        return Err(PageError::BadRequest(
+            "The backup bucket does not exist: there is nothing to restore from.".into(),
+        ));
     }
-}
-
-fn run_id(id: &str) -> Result<uuid::Uuid, PageError> {
-    uuid::Uuid::parse_str(id).map_err(|_| PageError::NotFound)
+    let plan = comparison.restore_plan();
+    if plan.is_empty() {
+        return Err(PageError::BadRequest(
+            "Nothing to restore: the resized bucket has everything the backup has.".into(),
+        ));
+    }
+    let id = backups::start(&state.pool, &plan, &session.actor(), &client.to_string()).await?;
+    backups::spawn(state.support.clone(), state.pool.clone(), id);
+    Ok(Redirect::to(&format!("/admin/backups/restore/{id}")).into_response())
 }
 
 pub async fn restore_progress(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
-    Path(id): Path<String>,
-) -> Response {
-    let path = format!("/admin/backups/restore/{id}");
-    let result: Result<RestoreModel, PageError> = async {
-        let run = backups::find_run(&state.pool, run_id(&id)?).await?.ok_or(PageError::NotFound)?;
-        let failures = backups::failures(&state.pool, run.id).await?;
-        Ok(RestoreModel { staff: (&session).into(), state: run.state(OffsetDateTime::now_utc()), run, failures })
-    }
-    .await;
-    match result {
-        Ok(m) => pages::render(&path, StatusCode::OK, pages::admin::backups::restore_page(m)).await,
-        Err(e) => e.into_page(&path).await,
-    }
+    PathOr404(id): PathOr404<Uuid>,
+) -> Result<Response, PageError> {
+    let run = backups::find_run(&state.pool, id).await?.ok_or(PageError::NotFound)?;
+    let failures = backups::failures(&state.pool, run.id).await?;
+    let m = RestoreModel { staff: (&session).into(), state: run.state(OffsetDateTime::now_utc()), run, failures };
+    Ok(pages::render(&format!("/admin/backups/restore/{id}"), StatusCode::OK, pages::admin::backups::restore_page(m))
+        .await)
 }
 
 /// Continues an interrupted restore (or retries its failures) from where
@@ -101,33 +73,24 @@ pub async fn resume_restore(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     client: ClientAddr,
-    Path(id): Path<String>,
-    form: Result<Form<CsrfOnly>, FormRejection>,
-) -> Response {
+    PathOr404(id): PathOr404<Uuid>,
+    CsrfForm(_): CsrfForm<CsrfOnly>,
+) -> Result<Response, PageError> {
     let path = format!("/admin/backups/restore/{id}");
-    let result: Result<bool, PageError> = async {
-        checked_form(&session, form)?;
-        let run = backups::find_run(&state.pool, run_id(&id)?).await?.ok_or(PageError::NotFound)?;
-        match run.state(OffsetDateTime::now_utc()) {
-            RunState::Running => return Err(ClaimError::Running.into()),
-            RunState::Finished if run.failed == 0 => return Err(ClaimError::Done.into()),
-            _ => {}
-        }
-        let support = &state.support;
-        let exists =
-            backups::bucket_exists(&support.s3, &support.buckets.resized).await.map_err(PageError::from_aws_work)?;
-        if !exists && session.user.role != Role::Admin {
-            return Ok(false);
-        }
-        // Only the request whose claim succeeds spawns a copier.
-        backups::record_resume(&state.pool, &run, &session.actor(), &client.to_string()).await?;
-        backups::spawn(state.support.clone(), state.pool.clone(), run.id);
-        Ok(true)
+    let run = backups::find_run(&state.pool, id).await?.ok_or(PageError::NotFound)?;
+    match run.state(OffsetDateTime::now_utc()) {
+        RunState::Running => return Err(ClaimError::Running.into()),
+        RunState::Finished if run.failed == 0 => return Err(ClaimError::Done.into()),
+        _ => {}
     }
-    .await;
-    match result {
-        Ok(true) => Redirect::to(&path).into_response(),
-        Ok(false) => needs_admin(&path).await,
-        Err(e) => e.into_page(&path).await,
+    let support = &state.support;
+    let exists =
+        backups::bucket_exists(&support.s3, &support.buckets.resized).await.map_err(PageError::from_aws_work)?;
+    if !exists && session.user.role != Role::Admin {
+        return Ok(needs_admin(&path).await);
     }
+    // Only the request whose claim succeeds spawns a copier.
+    backups::record_resume(&state.pool, &run, &session.actor(), &client.to_string()).await?;
+    backups::spawn(state.support.clone(), state.pool.clone(), run.id);
+    Ok(Redirect::to(&path).into_response())
 }

@@ -1,5 +1,4 @@
 use axum::response::{IntoResponse, Redirect, Response};
-use http::StatusCode;
 
 use super::{PAGE, get::model};
 use crate::{
@@ -10,25 +9,21 @@ use crate::{
     state::AppState,
 };
 
-/// Back to the page when the action worked; the page again, with the reason,
-/// when the procedure refused it.
-pub async fn answer(state: &AppState, session: &Session, result: Result<(), DecommissionError>) -> Response {
-    let status = match &result {
-        Ok(()) => return Redirect::to(PAGE).into_response(),
-        Err(DecommissionError::Invalid(_)) => StatusCode::BAD_REQUEST,
-        Err(DecommissionError::Transition(_) | DecommissionError::AlreadyOpen) => StatusCode::CONFLICT,
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+/// Back to the page when the action worked. When the procedure refused it
+/// (bad input, a step out of turn), the page again with the reason beside
+/// what can be done instead, under the status `error.rs` gives the refusal.
+pub async fn answer(
+    state: &AppState,
+    session: &Session,
+    result: Result<(), DecommissionError>,
+) -> Result<Response, PageError> {
+    let refused = match result {
+        Ok(()) => return Ok(Redirect::to(PAGE).into_response()),
+        Err(e) => PageError::from(e),
     };
-    let e = result.expect_err("handled above");
-    if status.is_server_error() {
-        return PageError::from(e).into_page(PAGE).await;
-    }
-    match model(state, StaffView::from(session), Some(e.to_string())).await {
-        Ok(m) => pages::render(PAGE, status, pages::admin::decommission::page(m)).await,
-        Err(e) => e.into_page(PAGE).await,
-    }
-}
-
-pub fn parse_id(id: &str) -> Result<uuid::Uuid, DecommissionError> {
-    uuid::Uuid::parse_str(id).map_err(|_| DecommissionError::NotFound)
+    let (PageError::BadRequest(reason) | PageError::Conflict(reason)) = &refused else {
+        return Err(refused);
+    };
+    let m = model(state, StaffView::from(session), Some(reason.clone())).await?;
+    Ok(pages::render(PAGE, refused.status(), pages::admin::decommission::page(m)).await)
 }

@@ -27,9 +27,10 @@ pub async fn model(state: &AppState, staff: StaffView, error: Option<String>) ->
     Ok(DecommissionModel { staff, current, stakeholders, decisions, mails, history, error })
 }
 
-pub async fn decommission_page(State(state): State<AppState>, Extension(session): Extension<Session>) -> Response {
-    match model(&state, (&session).into(), None).await {
-        Ok(m) => pages::render(PAGE, StatusCode::OK, pages::admin::decommission::page(m)).await,
-        Err(e) => e.into_page(PAGE).await,
-    }
+pub async fn decommission_page(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+) -> Result<Response, PageError> {
+    let m = model(&state, (&session).into(), None).await?;
+    Ok(pages::render(PAGE, StatusCode::OK, pages::admin::decommission::page(m)).await)
 }

@@ -22,15 +22,3 @@ pub use step::take_step;
 
 /// The page every action answers with, or redirects back to.
 const PAGE: &str = "/admin/decommission";
-
-use crate::{decommission::DecommissionError, error::PageError};
-
-impl From<DecommissionError> for PageError {
-    fn from(e: DecommissionError) -> Self {
-        match e {
-            DecommissionError::NotFound => PageError::NotFound,
-            DecommissionError::Unexpected(e) => PageError::Unexpected(e),
-            other => PageError::BadRequest(other.to_string()),
-        }
-    }
-}

@@ -7,7 +7,7 @@ use axum::{
     response::Response,
 };
 
-use super::{PAGE, act::answer};
+use super::act::answer;
 use crate::client_addr::ClientAddr;
 use crate::{
     auth::Session,
@@ -65,16 +65,15 @@ pub async fn open_request(
     Extension(session): Extension<Session>,
     client: ClientAddr,
     multipart: Result<Multipart, MultipartRejection>,
-) -> Response {
-    let Ok(multipart) = multipart else {
-        return PageError::CsrfRejected.into_page(PAGE).await;
-    };
+) -> Result<Response, PageError> {
+    // An unreadable body has no valid token either.
+    let multipart = multipart.map_err(|_| PageError::CsrfRejected)?;
     let fields = match read(multipart).await {
         Ok(f) => f,
         Err(e) => return answer(&state, &session, Err(e)).await,
     };
     if !session.csrf_matches(fields.csrf.as_deref()) {
-        return PageError::CsrfRejected.into_page(PAGE).await;
+        return Err(PageError::CsrfRejected);
     }
     let result = async {
         let stakeholders = stakeholder::parse_list(&fields.stakeholders)

@@ -1,18 +1,12 @@
-use axum::{
-    Extension, Form,
-    extract::{Path, State, rejection::FormRejection},
-    response::Response,
-};
+use axum::{Extension, extract::State, response::Response};
 
-use super::{
-    PAGE,
-    act::{answer, parse_id},
-};
+use super::act::answer;
 use crate::client_addr::ClientAddr;
 use crate::{
     auth::Session,
-    decommission::{procedure, repo::Plan},
-    routes::admin::{HasCsrf, checked_form},
+    decommission::{DecommissionId, procedure, repo::Plan},
+    error::PageError,
+    extract::{CsrfForm, HasCsrf, PathOr404},
     state::AppState,
 };
 
@@ -40,23 +34,12 @@ pub async fn submit_plan(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     client: ClientAddr,
-    Path(id): Path<String>,
-    form: Result<Form<PlanForm>, FormRejection>,
-) -> Response {
-    let form = match checked_form(&session, form) {
-        Ok(f) => f,
-        Err(e) => return e.into_page(PAGE).await,
-    };
-    let result = async {
-        let plan = Plan {
-            steps: form.steps,
-            timeline: form.timeline,
-            resources: form.resources,
-            contingency: form.contingency,
-        };
-        procedure::submit_plan(&state.decommissioning(), parse_id(&id)?, &session.actor(), &client.to_string(), plan)
-            .await
-    }
-    .await;
+    PathOr404(DecommissionId(id)): PathOr404<DecommissionId>,
+    CsrfForm(form): CsrfForm<PlanForm>,
+) -> Result<Response, PageError> {
+    let plan =
+        Plan { steps: form.steps, timeline: form.timeline, resources: form.resources, contingency: form.contingency };
+    let result =
+        procedure::submit_plan(&state.decommissioning(), id, &session.actor(), &client.to_string(), plan).await;
     answer(&state, &session, result).await
 }

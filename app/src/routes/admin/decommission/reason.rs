@@ -1,22 +1,22 @@
 use axum::{
-    extract::{Path, State},
+    extract::State,
     response::{IntoResponse, Response},
 };
 
-use super::{PAGE, act::parse_id};
-use crate::{decommission::repo, error::PageError, state::AppState};
+use crate::{
+    decommission::{DecommissionId, repo},
+    error::PageError,
+    extract::PathOr404,
+    state::AppState,
+};
 
 /// The reason document, as uploaded with the request.
-pub async fn reason_pdf(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let found = async {
-        let id = parse_id(&id).map_err(|_| PageError::NotFound)?;
-        repo::reason_pdf(&state.pool, id).await?.ok_or(PageError::NotFound)
-    }
-    .await;
-    match found {
-        Ok((_, bytes)) => pdf_response(bytes),
-        Err(e) => e.into_page(PAGE).await,
-    }
+pub async fn reason_pdf(
+    State(state): State<AppState>,
+    PathOr404(DecommissionId(id)): PathOr404<DecommissionId>,
+) -> Result<Response, PageError> {
+    let (_, bytes) = repo::reason_pdf(&state.pool, id).await?.ok_or(PageError::NotFound)?;
+    Ok(pdf_response(bytes))
 }
 
 /// The reason document as a download (never rendered inline on our origin).

@@ -1,18 +1,12 @@
-use axum::{
-    Extension, Form,
-    extract::{Path, State, rejection::FormRejection},
-    response::Response,
-};
+use axum::{Extension, extract::State, response::Response};
 
-use super::{
-    PAGE,
-    act::{answer, parse_id},
-};
+use super::act::answer;
 use crate::client_addr::ClientAddr;
 use crate::{
     auth::Session,
-    decommission::procedure,
-    routes::admin::{CsrfOnly, checked_form},
+    decommission::{DecommissionId, procedure},
+    error::PageError,
+    extract::{CsrfForm, CsrfOnly, PathOr404},
     state::AppState,
 };
 
@@ -21,18 +15,11 @@ pub async fn resend_link(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     client: ClientAddr,
-    Path((id, stakeholder)): Path<(String, String)>,
-    form: Result<Form<CsrfOnly>, FormRejection>,
-) -> Response {
-    if let Err(e) = checked_form(&session, form) {
-        return e.into_page(PAGE).await;
-    }
-    let addr = client.to_string();
-    let result = async {
-        procedure::resend(&state.decommissioning(), parse_id(&id)?, parse_id(&stakeholder)?, &session.actor(), &addr)
-            .await
-    }
-    .await;
+    PathOr404((DecommissionId(id), stakeholder)): PathOr404<(DecommissionId, uuid::Uuid)>,
+    CsrfForm(_): CsrfForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let (actor, addr) = (session.actor(), client.to_string());
+    let result = procedure::resend(&state.decommissioning(), id, stakeholder, &actor, &addr).await;
     answer(&state, &session, result).await
 }
 
@@ -41,17 +28,10 @@ pub async fn send_mail_again(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     client: ClientAddr,
-    Path((id, mail)): Path<(String, String)>,
-    form: Result<Form<CsrfOnly>, FormRejection>,
-) -> Response {
-    if let Err(e) = checked_form(&session, form) {
-        return e.into_page(PAGE).await;
-    }
-    let addr = client.to_string();
-    let result = async {
-        let mail: i64 = mail.parse().map_err(|_| crate::decommission::DecommissionError::NotFound)?;
-        procedure::send_mail_again(&state.decommissioning(), parse_id(&id)?, mail, &session.actor(), &addr).await
-    }
-    .await;
+    PathOr404((DecommissionId(id), mail)): PathOr404<(DecommissionId, i64)>,
+    CsrfForm(_): CsrfForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let (actor, addr) = (session.actor(), client.to_string());
+    let result = procedure::send_mail_again(&state.decommissioning(), id, mail, &actor, &addr).await;
     answer(&state, &session, result).await
 }

@@ -1,18 +1,12 @@
-use axum::{
-    Extension, Form,
-    extract::{Path, State, rejection::FormRejection},
-    response::Response,
-};
+use axum::{Extension, extract::State, response::Response};
 
-use super::{
-    PAGE,
-    act::{answer, parse_id},
-};
+use super::act::answer;
 use crate::client_addr::ClientAddr;
 use crate::{
     auth::Session,
-    decommission::procedure,
-    routes::admin::{HasCsrf, checked_form},
+    decommission::{DecommissionId, procedure},
+    error::PageError,
+    extract::{CsrfForm, HasCsrf, PathOr404},
     state::AppState,
 };
 
@@ -34,17 +28,10 @@ pub async fn record_review(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     client: ClientAddr,
-    Path(id): Path<String>,
-    form: Result<Form<ReviewForm>, FormRejection>,
-) -> Response {
-    let form = match checked_form(&session, form) {
-        Ok(f) => f,
-        Err(e) => return e.into_page(PAGE).await,
-    };
-    let addr = client.to_string();
-    let result = async {
-        procedure::record_review(&state.decommissioning(), parse_id(&id)?, &session.actor(), &addr, &form.review).await
-    }
-    .await;
+    PathOr404(DecommissionId(id)): PathOr404<DecommissionId>,
+    CsrfForm(form): CsrfForm<ReviewForm>,
+) -> Result<Response, PageError> {
+    let (actor, addr) = (session.actor(), client.to_string());
+    let result = procedure::record_review(&state.decommissioning(), id, &actor, &addr, &form.review).await;
     answer(&state, &session, result).await
 }

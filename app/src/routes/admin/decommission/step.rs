@@ -1,48 +1,39 @@
 //! `POST /admin/decommission/{id}/{archive|destroy|notify}`: the steps whose
 //! form carries nothing but its CSRF token.
 
-use axum::{
-    Extension, Form,
-    extract::{Path, State, rejection::FormRejection},
-    response::Response,
-};
+use axum::{Extension, extract::State, response::Response};
 
-use super::{
-    PAGE,
-    act::{answer, parse_id},
-};
+use super::act::answer;
 use crate::client_addr::ClientAddr;
 use crate::{
     auth::Session,
-    decommission::{DecommissionError, procedure},
+    decommission::{DecommissionId, procedure},
     error::PageError,
-    routes::admin::{CsrfOnly, checked_form},
+    extract::{CsrfForm, CsrfOnly, PathOr404},
     state::AppState,
 };
+
+/// The steps taken by a bare form; any other word names no page.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Step {
+    Archive,
+    Destroy,
+    Notify,
+}
 
 pub async fn take_step(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     client: ClientAddr,
-    Path((id, action)): Path<(String, String)>,
-    form: Result<Form<CsrfOnly>, FormRejection>,
-) -> Response {
-    if !["archive", "destroy", "notify"].contains(&action.as_str()) {
-        return PageError::NotFound.into_page(PAGE).await;
-    }
-    if let Err(e) = checked_form(&session, form) {
-        return e.into_page(PAGE).await;
-    }
-    let (actor, addr) = (session.actor(), client.to_string());
-    let result = async {
-        let id = parse_id(&id)?;
-        match action.as_str() {
-            "archive" => procedure::start_archive(&state.decommissioning(), id, &actor, &addr).await,
-            "destroy" => procedure::destroy(&state.decommissioning(), id, &actor, &addr).await,
-            "notify" => procedure::notify_completion(&state.decommissioning(), id, &actor, &addr).await,
-            _ => Err(DecommissionError::NotFound),
-        }
-    }
-    .await;
+    PathOr404((DecommissionId(id), step)): PathOr404<(DecommissionId, Step)>,
+    CsrfForm(_): CsrfForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let (actor, addr, services) = (session.actor(), client.to_string(), state.decommissioning());
+    let result = match step {
+        Step::Archive => procedure::start_archive(&services, id, &actor, &addr).await,
+        Step::Destroy => procedure::destroy(&services, id, &actor, &addr).await,
+        Step::Notify => procedure::notify_completion(&services, id, &actor, &addr).await,
+    };
     answer(&state, &session, result).await
 }

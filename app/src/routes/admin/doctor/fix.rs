@@ -1,6 +1,6 @@
 use axum::{
-    Extension, Form,
-    extract::{Path, State, rejection::FormRejection},
+    Extension,
+    extract::{Path, State},
     response::{IntoResponse, Redirect, Response},
 };
 use http::StatusCode;
@@ -9,12 +9,13 @@ use crate::client_addr::ClientAddr;
 use crate::{
     auth::Session,
     error::PageError,
+    extract::{CsrfForm, CsrfOnly},
     pages,
-    routes::admin::{CsrfOnly, checked_form},
     state::AppState,
     support::doctor,
 };
 
+/// Fixes are named `role.aspect`; any other name is no page.
 fn parse(fix: &str) -> Result<doctor::Fix, PageError> {
     doctor::Fix::parse(fix).ok_or(PageError::NotFound)
 }
@@ -24,19 +25,13 @@ pub async fn review_fix(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     Path(fix): Path<String>,
-) -> Response {
-    let path = format!("/admin/doctor/fix/{fix}");
-    let result: Result<doctor::Proposal, PageError> = async {
-        let fix = parse(&fix)?;
-        let spec = state.support.spec().await?;
-        let live = doctor::examine(&state.support, &spec).await?;
-        Ok(doctor::review(&spec, &state.support.trigger(&spec), &live, fix)?)
-    }
-    .await;
-    match result {
-        Ok(p) => pages::render(&path, StatusCode::OK, pages::admin::doctor::fix_page((&session).into(), p)).await,
-        Err(e) => e.into_page(&path).await,
-    }
+) -> Result<Response, PageError> {
+    let fix = parse(&fix)?;
+    let spec = state.support.spec().await?;
+    let live = doctor::examine(&state.support, &spec).await?;
+    let proposal = doctor::review(&spec, &state.support.trigger(&spec), &live, fix)?;
+    let page = pages::admin::doctor::fix_page((&session).into(), proposal);
+    Ok(pages::render(&format!("/admin/doctor/fix/{fix}"), StatusCode::OK, page).await)
 }
 
 /// Applies the fix as it stands now (re-read, re-validated), then records
@@ -46,23 +41,15 @@ pub async fn apply_fix(
     Extension(session): Extension<Session>,
     client: ClientAddr,
     Path(fix): Path<String>,
-    form: Result<Form<CsrfOnly>, FormRejection>,
-) -> Response {
-    let path = format!("/admin/doctor/fix/{fix}");
-    let result: Result<String, PageError> = async {
-        checked_form(&session, form)?;
-        let fix = parse(&fix)?;
-        match doctor::apply(&state.pool, &state.support, fix).await? {
-            None => Ok(format!("/admin/doctor?unchanged={fix}")),
-            Some(p) => {
-                p.record(&state.pool, &session.actor(), &client.to_string(), serde_json::Value::Null).await?;
-                Ok(format!("/admin/doctor?fixed={fix}"))
-            }
+    CsrfForm(_): CsrfForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let fix = parse(&fix)?;
+    let to = match doctor::apply(&state.pool, &state.support, fix).await? {
+        None => format!("/admin/doctor?unchanged={fix}"),
+        Some(p) => {
+            p.record(&state.pool, &session.actor(), &client.to_string(), serde_json::Value::Null).await?;
+            format!("/admin/doctor?fixed={fix}")
         }
-    }
-    .await;
-    match result {
-        Ok(to) => Redirect::to(&to).into_response(),
-        Err(e) => e.into_page(&path).await,
-    }
+    };
+    Ok(Redirect::to(&to).into_response())
 }

@@ -23,20 +23,14 @@ pub async fn doctor(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     Query(q): Query<DoctorQuery>,
-) -> Response {
-    let result: Result<DoctorModel, PageError> = async {
-        let decommissioned = crate::gate::decommissioned(&state.pool).await?;
-        let (_, _, checks) = doctor::run(&state.support, decommissioned).await?;
-        let notice = match (q.fixed.as_deref().and_then(Fix::parse), q.unchanged.as_deref().and_then(Fix::parse)) {
-            (Some(f), _) => Some(format!("Applied the fix {f}. The checks below ran again afterwards.")),
-            (_, Some(f)) => Some(format!("The fix {f} had nothing to change.")),
-            _ => None,
-        };
-        Ok(DoctorModel { staff: (&session).into(), notice, checks })
-    }
-    .await;
-    match result {
-        Ok(m) => pages::render("/admin/doctor", StatusCode::OK, pages::admin::doctor::page(m)).await,
-        Err(e) => e.into_page("/admin/doctor").await,
-    }
+) -> Result<Response, PageError> {
+    let decommissioned = crate::gate::decommissioned(&state.pool).await?;
+    let (_, _, checks) = doctor::run(&state.support, decommissioned).await?;
+    let notice = match (q.fixed.as_deref().and_then(Fix::parse), q.unchanged.as_deref().and_then(Fix::parse)) {
+        (Some(f), _) => Some(format!("Applied the fix {f}. The checks below ran again afterwards.")),
+        (_, Some(f)) => Some(format!("The fix {f} had nothing to change.")),
+        _ => None,
+    };
+    let m = DoctorModel { staff: (&session).into(), notice, checks };
+    Ok(pages::render("/admin/doctor", StatusCode::OK, pages::admin::doctor::page(m)).await)
 }

@@ -48,18 +48,6 @@ pub async fn sign_in(
     client: ClientAddr,
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
-) -> Response {
-    match attempt(&state, client, &headers, form).await {
-        Ok(res) => res,
-        Err(e) => e.into_page("/admin/login").await,
-    }
-}
-
-async fn attempt(
-    state: &AppState,
-    client: ClientAddr,
-    headers: &HeaderMap,
-    form: SignInForm,
 ) -> Result<Response, PageError> {
     if form.email.len() > MAX_EMAIL_BYTES || form.password.len() > MAX_PASSWORD_BYTES {
         return Err(PageError::BadRequest(format!(
@@ -70,7 +58,7 @@ async fn attempt(
     if form.email.chars().any(char::is_control) {
         return Err(PageError::BadRequest("An e-mail address cannot contain control characters.".into()));
     }
-    let cookie_token = sessions::read_cookie(headers, LOGIN_COOKIE).unwrap_or_default();
+    let cookie_token = sessions::read_cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if form.csrf.is_empty() || !constant_time_eq(cookie_token.as_bytes(), form.csrf.as_bytes()) {
         return Err(PageError::CsrfRejected);
     }
@@ -86,7 +74,7 @@ async fn attempt(
 
     // A browser that signed in to this account before is limited on its
     // own; everyone else by account and by address.
-    let device = match sessions::read_cookie(headers, devices::COOKIE) {
+    let device = match sessions::read_cookie(&headers, devices::COOKIE) {
         Some(token) => devices::recognise(&state.pool, token, &typed).await?,
         None => None,
     };
@@ -106,7 +94,7 @@ async fn attempt(
             "Too many failed sign-ins for this account or from this address. Try again in {minutes} minute{}.",
             if minutes == 1 { "" } else { "s" }
         );
-        return Ok(render(state, again(msg), StatusCode::TOO_MANY_REQUESTS).await);
+        return Ok(render(&state, again(msg), StatusCode::TOO_MANY_REQUESTS).await);
     }
 
     let found = match Email::parse(&typed) {
@@ -131,22 +119,22 @@ async fn attempt(
         (Some(_), true) => {
             failed("account disabled").await?;
             return Ok(
-                render(state, again("This account is disabled. Ask an admin.".into()), StatusCode::FORBIDDEN).await
+                render(&state, again("This account is disabled. Ask an admin.".into()), StatusCode::FORBIDDEN).await
             );
         }
         (Some(_), false) => {
             failed("wrong password").await?;
-            return Ok(render(state, again(WRONG.into()), StatusCode::UNAUTHORIZED).await);
+            return Ok(render(&state, again(WRONG.into()), StatusCode::UNAUTHORIZED).await);
         }
         (None, _) => {
             failed("no such account").await?;
-            return Ok(render(state, again(WRONG.into()), StatusCode::UNAUTHORIZED).await);
+            return Ok(render(&state, again(WRONG.into()), StatusCode::UNAUTHORIZED).await);
         }
     };
 
     let mut tx = state.pool.begin().await?;
     // A new session on every sign-in: a token planted before sign-in is worthless.
-    if let Some(old) = sessions::read_cookie(headers, COOKIE) {
+    if let Some(old) = sessions::read_cookie(&headers, COOKIE) {
         sessions::delete(&mut tx, &sessions::token_hash(old)).await?;
     }
     let token = sessions::create(&mut tx, user.id, &addr).await?;

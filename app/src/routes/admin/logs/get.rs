@@ -90,45 +90,39 @@ pub async fn logs(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     Query(q): Query<LogsQuery>,
-) -> Response {
-    let result: Result<LogsModel, PageError> = async {
-        // Whole seconds, so the "next" link can carry the range exactly.
-        let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| OffsetDateTime::now_utc());
-        let (from, to) = range(&q.from, &q.to, now)?;
-        let stream = stream_name(&q.stream)?;
-        let token = page_token(q.token.as_deref())?;
-        let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
-        let page = logs::fetch_page(&state.support, from, to, stream, token, limit)
-            .await
-            .map_err(|e| if e.bad_token { PageError::BadRequest(STALE_TOKEN.into()) } else { e.failure.into() })?;
-        let scanned = page.events.len();
-        let grouped = logs::group(page.events);
-        let stats = logs::stats(&grouped, 3600);
-        let text = q.q.trim().to_owned();
-        let invocations = grouped
-            .into_iter()
-            .filter(|i| text.is_empty() || i.mentions(&text))
-            .filter(|i| q.errors.is_none() || i.is_error())
-            .collect();
-        let streams = logs::streams(&state.support, 10).await.map_err(|e| PageError::from(e.failure))?;
-        Ok(LogsModel {
-            staff: (&session).into(),
-            group: state.support.log_group(),
-            range: (shown(from), shown(to)),
-            resolved: (exact(from), exact(to)),
-            next: page.next_token,
-            query: q,
-            streams,
-            stats,
-            invocations,
-            scanned,
-        })
-    }
-    .await;
-    match result {
-        Ok(m) => pages::render("/admin/logs", StatusCode::OK, pages::admin::logs::page(m)).await,
-        Err(e) => e.into_page("/admin/logs").await,
-    }
+) -> Result<Response, PageError> {
+    // Whole seconds, so the "next" link can carry the range exactly.
+    let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| OffsetDateTime::now_utc());
+    let (from, to) = range(&q.from, &q.to, now)?;
+    let stream = stream_name(&q.stream)?;
+    let token = page_token(q.token.as_deref())?;
+    let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
+    let page = logs::fetch_page(&state.support, from, to, stream, token, limit)
+        .await
+        .map_err(|e| if e.bad_token { PageError::BadRequest(STALE_TOKEN.into()) } else { e.failure.into() })?;
+    let scanned = page.events.len();
+    let grouped = logs::group(page.events);
+    let stats = logs::stats(&grouped, 3600);
+    let text = q.q.trim().to_owned();
+    let invocations = grouped
+        .into_iter()
+        .filter(|i| text.is_empty() || i.mentions(&text))
+        .filter(|i| q.errors.is_none() || i.is_error())
+        .collect();
+    let streams = logs::streams(&state.support, 10).await.map_err(|e| PageError::from(e.failure))?;
+    let m = LogsModel {
+        staff: (&session).into(),
+        group: state.support.log_group(),
+        range: (shown(from), shown(to)),
+        resolved: (exact(from), exact(to)),
+        next: page.next_token,
+        query: q,
+        streams,
+        stats,
+        invocations,
+        scanned,
+    };
+    Ok(pages::render("/admin/logs", StatusCode::OK, pages::admin::logs::page(m)).await)
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 use axum::{
-    Extension, Form,
-    extract::{State, rejection::FormRejection},
+    Extension,
+    extract::State,
     response::{IntoResponse, Redirect, Response},
 };
 use http::StatusCode;
@@ -10,8 +10,8 @@ use crate::{
     audit::{self, AuditAction, NewEvent},
     auth::{Session, password, sessions, users},
     error::PageError,
+    extract::{CsrfForm, HasCsrf},
     pages::{self, admin::password::PasswordModel},
-    routes::admin::{HasCsrf, checked_form},
     state::AppState,
 };
 
@@ -37,11 +37,11 @@ pub async fn change_password(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     client: ClientAddr,
-    form: Result<Form<PasswordForm>, FormRejection>,
-) -> Response {
-    match change(&state, &session, client, form).await {
-        Ok(Ok(())) => Redirect::to("/admin?notice=password-changed").into_response(),
-        Ok(Err(message)) => {
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> Result<Response, PageError> {
+    Ok(match change(&state, &session, client, form).await? {
+        Ok(()) => Redirect::to("/admin?notice=password-changed").into_response(),
+        Err(message) => {
             let model = PasswordModel {
                 staff: (&session).into(),
                 must_change: session.user.must_change_password,
@@ -50,8 +50,7 @@ pub async fn change_password(
             pages::render("/admin/password", StatusCode::UNPROCESSABLE_ENTITY, pages::admin::password::page(model))
                 .await
         }
-        Err(e) => e.into_page("/admin/password").await,
-    }
+    })
 }
 
 /// `Ok(Err(msg))`: the person must fix their input.
@@ -59,9 +58,8 @@ async fn change(
     state: &AppState,
     session: &Session,
     client: ClientAddr,
-    form: Result<Form<PasswordForm>, FormRejection>,
+    form: PasswordForm,
 ) -> Result<Result<(), String>, PageError> {
-    let form = checked_form(session, form)?;
     let stored = users::password_hash(&state.pool, session.user.id).await?.ok_or(PageError::NotFound)?;
     let current = form.current.clone();
     let ok = state.cpu.run(move || password::verify(&current, &stored)).await?;

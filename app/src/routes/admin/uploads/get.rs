@@ -23,25 +23,19 @@ pub async fn stuck_uploads(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     Query(q): Query<StuckQuery>,
-) -> Response {
-    let result: Result<StuckModel, PageError> = async {
-        let uploads = stuck::list(&state.pool, &state.support).await?;
-        let missing = orphans::missing_originals(&state.pool).await?;
-        let swept = orphans::recently_removed(&state.pool, 20).await?;
-        Ok(StuckModel {
-            staff: (&session).into(),
-            notice: q.requested.map(|n| {
-                format!("Sent {n} upload(s) to the resizer again. Renditions appear within seconds if it succeeds.")
-            }),
-            stuck_after_secs: state.support.stuck_after.as_secs(),
-            uploads,
-            missing,
-            swept,
-        })
-    }
-    .await;
-    match result {
-        Ok(m) => pages::render("/admin/uploads", StatusCode::OK, pages::admin::stuck::page(m)).await,
-        Err(e) => e.into_page("/admin/uploads").await,
-    }
+) -> Result<Response, PageError> {
+    let uploads = stuck::list(&state.pool, &state.support).await?;
+    let missing = orphans::missing_originals(&state.pool).await?;
+    let swept = orphans::recently_removed(&state.pool, 20).await?;
+    let m = StuckModel {
+        staff: (&session).into(),
+        notice: q.requested.map(|n| {
+            format!("Sent {n} upload(s) to the resizer again. Renditions appear within seconds if it succeeds.")
+        }),
+        stuck_after_secs: state.support.stuck_after.as_secs(),
+        uploads,
+        missing,
+        swept,
+    };
+    Ok(pages::render("/admin/uploads", StatusCode::OK, pages::admin::stuck::page(m)).await)
 }

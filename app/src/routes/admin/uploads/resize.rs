@@ -1,16 +1,11 @@
-use axum::{
-    Extension, Form,
-    body::Bytes,
-    extract::{Path, State, rejection::FormRejection},
-    response::{IntoResponse, Redirect, Response},
-};
+use axum::{Extension, extract::State, response::Redirect};
 use easel_resizer::keys::ArtworkId;
 
 use crate::client_addr::ClientAddr;
 use crate::{
     auth::Session,
     error::PageError,
-    routes::admin::{CsrfOnly, checked_form},
+    extract::{CsrfForm, CsrfOnly, HasCsrf, PathOr404},
     state::AppState,
     support::stuck,
 };
@@ -19,52 +14,58 @@ use crate::{
 /// that many).
 const MAX_BULK: usize = 200;
 
-async fn resize(state: &AppState, session: &Session, client: ClientAddr, ids: &[ArtworkId]) -> Response {
-    let result = stuck::resize_again(&state.pool, &state.support, ids, &session.actor(), &client.to_string()).await;
-    match result {
-        Ok(keys) => Redirect::to(&format!("/admin/uploads?requested={}", keys.len())).into_response(),
-        Err(e) => PageError::from(e).into_page("/admin/uploads").await,
-    }
+async fn resize(
+    state: &AppState,
+    session: &Session,
+    client: ClientAddr,
+    ids: &[ArtworkId],
+) -> Result<Redirect, PageError> {
+    let keys = stuck::resize_again(&state.pool, &state.support, ids, &session.actor(), &client.to_string()).await?;
+    Ok(Redirect::to(&format!("/admin/uploads?requested={}", keys.len())))
 }
 
 pub async fn resize_one(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     client: ClientAddr,
-    Path(id): Path<String>,
-    form: Result<Form<CsrfOnly>, FormRejection>,
-) -> Response {
-    if let Err(e) = checked_form(&session, form) {
-        return e.into_page("/admin/uploads").await;
-    }
-    let Ok(id) = ArtworkId::parse(&id) else {
-        return PageError::NotFound.into_page("/admin/uploads").await;
-    };
+    PathOr404(id): PathOr404<ArtworkId>,
+    CsrfForm(_): CsrfForm<CsrfOnly>,
+) -> Result<Redirect, PageError> {
     resize(&state, &session, client, &[id]).await
 }
 
 /// The bulk form repeats `ids`, which a struct form cannot hold, so the
-/// body is read as pairs and its CSRF token checked here.
+/// body is read as its pairs.
+#[derive(serde::Deserialize)]
+#[serde(transparent)]
+pub struct BulkForm {
+    pairs: Vec<(String, String)>,
+}
+
+impl HasCsrf for BulkForm {
+    fn csrf(&self) -> Option<&str> {
+        self.pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str())
+    }
+}
+
 pub async fn resize_selected(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     client: ClientAddr,
-    body: Bytes,
-) -> Response {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let csrf = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
-    if !session.csrf_matches(csrf) {
-        return PageError::CsrfRejected.into_page("/admin/uploads").await;
-    }
-    let ids: Result<Vec<ArtworkId>, _> =
-        pairs.iter().filter(|(k, _)| k == "ids").map(|(_, v)| ArtworkId::parse(v)).collect();
-    let refuse = |msg: String| PageError::BadRequest(msg).into_page("/admin/uploads");
-    match ids {
-        Ok(ids) if ids.len() > MAX_BULK => {
-            refuse(format!("Select at most {MAX_BULK} uploads at a time ({} were selected).", ids.len())).await
+    CsrfForm(form): CsrfForm<BulkForm>,
+) -> Result<Redirect, PageError> {
+    let ids: Vec<ArtworkId> = form
+        .pairs
+        .iter()
+        .filter(|(k, _)| k == "ids")
+        .map(|(_, v)| ArtworkId::parse(v))
+        .collect::<Result<_, _>>()
+        .map_err(|_| PageError::BadRequest("The form named an upload id that is not valid.".into()))?;
+    match ids.len() {
+        0 => Err(PageError::BadRequest("Select at least one upload to resize again.".into())),
+        n if n > MAX_BULK => {
+            Err(PageError::BadRequest(format!("Select at most {MAX_BULK} uploads at a time ({n} were selected).")))
         }
-        Ok(ids) if !ids.is_empty() => resize(&state, &session, client, &ids).await,
-        Ok(_) => refuse("Select at least one upload to resize again.".into()).await,
-        Err(_) => refuse("The form named an upload id that is not valid.".into()).await,
+        _ => resize(&state, &session, client, &ids).await,
     }
 }

@@ -1,14 +1,15 @@
 use axum::{
-    Extension, Form,
-    extract::{Path, State, rejection::FormRejection},
+    Extension,
+    extract::State,
     response::{IntoResponse, Redirect, Response},
 };
+use uuid::Uuid;
 
 use crate::client_addr::ClientAddr;
 use crate::{
     auth::{Session, accounts},
     error::PageError,
-    routes::admin::{CsrfOnly, checked_form},
+    extract::{CsrfForm, CsrfOnly, PathOr404},
     state::AppState,
 };
 
@@ -16,18 +17,9 @@ pub async fn disable_account(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     client: ClientAddr,
-    Path(id): Path<String>,
-    form: Result<Form<CsrfOnly>, FormRejection>,
-) -> Response {
-    let result: Result<(), PageError> = async {
-        checked_form(&session, form)?;
-        let id = uuid::Uuid::parse_str(&id).map_err(|_| PageError::NotFound)?;
-        accounts::disable(&state.pool, id, &session.actor(), Some(session.user.id), &client.to_string()).await?;
-        Ok(())
-    }
-    .await;
-    match result {
-        Ok(()) => Redirect::to("/admin/users").into_response(),
-        Err(e) => e.into_page("/admin/users").await,
-    }
+    PathOr404(id): PathOr404<Uuid>,
+    CsrfForm(_): CsrfForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    accounts::disable(&state.pool, id, &session.actor(), Some(session.user.id), &client.to_string()).await?;
+    Ok(Redirect::to("/admin/users").into_response())
 }

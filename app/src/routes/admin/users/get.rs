@@ -8,12 +8,11 @@ use crate::{
     state::AppState,
 };
 
-pub async fn accounts(State(state): State<AppState>, Extension(session): Extension<Session>) -> Response {
-    match users::list(&state.pool).await.map_err(PageError::from) {
-        Ok(users) => {
-            let model = UsersModel { staff: (&session).into(), users, error: None };
-            pages::render("/admin/users", StatusCode::OK, pages::admin::users::page(model)).await
-        }
-        Err(e) => e.into_page("/admin/users").await,
-    }
+pub async fn accounts(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+) -> Result<Response, PageError> {
+    let users = users::list(&state.pool).await?;
+    let model = UsersModel { staff: (&session).into(), users, error: None };
+    Ok(pages::render("/admin/users", StatusCode::OK, pages::admin::users::page(model)).await)
 }

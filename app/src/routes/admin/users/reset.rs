@@ -1,16 +1,13 @@
-use axum::{
-    Extension, Form,
-    extract::{Path, State, rejection::FormRejection},
-    response::Response,
-};
+use axum::{Extension, extract::State, response::Response};
 use http::StatusCode;
+use uuid::Uuid;
 
 use crate::client_addr::ClientAddr;
 use crate::{
     auth::{Session, accounts},
     error::PageError,
+    extract::{CsrfForm, CsrfOnly, PathOr404},
     pages,
-    routes::admin::{CsrfOnly, checked_form},
     state::AppState,
 };
 
@@ -18,27 +15,11 @@ pub async fn reset_account(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     client: ClientAddr,
-    Path(id): Path<String>,
-    form: Result<Form<CsrfOnly>, FormRejection>,
-) -> Response {
-    let result: Result<(String, String), PageError> = async {
-        checked_form(&session, form)?;
-        let id = uuid::Uuid::parse_str(&id).map_err(|_| PageError::NotFound)?;
-        let (user, otp) =
-            accounts::reset_password(&state.pool, id, &session.actor(), Some(session.user.id), &client.to_string())
-                .await?;
-        Ok((user.email.to_string(), otp))
-    }
-    .await;
-    match result {
-        Ok((email, otp)) => {
-            pages::render(
-                "/admin/users",
-                StatusCode::OK,
-                pages::admin::users::one_time_password_page((&session).into(), email, otp),
-            )
-            .await
-        }
-        Err(e) => e.into_page("/admin/users").await,
-    }
+    PathOr404(id): PathOr404<Uuid>,
+    CsrfForm(_): CsrfForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let (user, otp) =
+        accounts::reset_password(&state.pool, id, &session.actor(), Some(session.user.id), &client.to_string()).await?;
+    let page = pages::admin::users::one_time_password_page((&session).into(), user.email.to_string(), otp);
+    Ok(pages::render("/admin/users", StatusCode::OK, page).await)
 }
