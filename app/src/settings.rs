@@ -177,9 +177,9 @@ impl Settings {
         let d = BucketNames::with_prefix(BucketNames::DEFAULT_PREFIX);
         let resizer = ResizerConfig::from_lookup(|k| {
             lookup(k).filter(|v| !v.is_empty()).or_else(|| match k {
-                config::ORIGINALS_BUCKET => Some(d.originals.clone()),
-                config::RESIZED_BUCKET => Some(d.resized.clone()),
-                config::BACKUP_BUCKET => Some(d.backup.clone()),
+                config::ORIGINALS_BUCKET => Some(d.originals.to_string()),
+                config::RESIZED_BUCKET => Some(d.resized.to_string()),
+                config::BACKUP_BUCKET => Some(d.backup.to_string()),
                 _ => None,
             })
         })
@@ -192,9 +192,9 @@ impl Settings {
             }
         })?;
         let buckets = BucketNames {
-            originals: bucket_name(resizer.originals_bucket.clone(), config::ORIGINALS_BUCKET)?,
-            resized: bucket_name(resizer.resized_bucket.clone(), config::RESIZED_BUCKET)?,
-            backup: bucket_name(resizer.backup_bucket.clone(), config::BACKUP_BUCKET)?,
+            originals: resizer.originals_bucket.clone(),
+            resized: resizer.resized_bucket.clone(),
+            backup: resizer.backup_bucket.clone(),
         };
         if !resizer.renditions.iter().any(|r| r.name == "thumb") {
             return Err(SettingsError {
@@ -397,24 +397,6 @@ fn smtp_host_port(url: &str) -> Option<String> {
         Some(host_port.to_owned())
     } else {
         Some(format!("{host_port}:{}", if scheme == "smtps" { 465 } else { 25 }))
-    }
-}
-
-/// S3's own naming rule, checked here so a typo fails at start-up rather
-/// than on the first upload.
-fn bucket_name(value: String, var: &'static str) -> Result<String, SettingsError> {
-    let ok = (3..=63).contains(&value.len())
-        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-        && value.as_bytes()[0].is_ascii_alphanumeric()
-        && value.as_bytes()[value.len() - 1].is_ascii_alphanumeric();
-    if ok {
-        Ok(value)
-    } else {
-        Err(SettingsError {
-            var,
-            value,
-            reason: "an S3 bucket name is 3–63 lowercase letters, digits, dots or hyphens".into(),
-        })
     }
 }
 

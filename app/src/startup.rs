@@ -101,7 +101,7 @@ impl Application {
     /// Serves until `shutdown` resolves, with the reconciler alongside.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let s = &self.state;
-        let sweeper = reconcile::spawn(s.pool.clone(), s.s3.clone(), s.buckets.resized.clone(), RECONCILE_EVERY);
+        let sweeper = reconcile::spawn(s.pool.clone(), s.s3.clone(), s.buckets.resized.to_string(), RECONCILE_EVERY);
         let mail = crate::outbox::spawn(
             s.pool.clone(),
             s.decommission.mailer.clone(),
@@ -118,7 +118,7 @@ impl Application {
         let checkpoints = self.checkpoints.map(|(key, audit)| {
             let vault = crate::audit::anchor::Vault {
                 s3: s.s3.clone(),
-                bucket: s.buckets.backup.clone(),
+                bucket: s.buckets.backup.to_string(),
                 lock_days: audit.lock_days,
             };
             crate::audit::anchor::spawn(s.pool.clone(), vault, key, audit.every, audit.rows)

@@ -1,5 +1,6 @@
 //! The resizer's configuration, from `EASEL_*` environment variables.
 
+use crate::bucket::BucketName;
 use crate::image::{EncodeOptions, Limits, RenditionSpec, parse_renditions};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -12,9 +13,9 @@ pub enum ConfigError {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResizerConfig {
-    pub originals_bucket: String,
-    pub resized_bucket: String,
-    pub backup_bucket: String,
+    pub originals_bucket: BucketName,
+    pub resized_bucket: BucketName,
+    pub backup_bucket: BucketName,
     pub renditions: Vec<RenditionSpec>,
     pub limits: Limits,
     pub encode: EncodeOptions,
@@ -37,12 +38,9 @@ impl ResizerConfig {
     /// changing the process environment is unsafe in a threaded test run.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |var: &'static str| lookup(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let bucket = |var: &'static str| -> Result<String, ConfigError> {
+        let bucket = |var: &'static str| -> Result<BucketName, ConfigError> {
             let name = get(var).ok_or(ConfigError::Missing { var })?;
-            if name.contains(['/', ' ']) {
-                return Err(ConfigError::Invalid { var, reason: format!("`{name}` is not a bucket name") });
-            }
-            Ok(name)
+            BucketName::parse(name).map_err(|e| ConfigError::Invalid { var, reason: e.to_string() })
         };
         let originals_bucket = bucket(ORIGINALS_BUCKET)?;
         let resized_bucket = bucket(RESIZED_BUCKET)?;
@@ -165,9 +163,20 @@ mod tests {
 
     #[test]
     fn output_bucket_equal_to_originals_is_refused() {
-        let err = load(&[(ORIGINALS_BUCKET, "same"), (RESIZED_BUCKET, "same"), (BACKUP_BUCKET, "b")]).unwrap_err();
+        let err = load(&[(ORIGINALS_BUCKET, "same"), (RESIZED_BUCKET, "same"), (BACKUP_BUCKET, "bkp")]).unwrap_err();
         assert!(matches!(err, ConfigError::Invalid { var: RESIZED_BUCKET, .. }));
-        let err = load(&[(ORIGINALS_BUCKET, "same"), (RESIZED_BUCKET, "r"), (BACKUP_BUCKET, "same")]).unwrap_err();
+        let err = load(&[(ORIGINALS_BUCKET, "same"), (RESIZED_BUCKET, "rsz"), (BACKUP_BUCKET, "same")]).unwrap_err();
         assert!(matches!(err, ConfigError::Invalid { var: BACKUP_BUCKET, .. }));
+    }
+
+    /// The console reads the same settings through this, so both hold names
+    /// to S3's one rule.
+    #[test]
+    fn bucket_names_follow_s3s_rule() {
+        for bad in ["Bad_Name", "ab", "with/slash", "-lead"] {
+            let err = load(&[(ORIGINALS_BUCKET, bad), (RESIZED_BUCKET, "rsz"), (BACKUP_BUCKET, "bkp")]).unwrap_err();
+            assert!(matches!(err, ConfigError::Invalid { var: ORIGINALS_BUCKET, .. }), "{bad}: {err:?}");
+            assert!(err.to_string().contains("is not an S3 bucket name"), "{err}");
+        }
     }
 }

@@ -223,7 +223,7 @@ impl Resizer {
                 RecordOutcome::Skipped { key, bucket, reason: format!("`{event_name}` is not an object-created event") }
             }
             ParsedRecord::Created { bucket, key } | ParsedRecord::BadKey { bucket, raw_key: key, .. }
-                if bucket != *originals =>
+                if *originals != bucket.as_str() =>
             {
                 // Anything but the originals bucket could be our own output;
                 // processing it would loop.
@@ -356,7 +356,7 @@ impl Resizer {
         loop {
             let chunk = body.try_next().await.map_err(|e| RecordError::S3 {
                 op: "GetObject",
-                bucket: bucket.clone(),
+                bucket: bucket.to_string(),
                 key: key.to_owned(),
                 message: e.to_string(),
             })?;
@@ -397,14 +397,14 @@ impl Resizer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::image::RenditionSpec;
+    use crate::{bucket::BucketName, image::RenditionSpec};
     use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 
     fn config() -> ResizerConfig {
         ResizerConfig {
-            originals_bucket: "originals".into(),
-            resized_bucket: "resized".into(),
-            backup_bucket: "backup".into(),
+            originals_bucket: BucketName::parse("originals").unwrap(),
+            resized_bucket: BucketName::parse("resized").unwrap(),
+            backup_bucket: BucketName::parse("backup").unwrap(),
             renditions: RenditionSpec::defaults(),
             limits: Default::default(),
             encode: Default::default(),

@@ -5,6 +5,7 @@
 //! lives in `aws` and `handler`.
 
 pub mod aws;
+pub mod bucket;
 pub mod config;
 pub mod event;
 pub mod handler;
@@ -12,6 +13,7 @@ pub mod image;
 pub mod keys;
 pub mod manifest;
 
+pub use bucket::{BucketName, BucketNameError};
 pub use config::{ConfigError, ResizerConfig};
 pub use handler::{InvocationOutcome, RecordOutcome, Resizer};
 pub use image::{

@@ -1,5 +1,7 @@
 use std::fmt;
 
+use easel_resizer::BucketName;
+
 /// What a bucket is for. Names are configuration; roles are fixed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BucketRole {
@@ -31,9 +33,9 @@ impl fmt::Display for BucketRole {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BucketNames {
-    pub originals: String,
-    pub resized: String,
-    pub backup: String,
+    pub originals: BucketName,
+    pub resized: BucketName,
+    pub backup: BucketName,
 }
 
 impl BucketNames {
@@ -42,15 +44,16 @@ impl BucketNames {
 
     /// Names for an isolated copy of the stack (tests, the browser run):
     /// `<prefix>-originals` and so on.
+    /// `prefix` is ours (a constant, a test's id), so a name it cannot make
+    /// is a bug.
     pub fn with_prefix(prefix: &str) -> Self {
-        Self {
-            originals: format!("{prefix}-originals"),
-            resized: format!("{prefix}-resized"),
-            backup: format!("{prefix}-backup"),
-        }
+        let name = |role: &str| {
+            BucketName::parse(format!("{prefix}-{role}")).expect("a bucket prefix of lowercase letters and digits")
+        };
+        Self { originals: name("originals"), resized: name("resized"), backup: name("backup") }
     }
 
-    pub fn get(&self, role: BucketRole) -> &str {
+    pub fn get(&self, role: BucketRole) -> &BucketName {
         match role {
             BucketRole::Originals => &self.originals,
             BucketRole::Resized => &self.resized,

@@ -107,7 +107,7 @@ impl StackSpec {
             block_public_access: true,
             versioned: role == BucketRole::Backup,
             policy: self.bucket_policy(role, &name),
-            name,
+            name: name.to_string(),
         }
     }
 

@@ -241,7 +241,7 @@ pub fn diagnose(spec: &StackSpec, trigger: &ResizerTrigger, live: &LiveStack) ->
     // The three names must differ: resized == originals makes the resizer
     // trigger itself, and a backup that is the bucket it backs up is none.
     let names: Vec<(BucketRole, String)> =
-        BucketRole::ALL.into_iter().map(|r| (r, spec.buckets.get(r).to_owned())).collect();
+        BucketRole::ALL.into_iter().map(|r| (r, spec.buckets.get(r).to_string())).collect();
     let clashes: Vec<String> = names
         .iter()
         .enumerate()

@@ -212,7 +212,7 @@ pub async fn resize_again(
             Err(e) => return Err(ResizeError::Storage(AwsError::new(Service::S3, "HeadObject", e))),
         };
         objects.push(CreatedObject {
-            bucket: bucket.clone(),
+            bucket: bucket.to_string(),
             size: head.content_length().unwrap_or(0),
             etag: head.e_tag().unwrap_or_default().trim_matches('"').to_owned(),
             key,

@@ -40,7 +40,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     let sdk = easel_resizer::aws::sdk_config(settings.aws.endpoint.as_deref(), &settings.aws.region).await;
     let vault = anchor::Vault {
         s3: easel_resizer::aws::s3_client(&sdk, settings.aws.endpoint.is_some()),
-        bucket: settings.buckets.backup.clone(),
+        bucket: settings.buckets.backup.to_string(),
         lock_days: settings.audit.lock_days,
     };
     let bucket = &vault.bucket;

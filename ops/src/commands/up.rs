@@ -66,7 +66,7 @@ async fn serve(stack: &LocalStack) -> anyhow::Result<()> {
         if let Some(newest) = newest {
             let vault = easel_app::audit::anchor::Vault {
                 s3: s3.clone(),
-                bucket: settings.buckets.backup.clone(),
+                bucket: settings.buckets.backup.to_string(),
                 lock_days: settings.audit.lock_days,
             };
             easel_app::audit::anchor::copy_missing(&pool, &vault, 1, newest).await?;
@@ -100,7 +100,7 @@ async fn serve(stack: &LocalStack) -> anyhow::Result<()> {
         ("EASEL_AWS_REGION", settings.aws.region.clone()),
         ("EASEL_SMTP_URL", stack.smtp_url.clone()),
         ("EASEL_AUDIT_KEY_FILE", stack.audit_key_file.display().to_string()),
-        ("EASEL_BACKUP_BUCKET", settings.buckets.backup.clone()),
+        ("EASEL_BACKUP_BUCKET", settings.buckets.backup.to_string()),
     ];
     if let Some(inbox) = &stack.inbox_url {
         env.push(("EASEL_MAIL_INBOX_URL", inbox.clone()));

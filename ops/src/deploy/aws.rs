@@ -107,7 +107,7 @@ pub async fn deploy(opts: DeployOpts) -> anyhow::Result<()> {
     if let Some(prefix) = &opts.bucket_prefix {
         let names = BucketNames::with_prefix(prefix);
         for role in BucketRole::ALL {
-            wanted.push((template::bucket_parameter(role).into(), names.get(role).to_owned()));
+            wanted.push((template::bucket_parameter(role).into(), names.get(role).to_string()));
         }
     }
     if let Some(email) = &opts.alarm_email {

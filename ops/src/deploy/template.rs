@@ -11,7 +11,7 @@ use easel_app::{
     settings::DEFAULT_REGION,
     storage::{BucketNames, BucketRole, spec::StackSpec},
 };
-use easel_resizer::{EncodeOptions, Limits};
+use easel_resizer::{BucketName, EncodeOptions, Limits};
 use serde_json::{Map, Value, json};
 
 pub const TEMPLATE_PATH: &str = "ops/aws/template.json";
@@ -50,9 +50,9 @@ fn symbolic_spec() -> StackSpec {
         "${AWS::Region}",
         "${AWS::AccountId}",
         BucketNames {
-            originals: "${OriginalsBucketName}".into(),
-            resized: "${ResizedBucketName}".into(),
-            backup: "${BackupBucketName}".into(),
+            originals: BucketName::cloudformation_parameter("OriginalsBucketName"),
+            resized: BucketName::cloudformation_parameter("ResizedBucketName"),
+            backup: BucketName::cloudformation_parameter("BackupBucketName"),
         },
     );
     spec.resizer.function_name = "${FunctionName}".into();

@@ -46,9 +46,9 @@ pub fn isolated_settings(
         ("DATABASE_URL", stack.database_url.clone()),
         ("EASEL_AWS_ENDPOINT", stack.aws_endpoint.clone()),
         ("EASEL_HTTP_ADDR", "127.0.0.1:0".to_string()),
-        ("EASEL_ORIGINALS_BUCKET", buckets.originals),
-        ("EASEL_RESIZED_BUCKET", buckets.resized),
-        ("EASEL_BACKUP_BUCKET", buckets.backup),
+        ("EASEL_ORIGINALS_BUCKET", buckets.originals.to_string()),
+        ("EASEL_RESIZED_BUCKET", buckets.resized.to_string()),
+        ("EASEL_BACKUP_BUCKET", buckets.backup.to_string()),
         ("EASEL_SMTP_URL", stack.smtp_url.clone()),
         ("EASEL_AUDIT_KEY_FILE", stack.audit_key_file.display().to_string()),
     ]);

@@ -190,7 +190,7 @@ fn audit_key() -> AuditKey {
 
 /// The test console's checkpoints, outside its database.
 fn vault(app: &TestApp) -> anchor::Vault {
-    anchor::Vault { s3: app.s3.clone(), bucket: app.buckets.backup.clone(), lock_days: 0 }
+    anchor::Vault { s3: app.s3.clone(), bucket: app.buckets.backup.to_string(), lock_days: 0 }
 }
 
 /// A checkpoint written now. The console's own writer may take the next

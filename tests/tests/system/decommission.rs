@@ -875,9 +875,9 @@ async fn every_write_path_refuses(app: &TestApp, admin: &Staff, art: easel_resiz
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_easel-ops-cli"))
             .args(args)
             .env("DATABASE_URL", app.settings.database_url.expose())
-            .env("EASEL_ORIGINALS_BUCKET", &app.buckets.originals)
-            .env("EASEL_RESIZED_BUCKET", &app.buckets.resized)
-            .env("EASEL_BACKUP_BUCKET", &app.buckets.backup)
+            .env("EASEL_ORIGINALS_BUCKET", app.buckets.originals.as_str())
+            .env("EASEL_RESIZED_BUCKET", app.buckets.resized.as_str())
+            .env("EASEL_BACKUP_BUCKET", app.buckets.backup.as_str())
             .output()
             .unwrap();
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();

@@ -89,9 +89,9 @@ async fn spawn(extra: &[(&'static str, &str)], faults: Option<&Faults>) -> TestA
         ("EASEL_AWS_ENDPOINT", console_endpoint),
         ("EASEL_SMTP_URL", console_smtp),
         ("EASEL_HTTP_ADDR", "127.0.0.1:0".to_string()),
-        ("EASEL_ORIGINALS_BUCKET", buckets.originals.clone()),
-        ("EASEL_RESIZED_BUCKET", buckets.resized.clone()),
-        ("EASEL_BACKUP_BUCKET", buckets.backup.clone()),
+        ("EASEL_ORIGINALS_BUCKET", buckets.originals.to_string()),
+        ("EASEL_RESIZED_BUCKET", buckets.resized.to_string()),
+        ("EASEL_BACKUP_BUCKET", buckets.backup.to_string()),
     ]);
     overrides.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
     let settings = console::settings(overrides.clone()).expect("test settings");
