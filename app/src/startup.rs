@@ -73,9 +73,6 @@ impl Application {
         };
         let state = AppState {
             pool,
-            // One S3 client (and connection pool) for the merchant pages and the support tools.
-            s3: support.s3.clone(),
-            buckets: settings.buckets.clone(),
             limits: settings.resizer.limits.clone(),
             auth: settings.auth.clone(),
             decommission,
@@ -101,7 +98,8 @@ impl Application {
     /// Serves until `shutdown` resolves, with the reconciler alongside.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let s = &self.state;
-        let sweeper = reconcile::spawn(s.pool.clone(), s.s3.clone(), s.buckets.resized.to_string(), RECONCILE_EVERY);
+        let sweeper =
+            reconcile::spawn(s.pool.clone(), s.s3().clone(), s.buckets().resized.to_string(), RECONCILE_EVERY);
         let mail = crate::outbox::spawn(
             s.pool.clone(),
             s.decommission.mailer.clone(),
@@ -110,15 +108,15 @@ impl Application {
         );
         let orphans = orphans::spawn(
             s.pool.clone(),
-            s.s3.clone(),
-            s.buckets.clone(),
+            s.s3().clone(),
+            s.buckets().clone(),
             self.background.orphan_grace,
             self.background.orphan_every,
         );
         let checkpoints = self.checkpoints.map(|(key, audit)| {
             let vault = crate::audit::anchor::Vault {
-                s3: s.s3.clone(),
-                bucket: s.buckets.backup.to_string(),
+                s3: s.s3().clone(),
+                bucket: s.buckets().backup.to_string(),
                 lock_days: audit.lock_days,
             };
             crate::audit::anchor::spawn(s.pool.clone(), vault, key, audit.every, audit.rows)

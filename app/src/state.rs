@@ -8,13 +8,12 @@ use crate::{decommission::DecommissionConfig, settings::AuthSettings, storage::B
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
-    pub s3: S3Client,
-    pub buckets: BucketNames,
     pub limits: Limits,
     pub auth: AuthSettings,
     /// Mailer, link base and archive place of the decommissioning procedure.
     pub decommission: DecommissionConfig,
-    /// The support console's AWS clients and settings.
+    /// The AWS clients (S3 among them) and the bucket names, held here
+    /// once: `s3()` and `buckets()` lend them to the upload and media pages.
     pub support: std::sync::Arc<crate::support::Support>,
     /// Where CPU-bound work runs (image checks, argon2): one at a time per
     /// core, so a burst waits its turn instead of taking every core from
@@ -40,12 +39,20 @@ impl axum::extract::FromRef<AppState> for crate::client_addr::TrustedProxies {
 }
 
 impl AppState {
+    pub fn s3(&self) -> &S3Client {
+        &self.support.s3
+    }
+
+    pub fn buckets(&self) -> &BucketNames {
+        &self.support.buckets
+    }
+
     /// What the decommissioning procedure works with, lent from here.
     pub fn decommissioning(&self) -> crate::decommission::Services {
         crate::decommission::Services {
             pool: self.pool.clone(),
-            s3: self.s3.clone(),
-            buckets: self.buckets.clone(),
+            s3: self.s3().clone(),
+            buckets: self.buckets().clone(),
             decommission: self.decommission.clone(),
             support: self.support.clone(),
             mail_wake: self.mail_wake.clone(),

@@ -26,8 +26,8 @@ pub async fn rendition(
     // Only keys the resizer reported are ever read: the name picks one, it
     // never builds a key.
     let rendition = renditions.get(&name).ok_or(PageError::NotFound)?;
-    let buckets = [state.buckets.resized.as_str(), state.buckets.backup.as_str()];
-    let Some(object) = objects::get_first(&state.s3, &buckets, &rendition.key).await? else {
+    let buckets = [state.buckets().resized.as_str(), state.buckets().backup.as_str()];
+    let Some(object) = objects::get_first(&state.s3(), &buckets, &rendition.key).await? else {
         return Err(PageError::Unexpected(anyhow::anyhow!(
             "rendition {} is missing from both {buckets:?}",
             rendition.key

@@ -86,7 +86,7 @@ async fn keep(state: &AppState, client: ClientAddr, received: Received) -> Resul
     tx.commit().await?;
 
     if let Err(e) =
-        objects::put_original(&state.s3, &state.buckets.originals, &key, id, info.format, received.bytes).await
+        objects::put_original(&state.s3(), &state.buckets().originals, &key, id, info.format, received.bytes).await
     {
         forget(state, &key).await;
         return Err(e.into());
@@ -122,7 +122,7 @@ async fn keep(state: &AppState, client: ClientAddr, received: Received) -> Resul
     }
     .await;
     if let Err(e) = recorded {
-        if let Err(cleanup) = objects::delete_object(&state.s3, &state.buckets.originals, &key).await {
+        if let Err(cleanup) = objects::delete_object(&state.s3(), &state.buckets().originals, &key).await {
             tracing::error!(error = %cleanup, key, "an original without a row stays until the orphan sweep");
         }
         forget(state, &key).await;

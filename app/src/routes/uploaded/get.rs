@@ -27,7 +27,7 @@ async fn load(state: &AppState, id: ArtworkId) -> Result<artworks::Artwork, Page
     let mut artwork = artworks::find(&state.pool, id).await?.ok_or(PageError::NotFound)?;
     if artwork.status == ArtworkStatus::Processing {
         // The merchant is watching: look now rather than wait for the sweep.
-        artwork.status = reconcile::refresh(&state.pool, &state.s3, &state.buckets.resized, &artwork)
+        artwork.status = reconcile::refresh(&state.pool, &state.s3(), &state.buckets().resized, &artwork)
             .await
             .map_err(|e| PageError::Unexpected(e.into()))?;
     }

@@ -22,8 +22,8 @@ pub async fn backups(
     });
     let m = BackupsModel {
         staff: (&session).into(),
-        resized: state.buckets.resized.to_string(),
-        backup: state.buckets.backup.to_string(),
+        resized: state.buckets().resized.to_string(),
+        backup: state.buckets().backup.to_string(),
         comparison,
         runs: runs.collect(),
     };
