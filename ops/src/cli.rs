@@ -22,6 +22,8 @@ pub enum Command {
     Fuzz(commands::fuzz::Opts),
     /// Apply the database migrations as the owner (EASEL_OWNER_DATABASE_URL); the console never migrates.
     Migrate(commands::migrate::Opts),
+    /// Refresh `.sqlx/` (what the build checks each SQL query against) from a migrated database: a running `cargo ops up`'s, or DATABASE_URL.
+    Queries(commands::queries::Opts),
     /// Create another admin account and print its one-time password.
     CreateAdmin(commands::create_admin::Opts),
     /// Check the buckets, policies and trigger against the spec; `--fix` applies the recommended fixes.
@@ -46,6 +48,7 @@ impl Cli {
             Command::Bench(o) => commands::bench::run(o).await,
             Command::Fuzz(o) => commands::fuzz::run(o).await,
             Command::Migrate(o) => commands::migrate::run(o).await,
+            Command::Queries(o) => commands::queries::run(o).await,
             Command::CreateAdmin(o) => commands::create_admin::run(o).await,
             Command::Doctor(o) => commands::doctor::run(o).await,
             Command::Audit(o) => commands::audit::run(o).await,

@@ -6,6 +6,7 @@ pub mod doctor;
 pub mod fuzz;
 pub mod migrate;
 pub mod package;
+pub mod queries;
 pub mod remove_stack;
 pub mod template;
 pub mod test;

@@ -14,6 +14,7 @@ mod gallery;
 mod helpers;
 mod hostile_urls;
 mod logs;
+mod queries;
 mod signin;
 mod stuck;
 mod upload;
