@@ -983,3 +983,51 @@ async fn the_local_resizer_stops_once_easel_is_decommissioned() {
     let manifest = easel_resizer::keys::manifest_key(&key);
     assert!(!app.keys(&app.buckets.resized).await.contains(&manifest), "nothing was rendered");
 }
+
+#[tokio::test]
+async fn stakeholder_mail_has_a_text_and_an_html_part_with_the_same_working_link() {
+    let app = spawn().await;
+    let admin = app.signed_in(Role::Admin).await;
+    let p = people();
+    assert_eq!(open_request(&app, &admin, &p).await.status, 303);
+    let mail = mail_to(&p.boss, "approval is requested", 1).await.pop().unwrap();
+    // The message as it went over SMTP (the sink's parsed headers omit its type).
+    let id = mail["id"].as_str().expect("the sink names each message");
+    let mut source = String::new();
+    for path in ["/api/email", "/email"] {
+        let res = reqwest::get(format!("{}{path}/{id}/source", inbox_url())).await.unwrap();
+        if res.status().is_success() {
+            source = res.text().await.unwrap();
+            break;
+        }
+    }
+    assert!(source.contains("Content-Type: multipart/alternative"), "{source}");
+    assert!(source.contains("Content-Type: text/plain") && source.contains("Content-Type: text/html"), "{source}");
+    let (text, html) = (mail["text"].as_str().expect("a text part"), mail["html"].as_str().expect("an HTML part"));
+    let link = link_for(&app, &p.boss, "approval is requested", 1).await;
+    let url = format!("{}{link}", app.base);
+    assert!(text.contains(&url), "{text}");
+    // The HTML says the same words, with the link as a button.
+    assert!(html.contains(&format!("<a href=\"{url}\"")), "{html}");
+    for words in ["we request your approval to decommission Easel.", "Approve or reject, with a comment, here:"] {
+        assert!(text.contains(words) && html.contains(words), "{words}");
+    }
+    // Nothing loads from elsewhere: no images, no stylesheets, no tracking.
+    for remote in ["<img", "<link", "src=", "url("] {
+        assert!(!html.contains(remote), "{remote}: {html}");
+    }
+    // The button's link works, and opening it still decides nothing.
+    let unused = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM approval_tokens WHERE used_at IS NULL AND ended_at IS NULL")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    let before = unused().await;
+    let page = app.get(&link).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Approve"), "{}", page.body);
+    assert_eq!(unused().await, before, "opening the link used it");
+    assert_eq!(approve(&app, &link).await.status, 200);
+    assert_eq!(unused().await, before - 1, "the link's form decides once");
+}
