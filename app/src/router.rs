@@ -15,7 +15,7 @@ use crate::{
         staff::{require_admin, require_staff},
     },
     headers,
-    routes::{admin, assets, deadline, decommission as links, gallery, health, media, upload, uploaded},
+    routes::{admin, artworks, assets, deadline, decommission as links, gallery, health, media, upload, uploaded},
     state::AppState,
 };
 
@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(upload::upload_form))
         .route("/uploaded/{id}", get(uploaded::uploaded))
         .route("/gallery", get(gallery::gallery))
+        .route("/artworks/{id}", get(artworks::artwork_page))
         .route("/media/{id}/{rendition}", get(media::rendition))
         .route("/style/easel.css", get(assets::stylesheet))
         .route("/static/upload.js", get(assets::upload_script))

@@ -3,9 +3,11 @@
 
 pub mod in_flight;
 pub mod orphans;
+mod progress;
 pub mod reconcile;
 mod repo;
 
+pub use progress::{Progress, artwork_path};
 pub use repo::{Artwork, ArtworkStatus, GalleryPage, NewArtwork, PageCursor, Rendition, Renditions};
 pub use repo::{counts, find, gallery_page, insert, mark_ready, processing_since};
 

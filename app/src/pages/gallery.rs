@@ -1,10 +1,7 @@
 use leptos::prelude::*;
 
 use super::Layout;
-use crate::{
-    artworks::media_path,
-    artworks::{Artwork, ArtworkStatus, GalleryPage as Page},
-};
+use crate::artworks::{Artwork, ArtworkStatus, GalleryPage as Page, artwork_path, media_path};
 
 #[derive(Clone)]
 pub struct GalleryModel {
@@ -38,10 +35,9 @@ fn Tile(artwork: Artwork) -> impl IntoView {
         .map(|r| format!("{} {}w", media_path(artwork.id, &r.name), r.width))
         .collect::<Vec<_>>()
         .join(", ");
-    let largest = sizes.last().map(|r| r.name.clone()).unwrap_or_else(|| thumb.name.clone());
     view! {
         <figure class="tile">
-            <a href=media_path(artwork.id, &largest)>
+            <a href=artwork_path(artwork.id)>
                 <img src=media_path(artwork.id, &thumb.name) srcset=srcset sizes="(max-width: 480px) 100vw, 400px"
                     width=thumb.width height=thumb.height loading="lazy" alt=artwork.original_filename.clone()/>
             </a>

@@ -4,6 +4,7 @@
 //! without JavaScript.
 
 pub mod admin;
+pub mod artwork;
 pub mod closure;
 pub mod decommission;
 pub mod gallery;

@@ -1,10 +1,7 @@
 use leptos::prelude::*;
 
 use super::Layout;
-use crate::{
-    artworks::media_path,
-    artworks::{Artwork, ArtworkStatus},
-};
+use crate::artworks::{Artwork, ArtworkStatus, artwork_path, media_path};
 
 /// Seconds between automatic reloads while the resizer works.
 const REFRESH_SECONDS: u32 = 2;
@@ -23,11 +20,10 @@ pub fn UploadedPage(artwork: Artwork) -> impl IntoView {
         .into_any(),
         ArtworkStatus::Ready { renditions, .. } => {
             let thumb = renditions.get("thumb").cloned();
-            let largest = renditions.by_width().last().map(|r| r.name.clone()).unwrap_or_else(|| "thumb".into());
             view! {
                 <p class="status ready" role="status">"Ready: your artwork is in the gallery."</p>
                 {thumb.map(|t| view! {
-                    <a href=media_path(artwork.id, &largest)>
+                    <a href=artwork_path(artwork.id)>
                         <img class="artwork" src=media_path(artwork.id, &t.name) width=t.width height=t.height
                             alt=artwork.original_filename.clone()/>
                     </a>
@@ -41,6 +37,7 @@ pub fn UploadedPage(artwork: Artwork) -> impl IntoView {
             <h1>"Thank you! Your artwork was uploaded."</h1>
             <p class="filename">{artwork.original_filename.clone()}</p>
             {body}
+            <p><a href=artwork_path(artwork.id)>"Your artwork’s page"</a></p>
             <p class="actions">
                 <a class="button" href="/">"Upload Another Artwork"</a>
                 " "

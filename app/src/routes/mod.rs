@@ -1,6 +1,7 @@
 //! One folder per page, one file per method.
 
 pub mod admin;
+pub mod artworks;
 pub mod assets;
 pub mod deadline;
 pub mod decommission;

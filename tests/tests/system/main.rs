@@ -4,6 +4,7 @@
 //! buckets.
 
 mod admin;
+mod artwork_page;
 mod audit;
 mod backups;
 mod dashboard;

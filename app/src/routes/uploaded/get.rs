@@ -5,12 +5,7 @@ use axum::{
 use easel_resizer::keys::ArtworkId;
 use http::StatusCode;
 
-use crate::{
-    artworks::{self, ArtworkStatus, reconcile},
-    error::PageError,
-    pages,
-    state::AppState,
-};
+use crate::{error::PageError, pages, routes::artworks::load, state::AppState};
 
 pub async fn uploaded(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, PageError> {
     let path = format!("/uploaded/{id}");
@@ -21,15 +16,4 @@ pub async fn uploaded(State(state): State<AppState>, Path(id): Path<String>) -> 
     let id = ArtworkId::parse(&id).map_err(|_| PageError::NotFound)?;
     let artwork = load(&state, id).await?;
     Ok(pages::render(&path, StatusCode::OK, pages::uploaded::page(artwork)).await)
-}
-
-async fn load(state: &AppState, id: ArtworkId) -> Result<artworks::Artwork, PageError> {
-    let mut artwork = artworks::find(&state.pool, id).await?.ok_or(PageError::NotFound)?;
-    if artwork.status == ArtworkStatus::Processing {
-        // The merchant is watching: look now rather than wait for the sweep.
-        artwork.status = reconcile::refresh(&state.pool, &state.s3(), &state.buckets().resized, &artwork)
-            .await
-            .map_err(|e| PageError::Unexpected(e.into()))?;
-    }
-    Ok(artwork)
 }
