@@ -21,7 +21,7 @@ use crate::{
     auth::accounts::AccountError,
     decommission::{DecommissionError, LinkRefused},
     pages,
-    receive::ReceiveError,
+    receive::{FileRefused, ReceiveError},
     storage::objects::StorageError,
     support::{backups::ClaimError, doctor::DoctorError, stuck::ResizeError},
 };
@@ -35,6 +35,15 @@ pub enum UploadError {
     EmptyFile,
     #[error("The file is larger than the {} MB limit. Please upload a smaller image.", limit / (1024 * 1024))]
     TooLarge { limit: u64 },
+    /// Several files, over what one upload may carry in all.
+    #[error(
+        "Together, the files are larger than the {} MB one upload may carry. Please upload fewer at a time.",
+        cap / (1024 * 1024)
+    )]
+    TooMuch { cap: u64 },
+    /// A file past `EASEL_MAX_FILES_PER_UPLOAD` in one submission.
+    #[error("Only {max} files can be uploaded at a time, so this one was not read. Please upload it again.")]
+    TooManyFiles { max: usize },
     #[error("{0}")]
     Image(#[from] ImageError),
     #[error("The upload did not arrive complete. Please try again.")]
@@ -63,7 +72,17 @@ impl From<ReceiveError> for UploadError {
             ReceiveError::NoFile => UploadError::NoFile,
             ReceiveError::EmptyFile => UploadError::EmptyFile,
             ReceiveError::TooLarge { limit } => UploadError::TooLarge { limit },
+            ReceiveError::BodyTooLarge { cap } => UploadError::TooMuch { cap },
             ReceiveError::Malformed(why) => UploadError::Malformed(why),
+        }
+    }
+}
+
+impl From<FileRefused> for UploadError {
+    fn from(e: FileRefused) -> Self {
+        match e {
+            FileRefused::Empty { .. } => UploadError::EmptyFile,
+            FileRefused::TooLarge { limit, .. } => UploadError::TooLarge { limit },
         }
     }
 }
@@ -72,7 +91,9 @@ impl UploadError {
     pub fn status(&self) -> StatusCode {
         match self {
             UploadError::NoFile | UploadError::EmptyFile | UploadError::Malformed(_) => StatusCode::BAD_REQUEST,
-            UploadError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            UploadError::TooLarge { .. } | UploadError::TooMuch { .. } | UploadError::TooManyFiles { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             UploadError::Image(e) => match e {
                 ImageError::UnsupportedFormat => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 ImageError::TooLarge { .. } | ImageError::TooManyPixels { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -86,22 +107,38 @@ impl UploadError {
         }
     }
 
-    async fn into_page(self) -> Response {
+    /// What the merchant is told: the error's words, except for our own
+    /// failures, whose cause is for the log.
+    pub fn for_merchant(&self) -> String {
+        match self {
+            UploadError::Internal(_) => {
+                "Something went wrong on our side with this file. Nothing was saved; please try again.".into()
+            }
+            e => e.to_string(),
+        }
+    }
+
+    /// Says in the log what became of an upload that did not happen.
+    pub fn log(&self) {
         let status = self.status();
-        if let UploadError::Closed(gate) = self {
-            tracing::info!("upload refused: a decommission closed uploads");
-            return pages::render("/upload", status, pages::closure::page(gate)).await;
+        match self {
+            UploadError::Closed(_) => tracing::info!("upload refused: a decommission closed uploads"),
+            UploadError::Internal(reason) => {
+                tracing::error!(reason, "upload failed: internal error in the image check")
+            }
+            e if status.is_server_error() => tracing::error!(error = ?e, "upload failed on our side"),
+            e => tracing::info!(reason = %e, status = status.as_u16(), "upload refused"),
         }
-        if let UploadError::Internal(reason) = &self {
-            tracing::error!(reason, "upload failed: internal error in the image check");
-            return pages::render("/upload", status, pages::server_error::page()).await;
+    }
+
+    async fn into_page(self) -> Response {
+        self.log();
+        let status = self.status();
+        match self {
+            UploadError::Closed(gate) => pages::render("/upload", status, pages::closure::page(gate)).await,
+            UploadError::Internal(_) => pages::render("/upload", status, pages::server_error::page()).await,
+            e => pages::render("/upload", status, pages::try_again::page(e.to_string())).await,
         }
-        if status.is_server_error() {
-            tracing::error!(error = ?self, "upload failed on our side");
-        } else {
-            tracing::info!(reason = %self, status = status.as_u16(), "upload refused");
-        }
-        pages::render("/upload", status, pages::try_again::page(self.to_string())).await
     }
 }
 

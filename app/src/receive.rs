@@ -41,6 +41,9 @@ pub enum ReceiveError {
     EmptyFile,
     #[error("the file, or the whole body, is over the limit of {limit} bytes")]
     TooLarge { limit: u64 },
+    /// A submission of several files, over its cap in all.
+    #[error("the whole body is over its limit of {cap} bytes")]
+    BodyTooLarge { cap: u64 },
     /// Cut off, not multipart as the standard says, or built to make the
     /// parser work without end.
     #[error("the body is not a complete multipart form: {0}")]
@@ -62,62 +65,122 @@ pub fn drain_cap(limit: u64) -> u64 {
     limit.saturating_mul(4)
 }
 
-/// Reads the file field of a `multipart/form-data` body whose boundary is
-/// `boundary`. The file may be at most `limit` bytes and the body at most
-/// `drain_cap(limit)`; memory held is about the file plus
+/// One file field of a submission that cannot be taken, while the fields
+/// after it still can: each file is judged on its own.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileRefused {
+    #[error("the file is empty")]
+    Empty { filename: String },
+    #[error("the file is over the limit of {limit} bytes")]
+    TooLarge { filename: String, limit: u64 },
+}
+
+impl FileRefused {
+    pub fn filename(&self) -> &str {
+        match self {
+            FileRefused::Empty { filename } | FileRefused::TooLarge { filename, .. } => filename,
+        }
+    }
+}
+
+/// The file fields of a `multipart/form-data` body, one at a time as they
+/// arrive, so memory holds one file (at most `limit` bytes) plus
+/// `MAX_FRAMING_BYTES`, however many files the body carries. The whole body
+/// may be at most `body_cap` bytes.
+pub struct Files {
+    multipart: multer::Multipart<'static>,
+    limit: u64,
+    body_cap: u64,
+}
+
+impl Files {
+    pub fn new<S, E>(body: S, boundary: &str, limit: u64, body_cap: u64) -> Self
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+    {
+        let framing = Framing::new(Box::pin(body), boundary);
+        let constraints = multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(body_cap));
+        Files { multipart: multer::Multipart::with_constraints(framing, boundary, constraints), limit, body_cap }
+    }
+
+    /// The next file field: received, or refused on its own. `None` at the
+    /// body's end; an error when the body itself is broken or over its cap,
+    /// after which nothing more can be read. Other fields are read past.
+    pub async fn next(&mut self) -> Result<Option<Result<Received, FileRefused>>, ReceiveError> {
+        let (limit, body_cap) = (self.limit, self.body_cap);
+        let refused = |e: multer::Error| match e {
+            multer::Error::StreamSizeExceeded { .. } => ReceiveError::BodyTooLarge { cap: body_cap },
+            // multer says only "failed to read stream"; the cause says why.
+            e => ReceiveError::Malformed(match std::error::Error::source(&e) {
+                Some(cause) => format!("{e}: {cause}"),
+                None => e.to_string(),
+            }),
+        };
+        while let Some(mut field) = self.multipart.next_field().await.map_err(refused)? {
+            let wanted = field.name() == Some(UPLOAD_FIELD);
+            let filename = sanitize_filename(field.file_name().unwrap_or_default());
+            let mut buf = BytesMut::new();
+            let mut over_limit = false;
+            // Every field is read to its end, wanted or not: that is how the
+            // parser gets to the next one.
+            while let Some(chunk) = field.chunk().await.map_err(refused)? {
+                if !wanted || over_limit {
+                    continue;
+                }
+                if buf.len() as u64 + chunk.len() as u64 > limit {
+                    over_limit = true;
+                    buf = BytesMut::new();
+                    continue;
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            if !wanted {
+                continue;
+            }
+            // Browsers send an empty, nameless part when no file was chosen.
+            if !over_limit && buf.is_empty() && filename.is_none() {
+                continue;
+            }
+            let filename = filename.unwrap_or_else(|| "artwork".into());
+            return Ok(Some(match (over_limit, buf.is_empty()) {
+                (true, _) => Err(FileRefused::TooLarge { filename, limit }),
+                (false, true) => Err(FileRefused::Empty { filename }),
+                (false, false) => Ok(Received { filename, bytes: buf.freeze() }),
+            }));
+        }
+        Ok(None)
+    }
+}
+
+/// Reads the one file of a `multipart/form-data` body whose boundary is
+/// `boundary`: the first file field (the rest of the body is still read, so
+/// a broken end is an error). The file may be at most `limit` bytes and the
+/// body at most `drain_cap(limit)`; memory held is about the file plus
 /// `MAX_FRAMING_BYTES`, whatever the body's shape.
 pub async fn receive<S, E>(body: S, boundary: &str, limit: u64) -> Result<Received, ReceiveError>
 where
     S: Stream<Item = Result<Bytes, E>> + Send + 'static,
     E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
 {
-    let framing = Framing::new(Box::pin(body), boundary);
-    let constraints = multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(drain_cap(limit)));
-    let mut multipart = multer::Multipart::with_constraints(framing, boundary, constraints);
-    let refused = |e: multer::Error| match e {
-        multer::Error::StreamSizeExceeded { .. } => ReceiveError::TooLarge { limit },
-        // multer says only "failed to read stream"; the cause says why.
-        e => ReceiveError::Malformed(match std::error::Error::source(&e) {
-            Some(cause) => format!("{e}: {cause}"),
-            None => e.to_string(),
-        }),
+    let mut files = Files::new(body, boundary, limit, drain_cap(limit));
+    let read = async {
+        let first = files.next().await?;
+        while files.next().await?.is_some() {}
+        Ok(first)
     };
-
-    let mut found: Option<Received> = None;
-    let mut over_limit = false;
-    while let Some(mut field) = multipart.next_field().await.map_err(refused)? {
-        let wanted = field.name() == Some(UPLOAD_FIELD) && found.is_none() && !over_limit;
-        let filename = sanitize_filename(field.file_name().unwrap_or_default());
-        let mut buf = BytesMut::new();
-        // Every field is read to its end, wanted or not: that is how the
-        // parser gets to the next one.
-        while let Some(chunk) = field.chunk().await.map_err(refused)? {
-            if !wanted || over_limit {
-                continue;
-            }
-            if buf.len() as u64 + chunk.len() as u64 > limit {
-                over_limit = true;
-                buf = BytesMut::new();
-                continue;
-            }
-            buf.extend_from_slice(&chunk);
-        }
-        if wanted && !over_limit {
-            // Browsers send an empty, nameless part when no file was chosen.
-            if buf.is_empty() && filename.is_none() {
-                continue;
-            }
-            found = Some(Received { filename: filename.unwrap_or_else(|| "artwork".into()), bytes: buf.freeze() });
-        }
+    // One file's body may be read past the file (and dropped) up to the
+    // drain cap; past that, it is the file that is too large.
+    let first = read.await.map_err(|e| match e {
+        ReceiveError::BodyTooLarge { .. } => ReceiveError::TooLarge { limit },
+        e => e,
+    })?;
+    match first {
+        None => Err(ReceiveError::NoFile),
+        Some(Ok(file)) => Ok(file),
+        Some(Err(FileRefused::Empty { .. })) => Err(ReceiveError::EmptyFile),
+        Some(Err(FileRefused::TooLarge { limit, .. })) => Err(ReceiveError::TooLarge { limit }),
     }
-    if over_limit {
-        return Err(ReceiveError::TooLarge { limit });
-    }
-    let received = found.ok_or(ReceiveError::NoFile)?;
-    if received.bytes.is_empty() {
-        return Err(ReceiveError::EmptyFile);
-    }
-    Ok(received)
 }
 
 /// The name as the merchant knows it, made safe to store: no directories

@@ -2,6 +2,7 @@
 //! default; a malformed value stops start-up with a message naming it.
 //! The README's settings table lists the same variables — keep them in step.
 
+use crate::receive::drain_cap;
 use std::{fmt, net::SocketAddr, str::FromStr};
 
 use easel_resizer::config::{self, ConfigError, ResizerConfig};
@@ -103,6 +104,16 @@ pub struct AuditSettings {
     pub lock_days: u32,
 }
 
+/// How much one submission may carry (`EASEL_MAX_FILES_PER_UPLOAD`,
+/// `EASEL_MAX_UPLOAD_TOTAL_BYTES`); each file on its own is held to the
+/// image limits' `max_bytes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadLimits {
+    pub max_files: usize,
+    /// The whole request body, every file and the form's framing.
+    pub max_total_bytes: u64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub http_addr: SocketAddr,
@@ -111,6 +122,8 @@ pub struct Settings {
     pub buckets: BucketNames,
     /// Buckets, renditions, limits and encoding: shared with the resizer.
     pub resizer: ResizerConfig,
+    /// How many files, and how many bytes in all, one upload may carry.
+    pub uploads: UploadLimits,
     /// Mail, links and the archive of the decommissioning procedure.
     pub decommission: DecommissionSettings,
     pub auth: AuthSettings,
@@ -203,6 +216,27 @@ impl Settings {
                 reason: "the gallery needs a rendition named `thumb`".into(),
             });
         }
+        let file_max = resizer.limits.max_bytes;
+        let max_total_bytes: u64 = parse(
+            &get("EASEL_MAX_UPLOAD_TOTAL_BYTES", &drain_cap(file_max).to_string()),
+            "EASEL_MAX_UPLOAD_TOTAL_BYTES",
+        )?;
+        if max_total_bytes < file_max {
+            return Err(SettingsError {
+                var: "EASEL_MAX_UPLOAD_TOTAL_BYTES",
+                value: max_total_bytes.to_string(),
+                reason: format!("it must be at least EASEL_MAX_UPLOAD_BYTES ({file_max}), or no file fits"),
+            });
+        }
+        let max_files: u64 = parse(&get("EASEL_MAX_FILES_PER_UPLOAD", "20"), "EASEL_MAX_FILES_PER_UPLOAD")?;
+        if !(1..=1000).contains(&max_files) {
+            return Err(SettingsError {
+                var: "EASEL_MAX_FILES_PER_UPLOAD",
+                value: max_files.to_string(),
+                reason: "it must be from 1 to 1000".into(),
+            });
+        }
+        let uploads = UploadLimits { max_files: max_files as usize, max_total_bytes };
         let minutes = |var: &'static str, default: &str| -> Result<Duration, SettingsError> {
             let n: u64 = parse(&get(var, default), var)?;
             if n == 0 {
@@ -281,6 +315,7 @@ impl Settings {
             aws: AwsSettings { endpoint, region },
             buckets,
             resizer,
+            uploads,
         })
     }
 }
@@ -432,6 +467,8 @@ mod tests {
             ("EASEL_AWS_ENDPOINT", "127.0.0.1:5000"),
             ("EASEL_RENDITIONS", "display=1600"),
             ("EASEL_STUCK_AFTER_SECONDS", "soon"),
+            ("EASEL_MAX_FILES_PER_UPLOAD", "0"),
+            ("EASEL_MAX_UPLOAD_TOTAL_BYTES", "1000"),
             ("EASEL_SMTP_URL", "mail.example:25"),
             ("EASEL_PUBLIC_URL", "easel.example"),
             ("EASEL_DECOMMISSION_LINK_DAYS", "0"),

@@ -74,6 +74,7 @@ impl Application {
         let state = AppState {
             pool,
             limits: settings.resizer.limits.clone(),
+            uploads: settings.uploads.clone(),
             auth: settings.auth.clone(),
             decommission,
             support,

@@ -9,6 +9,8 @@ use crate::{decommission::DecommissionConfig, settings::AuthSettings, storage::B
 pub struct AppState {
     pub pool: PgPool,
     pub limits: Limits,
+    /// How many files, and bytes in all, one upload may carry.
+    pub uploads: crate::settings::UploadLimits,
     pub auth: AuthSettings,
     /// Mailer, link base and archive place of the decommissioning procedure.
     pub decommission: DecommissionConfig,

@@ -9,7 +9,7 @@ use std::{
 use bytes::Bytes;
 use futures_util::Stream;
 
-use app::{ReceiveError, Received, drain_cap, receive, sanitize_filename};
+use app::{FileRefused, Files, ReceiveError, Received, drain_cap, receive, sanitize_filename};
 
 /// `easel_app::receive`, compiled from its own source file
 /// (multer, bytes, memchr and thiserror only), as `policy.rs` does and for
@@ -54,7 +54,44 @@ pub fn multipart(data: &[u8]) {
         assert_eq!(summary(&whole.result), summary(&cut_up.result), "one chunk and chunks of {cut} differ");
     }
 
+    // Several files, one at a time: each judged alone, named as stored
+    // names are, and the same whatever the chunks.
+    let all = every_file(body, body.len().max(1), limit);
+    if let Ok(files) = &all {
+        for file in files {
+            let name: &str = match file {
+                Ok(f) => {
+                    assert!(!f.bytes.is_empty() && f.bytes.len() as u64 <= limit);
+                    &f.filename
+                }
+                Err(refused) => refused.filename(),
+            };
+            assert_eq!(sanitize_filename(name).as_deref(), Some(name));
+        }
+    }
+    if body.len() as u64 <= drain_cap(limit) {
+        assert_eq!(all, every_file(body, cut, limit), "files: one chunk and chunks of {cut} differ");
+    }
+
     round_trip(body, limit, cut);
+}
+
+type EveryFile = Result<Vec<Result<Received, FileRefused>>, std::mem::Discriminant<ReceiveError>>;
+
+fn every_file(body: &[u8], chunk: usize, limit: u64) -> EveryFile {
+    let network = Network {
+        chunks: body.chunks(chunk).map(Bytes::copy_from_slice).collect::<Vec<_>>().into_iter(),
+        pulled: Default::default(),
+        waited: false,
+    };
+    let mut files = Files::new(network, BOUNDARY, limit, drain_cap(limit));
+    futures_executor::block_on(async {
+        let mut all = Vec::new();
+        while let Some(file) = files.next().await.map_err(|e| std::mem::discriminant(&e))? {
+            all.push(file);
+        }
+        Ok(all)
+    })
 }
 
 fn round_trip(file: &[u8], limit: u64, cut: usize) {

@@ -14,6 +14,7 @@ pub mod server_error;
 pub mod try_again;
 pub mod upload;
 pub mod uploaded;
+pub mod uploads;
 
 use std::sync::{Arc, Mutex};
 

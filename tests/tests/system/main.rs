@@ -15,6 +15,7 @@ mod gallery;
 mod helpers;
 mod hostile_urls;
 mod logs;
+mod many_files;
 mod queries;
 mod signin;
 mod stuck;

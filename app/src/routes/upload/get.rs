@@ -14,7 +14,7 @@ pub async fn upload_form(State(state): State<AppState>) -> Result<Response, Page
         gate => return Ok(pages::render("/", StatusCode::OK, pages::closure::page(gate)).await),
     }
     let max_mb = state.limits.max_bytes / (1024 * 1024);
-    Ok(pages::render("/", StatusCode::OK, pages::upload::page(max_mb)).await)
+    Ok(pages::render("/", StatusCode::OK, pages::upload::page(max_mb, state.uploads.max_files)).await)
 }
 
 /// Once Easel is decommissioned (its data destroyed), the merchant pages that

@@ -1,9 +1,12 @@
-//! `POST /upload`: the body is read by `receive`, which holds our own size
-//! limits while it streams; then the image check, the row and the object.
+//! `POST /upload`: the body's files are read one at a time by `receive`
+//! (which holds our own size limits while it streams); each gets the image
+//! check, its object, its row and its audit event, or its own refusal. One
+//! file answers as it always has (its confirmation, or the try-again page);
+//! several get a summary page.
 
 use axum::{
     extract::{Request, State},
-    response::Redirect,
+    response::{IntoResponse, Redirect, Response},
 };
 use easel_resizer::{
     image::{ImageError, ImageInfo, inspect},
@@ -12,7 +15,11 @@ use easel_resizer::{
 
 use crate::client_addr::ClientAddr;
 use crate::cpu::CpuBound;
-use crate::receive::{Received, drain_cap, receive};
+use crate::pages::{
+    self,
+    uploads::{FileOutcome, UploadsModel},
+};
+use crate::receive::{Files, ReceiveError, Received, drain_cap};
 use crate::{
     artworks::{self, NewArtwork, in_flight},
     audit::{self, Actor, AuditAction, NewEvent},
@@ -26,18 +33,71 @@ pub async fn upload_artwork(
     State(state): State<AppState>,
     client: ClientAddr,
     request: Request,
-) -> Result<Redirect, UploadError> {
-    let id = store(&state, client, request).await?;
-    Ok(Redirect::to(&format!("/uploaded/{id}")))
+) -> Result<Response, UploadError> {
+    let mut summary = store(&state, client, request).await?;
+    // One file answers as it always has: its confirmation, or the page
+    // that says why not.
+    if summary.files.len() == 1 && summary.cut_short.is_none() {
+        let file = summary.files.pop().expect("one file");
+        let id = file.outcome?;
+        return Ok(Redirect::to(&format!("/uploaded/{id}")).into_response());
+    }
+    if summary.files.is_empty() {
+        return Err(summary.cut_short.unwrap_or(UploadError::NoFile));
+    }
+    let status = match summary.files.iter().find_map(|f| f.outcome.as_ref().err()) {
+        _ if summary.files.iter().any(|f| f.outcome.is_ok()) => http::StatusCode::OK,
+        Some(refused) => refused.status(),
+        None => http::StatusCode::OK,
+    };
+    let model = UploadsModel {
+        files: summary
+            .files
+            .into_iter()
+            .map(|f| FileOutcome {
+                filename: f.filename,
+                result: f.outcome.map_err(|e| {
+                    e.log();
+                    e.for_merchant()
+                }),
+            })
+            .collect(),
+        cut_short: summary.cut_short.map(|e| {
+            e.log();
+            e.for_merchant()
+        }),
+    };
+    Ok(pages::render("/upload", status, pages::uploads::page(model)).await)
 }
 
-async fn store(state: &AppState, client: ClientAddr, request: Request) -> Result<ArtworkId, UploadError> {
+/// What became of each file of one submission, in the order they came.
+struct Summary {
+    files: Vec<Stored>,
+    /// Why the files after the last one listed were not read or tried.
+    cut_short: Option<UploadError>,
+}
+
+struct Stored {
+    filename: String,
+    outcome: Result<ArtworkId, UploadError>,
+}
+
+/// Reads the files one at a time and keeps each that passes, so one bad
+/// file refuses only itself. What refuses the whole submission (uploads
+/// closed, not a form) is an error; so is a body broken before any file.
+async fn store(state: &AppState, client: ClientAddr, request: Request) -> Result<Summary, UploadError> {
     let limit = state.limits.max_bytes;
+    let cap = state.uploads.max_total_bytes;
     if let Some(len) =
         request.headers().get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-        && len > drain_cap(limit)
+        && len > cap
     {
-        return Err(UploadError::TooLarge { limit });
+        // The first file alone could be what is too large.
+        return Err(if cap == drain_cap(limit) {
+            UploadError::TooLarge { limit }
+        } else {
+            UploadError::TooMuch { cap }
+        });
     }
     match gate::upload_gate(&state.pool).await? {
         UploadGate::Open => {}
@@ -49,12 +109,46 @@ async fn store(state: &AppState, client: ClientAddr, request: Request) -> Result
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| multer::parse_boundary(v.to_str().ok()?).ok())
         .ok_or(UploadError::NoFile)?;
-    let received = receive(request.into_body().into_data_stream(), &boundary, limit).await?;
-    // The page's deadline runs from here: the body's arrival has none, as a
-    // merchant's slow uplink is not a fault of ours.
-    tokio::time::timeout(state.deadlines.page, keep(state, client, received))
-        .await
-        .unwrap_or(Err(UploadError::TimedOut))
+    let mut files = Files::new(request.into_body().into_data_stream(), &boundary, limit, cap);
+    let mut summary = Summary { files: Vec::new(), cut_short: None };
+    loop {
+        let next = match files.next().await {
+            Ok(Some(next)) => next,
+            Ok(None) => break,
+            // A body over its cap while its first file streams: that file is too large.
+            Err(ReceiveError::BodyTooLarge { .. }) if summary.files.is_empty() => {
+                return Err(UploadError::TooLarge { limit });
+            }
+            Err(e) if summary.files.is_empty() => return Err(e.into()),
+            Err(e) => {
+                summary.cut_short = Some(e.into());
+                break;
+            }
+        };
+        let (filename, outcome) = match next {
+            Err(refused) => (refused.filename().to_owned(), Err(refused.into())),
+            Ok(file) if summary.files.len() >= state.uploads.max_files => {
+                (file.filename, Err(UploadError::TooManyFiles { max: state.uploads.max_files }))
+            }
+            // Each file's deadline runs from its arrival: the body's
+            // arrival has none, as a merchant's slow uplink is not a fault
+            // of ours.
+            Ok(file) => (
+                file.filename.clone(),
+                tokio::time::timeout(state.deadlines.page, keep(state, client, file))
+                    .await
+                    .unwrap_or(Err(UploadError::TimedOut)),
+            ),
+        };
+        let ours = outcome.as_ref().is_err_and(|e| e.status().is_server_error());
+        summary.files.push(Stored { filename, outcome });
+        if ours {
+            // Storage or the database failing would fail each file after
+            // it too, each after its deadline: those are not tried.
+            break;
+        }
+    }
+    Ok(summary)
 }
 
 /// Checks the image, stores the original, then records it. The upload
