@@ -45,3 +45,15 @@ pub fn Layout(title: String, #[prop(default = None)] refresh: Option<u32>, child
         </Document>
     }
 }
+
+/// The way on from an upload's answer, in the closure document's words.
+#[component]
+pub fn NextSteps() -> impl IntoView {
+    view! {
+        <p class="actions">
+            <a class="button" href="/">"Upload Another Artwork"</a>
+            " "
+            <a class="button" href="/gallery">"Open Gallery"</a>
+        </p>
+    }
+}

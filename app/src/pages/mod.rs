@@ -22,7 +22,7 @@ use axum::{body::Body, response::Response};
 use http::{HeaderValue, Request, StatusCode};
 use leptos::prelude::IntoView;
 
-pub use layout::Layout;
+pub use layout::{Layout, NextSteps};
 
 /// Renders a whole page with `status`. `path` is the request path the page
 /// answers, which Leptos exposes to components as the current URL.

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::Layout;
+use super::{Layout, NextSteps};
 use crate::artworks::{Artwork, ArtworkStatus, artwork_path, media_path};
 
 /// Seconds between automatic reloads while the resizer works.
@@ -38,11 +38,7 @@ pub fn UploadedPage(artwork: Artwork) -> impl IntoView {
             <p class="filename">{artwork.original_filename.clone()}</p>
             {body}
             <p><a href=artwork_path(artwork.id)>"Your artwork’s page"</a></p>
-            <p class="actions">
-                <a class="button" href="/">"Upload Another Artwork"</a>
-                " "
-                <a class="button" href="/gallery">"Open Gallery"</a>
-            </p>
+            <NextSteps/>
         </Layout>
     }
 }

@@ -1,7 +1,7 @@
 use easel_resizer::keys::ArtworkId;
 use leptos::prelude::*;
 
-use super::Layout;
+use super::{Layout, NextSteps};
 use crate::artworks::artwork_path;
 
 /// One file of a submission: its page, or why it was refused.
@@ -54,11 +54,7 @@ pub fn UploadsPage(model: UploadsModel) -> impl IntoView {
                 <p class="reason" role="alert">"The files after these were not uploaded. " {why}</p>
             })}
             <p>"Easel accepts PNG and JPEG images (.png, .jpg, .jpeg)."</p>
-            <p class="actions">
-                <a class="button" href="/">"Upload Another Artwork"</a>
-                " "
-                <a class="button" href="/gallery">"Open Gallery"</a>
-            </p>
+            <NextSteps/>
         </Layout>
     }
 }
