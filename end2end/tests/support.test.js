@@ -59,19 +59,23 @@ test('a support user signs in, runs the doctor and reads the logs', async () => 
   await page.click('nav >> text=Doctor');
   await page.waitForURL(/\/admin\/doctor$/);
   assert.match(await page.textContent('#doctor-summary'), /checks (pass|fail)/);
-  assert.ok(await page.locator('tr.check').count() >= 20, 'the checks are listed');
+  assert.ok(await page.locator('details.check').count() >= 20, 'the checks are listed');
   assert.equal(await page.locator('text=Review the fix').count(), 0);
   // Specific verdicts, with the evidence they rest on.
-  const access = page.locator('tr.check[id="originals.resizer-access"]');
+  const access = page.locator('details.check[id="originals.resizer-access"]');
   assert.equal(await access.getAttribute('class'), 'check pass');
   assert.match(await access.textContent(), /s3:GetObject on arn:aws:s3:::\S+: allowed by statement "ResizerObjectAccess"/);
-  const trigger = page.locator('tr.check[id="originals.trigger"]');
+  const trigger = page.locator('details.check[id="originals.trigger"]');
   assert.equal(await trigger.getAttribute('class'), 'check pass');
   assert.match(await trigger.textContent(), /s3:ObjectCreated:\*/);
-  const distinct = page.locator('tr.check[id="stack.distinct-buckets"]');
+  const distinct = page.locator('details.check[id="stack.distinct-buckets"]');
   assert.equal(await distinct.getAttribute('class'), 'check pass');
   // Locally the TLS-only Deny is left out on purpose: a warning, not a pass.
-  assert.equal(await page.locator('tr.check[id="resized.tls-only"]').getAttribute('class'), 'check warn');
+  assert.equal(await page.locator('details.check[id="resized.tls-only"]').getAttribute('class'), 'check warn');
+  // A healthy stack's list fits on one screen: nothing to open, nothing to scroll.
+  await page.setViewportSize({ width: 1280, height: 900 });
+  const bottom = await page.locator('ol.checks').evaluate((el) => el.getBoundingClientRect().bottom + window.scrollY);
+  assert.ok(bottom <= 900, `the checks end ${Math.round(bottom)} px down, below the fold`);
   await screenshot(page, '31-support-doctor');
   const refused = await page.goto(`${base}/admin/doctor/fix/resized.policy`);
   assert.equal(refused.status(), 403);

@@ -175,6 +175,9 @@ pub async fn run(support: &Support, decommissioned: bool) -> Result<(StackSpec, 
     if decommissioned {
         checks = as_decommissioned(checks, &live);
     }
+    // What needs doing first: failures, then warnings, each in the order
+    // diagnosed (a stable sort), for the page and the CLI alike.
+    checks.sort_by_key(|c| std::cmp::Reverse(c.status));
     Ok((spec, live, checks))
 }
 

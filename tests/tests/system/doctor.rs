@@ -7,21 +7,39 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, spawn_app};
 
+/// The opening tag of the element the doctor page shows a check in.
+fn check_tag<'a>(body: &'a str, id: &str) -> Option<&'a str> {
+    let at = body.find(&format!(r#"id="{id}""#))?;
+    let start = body[..at].rfind('<')?;
+    let end = at + body[at..].find('>')?;
+    Some(&body[start..end])
+}
+
 /// The result (`pass`/`warn`/`fail`) the doctor page shows for a check.
 pub fn check_status(body: &str, id: &str) -> Option<String> {
-    let at = body.find(&format!(r#"id="{id}""#))?;
-    let start = body[..at].rfind("<tr")?;
-    let end = at + body[at..].find('>')?;
-    let tag = &body[start..end];
+    let tag = check_tag(body, id)?;
     let class = tag.split(r#"class=""#).nth(1)?.split('"').next()?;
     class.strip_prefix("check ").map(str::to_owned)
 }
 
+/// Whether the check's evidence and remedy are shown unfolded.
+fn is_open(body: &str, id: &str) -> bool {
+    check_tag(body, id).is_some_and(|tag| tag.split_whitespace().any(|a| a == "open" || a.starts_with("open=")))
+}
+
 /// The ids of the checks that fail, with their evidence, for messages.
 pub fn failing(body: &str) -> Vec<String> {
-    body.split("<tr ")
+    body.split("<details ")
         .filter(|row| row.split('>').next().is_some_and(|tag| tag.contains("check fail")))
-        .map(|row| row.split("</tr>").next().unwrap_or_default().to_owned())
+        .map(|row| row.split("</details>").next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The checks in the order the page lists them.
+fn listed(body: &str) -> Vec<String> {
+    body.split("<details ")
+        .skip(1)
+        .filter_map(|row| row.split(r#"id=""#).nth(1)?.split('"').next().map(str::to_owned))
         .collect()
 }
 
@@ -152,6 +170,13 @@ async fn each_broken_check_fails_its_fix_repairs_it_and_the_next_run_passes() {
         assert_eq!(r.status, 200);
         assert_eq!(check_status(&r.body, b.check).as_deref(), Some("fail"), "{}: {:#?}", b.name, failing(&r.body));
         assert!(r.body.contains(b.evidence), "{}: evidence {:?} missing: {}", b.name, b.evidence, r.body);
+        // Listed first, among the failures, with its evidence unfolded.
+        let order = listed(&r.body);
+        let fails = failing(&r.body).len();
+        assert!(order[..fails].contains(&b.check.to_string()), "{}: {order:?}", b.name);
+        assert_eq!(check_status(&r.body, &order[0]).as_deref(), Some("fail"), "{}: {order:?}", b.name);
+        assert!(is_open(&r.body, b.check), "{}: {:?}", b.name, check_tag(&r.body, b.check));
+        assert!(!is_open(&r.body, "originals.resizer-access"), "a passing check stays folded");
         assert!(r.body.contains("An admin can apply the recommended fix"), "{}", b.name);
         // Support staff may look but not fix.
         let path = format!("/admin/doctor/fix/{}", b.fix);

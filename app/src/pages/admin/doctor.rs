@@ -17,6 +17,21 @@ pub fn status_badge(s: Status) -> impl IntoView {
     view! { <span class=format!("badge {}", s.as_str())>{s.as_str().to_uppercase()}</span> }
 }
 
+/// One sentence on a check, for its line: what a failing or warning check
+/// asks (its remedy's first sentence), or that a passing one holds.
+fn verdict(c: &Check) -> String {
+    if c.status == Status::Pass || c.remedy.is_empty() {
+        return "As the spec says.".into();
+    }
+    match c.remedy.find(". ") {
+        Some(end) => c.remedy[..=end].to_string(),
+        None => c.remedy.clone(),
+    }
+}
+
+/// `/admin/doctor`: one line per check, failures and warnings first (the
+/// order `doctor::run` gives, which the CLI prints too). Evidence and remedy
+/// fold away, open for failures, so a healthy stack fits on one screen.
 pub fn page(m: DoctorModel) -> impl Fn() -> AnyView + Clone + Send + Sync + 'static {
     move || {
         let m = m.clone();
@@ -33,27 +48,30 @@ pub fn page(m: DoctorModel) -> impl Fn() -> AnyView + Clone + Send + Sync + 'sta
             .into_iter()
             .map(|c| {
                 let fix = c.fix.filter(|_| c.status != Status::Pass);
+                let verdict = verdict(&c);
+                let open = c.status == Status::Fail;
                 view! {
-                    <tr class=format!("check {}", c.status.as_str()) id=c.id.clone()>
-                        <td>{status_badge(c.status)}</td>
-                        <td>
-                            <strong>{c.title}</strong>
-                            <div class="check-id"><code>{c.id.clone()}</code></div>
-                        </td>
-                        <td>
-                            <ul class="evidence">
-                                {c.evidence.into_iter().map(|e| view! { <li><code>{e}</code></li> }).collect_view()}
-                            </ul>
-                        </td>
-                        <td>
-                            {(!c.remedy.is_empty()).then(|| view! { <p>{c.remedy.clone()}</p> })}
-                            {fix.map(|f| if is_admin {
-                                view! { <a class="button" href=format!("/admin/doctor/fix/{f}")>"Review the fix"</a> }.into_any()
-                            } else {
-                                view! { <p class="hint">"An admin can apply the recommended fix."</p> }.into_any()
-                            })}
-                        </td>
-                    </tr>
+                    <li>
+                        <details class=format!("check {}", c.status.as_str()) id=c.id.clone()
+                            open=open>
+                            <summary>
+                                {status_badge(c.status)} " " <strong>{c.title}</strong>
+                                " " <span class="verdict">{verdict}</span>
+                            </summary>
+                            <div class="check-body">
+                                <div class="check-id"><code>{c.id.clone()}</code></div>
+                                <ul class="evidence">
+                                    {c.evidence.into_iter().map(|e| view! { <li><code>{e}</code></li> }).collect_view()}
+                                </ul>
+                                {(!c.remedy.is_empty()).then(|| view! { <p>{c.remedy.clone()}</p> })}
+                                {fix.map(|f| if is_admin {
+                                    view! { <a class="button" href=format!("/admin/doctor/fix/{f}")>"Review the fix"</a> }.into_any()
+                                } else {
+                                    view! { <p class="hint">"An admin can apply the recommended fix."</p> }.into_any()
+                                })}
+                            </div>
+                        </details>
+                    </li>
                 }
             })
             .collect_view();
@@ -61,13 +79,11 @@ pub fn page(m: DoctorModel) -> impl Fn() -> AnyView + Clone + Send + Sync + 'sta
             <AdminLayout title="Bucket doctor".to_string() staff=m.staff>
                 <h1>"Bucket doctor"</h1>
                 {m.notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
-                <p class=if failing == 0 { "notice" } else { "reason" } id="doctor-summary">{summary}</p>
-                <p>"Each check compares the live configuration with the spec provisioning applies. "
-                   <a href="/admin/doctor">"Run the checks again"</a></p>
-                <table class="doctor">
-                    <thead><tr><th>"Result"</th><th>"Check"</th><th>"Evidence"</th><th>"Remedy"</th></tr></thead>
-                    <tbody>{rows}</tbody>
-                </table>
+                <p class=if failing == 0 { "notice" } else { "reason" } id="doctor-summary">{summary}
+                    " " <a href="/admin/doctor">"Run the checks again"</a></p>
+                <ol class="checks">{rows}</ol>
+                <p class="hint">"Each check compares the live configuration with the spec provisioning applies; \
+                   open one for its evidence and remedy."</p>
             </AdminLayout>
         }
         .into_any()
