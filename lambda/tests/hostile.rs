@@ -17,7 +17,7 @@ fn decide(h: &Hostile) -> [(Result<(), ImageError>, Work); 2] {
     [(a.map(drop), wa), (b.map(drop), wb)]
 }
 
-/// The JPEG decoder's charges, in blocks (`jpeg/mod.rs`): a scan's set-up,
+/// The JPEG decoder's charges, in blocks (`jpeg/budget.rs`): a scan's set-up,
 /// a Huffman table built and defined, a quantisation table, a segment.
 /// The exact counts below add them up, so a change of price shows here.
 const SCAN: u64 = 7;

@@ -213,7 +213,7 @@ fn trim_decimal(v: f64) -> String {
 pub struct Work {
     /// JPEG: the work charged against the budget before it is done, in
     /// blocks: every block a scan covers, plus the fixed prices of scans,
-    /// tables and segments (`jpeg/mod.rs`).
+    /// tables and segments (`jpeg/budget.rs`).
     pub blocks_decoded: u64,
     /// JPEG: the most `blocks_decoded` may reach.
     pub block_budget: u64,

@@ -76,7 +76,7 @@ fn store_row<const N: usize>(vals: &[f32; N], row: &mut [u8]) {
 
 /// A block whose only non-zero coefficient is DC is flat.
 #[inline]
-pub(super) fn fill_dc(dc: i32, q: &Dequant, nx: usize, ny: usize, out: &mut [u8], stride: usize) {
+fn fill_dc(dc: i32, q: &Dequant, nx: usize, ny: usize, out: &mut [u8], stride: usize) {
     let v = to_u8(dc as f32 * q.raw[0] / 8.0);
     for y in 0..ny {
         out[y * stride..y * stride + nx].fill(v);
@@ -131,7 +131,7 @@ fn aan_1d(i: &[[f32; 8]; 8]) -> [[f32; 8]; 8] {
 }
 
 /// Full 8×8 IDCT of natural-order coefficients `c`.
-pub(super) fn idct8(c: &[i32; 64], q: &Dequant, out: &mut [u8], stride: usize) {
+fn idct8(c: &[i32; 64], q: &Dequant, out: &mut [u8], stride: usize) {
     let mut rows = [[0f32; 8]; 8];
     for v in 0..8 {
         for u in 0..8 {
@@ -193,7 +193,7 @@ fn scaled<const NX: usize, const NY: usize>(
 
 /// `bx.n`×`by.n` samples from the low frequencies of `c`, by the fastest
 /// available route.
-pub(super) fn idct_reduced(c: &[i32; 64], q: &Dequant, bx: &Basis, by: &Basis, out: &mut [u8], stride: usize) {
+fn idct_reduced(c: &[i32; 64], q: &Dequant, bx: &Basis, by: &Basis, out: &mut [u8], stride: usize) {
     macro_rules! sizes {
         ($(($x:literal, $y:literal)),*) => {
             match (bx.n, by.n) {
@@ -245,6 +245,28 @@ pub(super) fn idct_scaled(c: &[i32; 64], q: &Dequant, bx: &Basis, by: &Basis, ou
             }
             *px = to_u8(s);
         }
+    }
+}
+
+/// One block's samples into `out`, by the cheapest route its
+/// coefficients allow: a flat fill when only DC is non-zero, else the
+/// full 8×8 IDCT or the reduced one shrink-on-load asked for.
+#[inline]
+pub(super) fn output_block(
+    blk: &[i32; 64],
+    dc_only: bool,
+    q: &Dequant,
+    bx: &Basis,
+    by: &Basis,
+    out: &mut [u8],
+    stride: usize,
+) {
+    if dc_only {
+        fill_dc(blk[0], q, bx.n, by.n, out, stride);
+    } else if bx.n == 8 && by.n == 8 {
+        idct8(blk, q, out, stride);
+    } else {
+        idct_reduced(blk, q, bx, by, out, stride);
     }
 }
 

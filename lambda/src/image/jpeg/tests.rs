@@ -4,6 +4,8 @@
 //! and restart markers that Pillow (libjpeg-turbo) wrote from a synthetic
 //! picture, since jpeg-encoder writes no refinement scans.
 
+use super::frame::usable_shrink;
+use super::markers::exif_orientation;
 use super::*;
 
 const PROG_420: &[u8] = include_bytes!("testdata/prog_420.jpg");
