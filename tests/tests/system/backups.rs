@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use easel_app::{audit::Actor, auth::Role, support::backups};
+use easel_tests::eventually;
 use image::ImageFormat;
 
 use crate::helpers::{Staff, TestApp, image_bytes, spawn_app};
@@ -18,15 +19,13 @@ async fn empty_bucket(app: &TestApp, bucket: &str) -> usize {
 }
 
 async fn wait_until_finished(app: &TestApp, staff: &Staff, path: &str) -> String {
-    for _ in 0..150 {
+    let finished = eventually(Duration::from_secs(30), || async {
         let r = staff.get(app, path).await;
         assert_eq!(r.status, 200, "{}", r.body);
-        if r.body.contains("finished:") {
-            return r.body;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("the restore at {path} did not finish within 30 s");
+        r.body.contains("finished:").then_some(r.body)
+    })
+    .await;
+    finished.unwrap_or_else(|| panic!("the restore at {path} did not finish within 30 s"))
 }
 
 #[tokio::test]

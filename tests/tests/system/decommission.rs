@@ -5,9 +5,10 @@
 use std::{io::Read, time::Duration};
 
 use easel_app::auth::Role;
+use easel_tests::eventually;
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{Reply, Staff, TestApp, eventually, image_bytes, reply, spawn_app_with, spawn_app_with_faults};
+use crate::helpers::{Reply, Staff, TestApp, image_bytes, reply, spawn_app_with, spawn_app_with_faults};
 
 /// A console whose archives go to a private temporary folder.
 async fn spawn() -> TestApp {
@@ -41,18 +42,16 @@ fn sent_to(m: &serde_json::Value, email: &str) -> bool {
 /// The messages to `email` whose subject contains `subject`, waiting for
 /// at least `count` of them.
 async fn mail_to(email: &str, subject: &str, count: usize) -> Vec<serde_json::Value> {
-    for _ in 0..100 {
+    let found = eventually(Duration::from_secs(10), || async {
         let found: Vec<_> = all_mail()
             .await
             .into_iter()
             .filter(|m| sent_to(m, email) && m["subject"].as_str().is_some_and(|s| s.contains(subject)))
             .collect();
-        if found.len() >= count {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no mail “{subject}” reached {email}");
+        (found.len() >= count).then_some(found)
+    })
+    .await;
+    found.unwrap_or_else(|| panic!("no mail “{subject}” reached {email}"))
 }
 
 /// The link in the newest mail to `email` about `subject`, as a path.
@@ -216,12 +215,7 @@ async fn the_whole_procedure_runs_from_request_to_closed() {
     app.s3.put_object().bucket(bucket).key(evil).body(b"evil".to_vec().into()).send().await.unwrap();
     let r = admin.post(&app, &format!("/admin/decommission/{id}/archive"), &[("csrf", &admin.csrf)]).await;
     assert_eq!(r.status, 303, "{}", r.body);
-    for _ in 0..300 {
-        if step(&app).await == "handover" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(Duration::from_secs(30), || async { step(&app).await == "handover" }).await;
     let progress: String =
         sqlx::query_scalar("SELECT archive_state || ': ' || archive_progress FROM decommissions WHERE id = $1")
             .bind(id)
