@@ -925,6 +925,8 @@ async fn the_archive_waits_for_the_resizer_and_names_what_it_never_rendered() {
     let waiting = tokio::spawn(async move {
         wait_for_renditions(&pool, &s3, &resized, Duration::from_secs(30), |_: String| async {}).await
     });
+    // Time passing is what is tested here (it keeps waiting, at least this
+    // long), so a fixed sleep, not a wait for something to happen.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(!waiting.is_finished(), "it waits while the manifest is missing");
     app.s3.put_object().bucket(&app.buckets.resized).key(&manifest).body(saved.into()).send().await.unwrap();
@@ -949,7 +951,8 @@ async fn the_local_resizer_stops_once_easel_is_decommissioned() {
     sqlx::query("UPDATE upload_gate SET frozen_at = now(), closed = true").execute(&app.pool).await.unwrap();
     // The invoker asks between its one-second polls: one it is in may still
     // take a message; the next ask stops it.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let stopped = eventually(Duration::from_secs(10), || async { app.resizer_stopped() }).await;
+    assert!(stopped, "the local resizer stops once Easel is decommissioned");
     let support = app.support().await;
     let queue = support.spec().await.unwrap().event_queue_name();
     let url = support.sqs.get_queue_url().queue_name(&queue).send().await.unwrap().queue_url().unwrap().to_owned();
@@ -971,8 +974,7 @@ async fn the_local_resizer_stops_once_easel_is_decommissioned() {
     );
     app.put_original(&key, image_bytes(64, 64, image::ImageFormat::Png)).await;
     assert!(eventually(Duration::from_secs(10), || async { waiting().await >= 1 }).await, "S3 queued the event");
-    // Three of the invoker's one-second polls: an open Easel renders in one.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // The invoker, the queue's only reader, has stopped: no wait can change what follows.
     assert!(waiting().await >= 1, "the event is still queued");
     let manifest = easel_resizer::keys::manifest_key(&key);
     assert!(!app.keys(&app.buckets.resized).await.contains(&manifest), "nothing was rendered");

@@ -133,6 +133,12 @@ impl TestApp {
         }
     }
 
+    /// Whether this test's console has stopped its local resizer for good
+    /// (or runs none).
+    pub fn resizer_stopped(&self) -> bool {
+        self.console.as_ref().is_none_or(RunningConsole::invoker_stopped)
+    }
+
     /// A second console on this test's database and buckets, run as a
     /// process of its own (the `easel-console` binary) so that the test can
     /// kill it with SIGKILL mid-request. It runs no resizer; this test's
