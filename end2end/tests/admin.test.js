@@ -2,19 +2,14 @@
 // a real one, find the sign-in in the audit trail, sign out.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { base, launch, screenshot } from './helpers.js';
-
-const email = process.env.EASEL_E2E_ADMIN_EMAIL;
-const oneTime = process.env.EASEL_E2E_ADMIN_PASSWORD;
+import { base, launch, newAdmin, screenshot } from './helpers.js';
 
 let browser;
-before(async () => {
-  if (!email || !oneTime) throw new Error('EASEL_E2E_ADMIN_EMAIL/PASSWORD are not set: run through `cargo ops test`.');
-  browser = await launch();
-});
+before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
 test('an admin signs in, changes the one-time password, sees the audit trail and signs out', async () => {
+  const { email, oneTime } = newAdmin('first-visit');
   const page = await browser.newPage();
   await page.goto(`${base}/admin/audit`);
   await page.waitForURL(/\/admin\/login\?next=/);

@@ -1,7 +1,8 @@
 // Shared set-up for the browser tests: Debian's Chromium through
-// playwright-core (a browser download would fail on this network), and
-// images made on the fly.
+// playwright-core (a browser download would fail on this network), images
+// made on the fly, and an admin account of each test's own.
 import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -61,28 +62,42 @@ export function textFile(name, text) {
   return path;
 }
 
-// The test admin's password is one-time until a test changes it to this.
-export const chosenAdminPassword = 'a long and private passphrase';
+// An admin account of the calling test's own, made the way an operator
+// makes one (`cargo ops create-admin`, run as the very binary running the
+// tests): no test depends on what another did to a shared account first.
+// Returns its address and one-time password.
+export function newAdmin(name) {
+  const ops = process.env.EASEL_OPS;
+  const database = process.env.EASEL_E2E_DATABASE_URL;
+  if (!ops || !database) throw new Error('EASEL_OPS/EASEL_E2E_DATABASE_URL are not set: run through `cargo ops test`.');
+  const email = `${name}-${Math.random().toString(36).slice(2, 10)}@easel.test`;
+  const said = execFileSync(ops, ['create-admin', email], {
+    env: { ...process.env, DATABASE_URL: database },
+    encoding: 'utf8',
+  });
+  const oneTime = said.match(/One-time password[^:]*: (\S+)/)?.[1];
+  if (!oneTime) throw new Error(`cargo ops create-admin printed no one-time password: ${said}`);
+  return { email, oneTime };
+}
 
-// Signs `page` in as the test admin, whichever password is in force,
-// changing the one-time password on the way if needed.
-export async function signInAsAdmin(page) {
-  const email = process.env.EASEL_E2E_ADMIN_EMAIL;
-  for (const password of [process.env.EASEL_E2E_ADMIN_PASSWORD, chosenAdminPassword]) {
-    await page.goto(`${base}/admin/login`);
-    await page.fill('#email', email);
-    await page.fill('#password', password);
-    await page.click('button[type=submit]');
-    await page.waitForLoadState();
-    if (page.url().endsWith('/admin/password')) {
-      await page.fill('#current', password);
-      await page.fill('#new', chosenAdminPassword);
-      await page.fill('#confirm', chosenAdminPassword);
-      await page.click('form.panel button[type=submit]');
-      await page.waitForURL(/\/admin(\?|$)/);
-      return;
-    }
-    if (!page.url().includes('/admin/login')) return;
-  }
-  throw new Error('could not sign in as the test admin');
+// A first sign-in: the one-time password, then the password the console
+// requires in its place; ends on the dashboard.
+export async function firstSignIn(page, email, oneTime, chosen) {
+  await page.goto(`${base}/admin/login`);
+  await page.fill('#email', email);
+  await page.fill('#password', oneTime);
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/admin\/password$/);
+  await page.fill('#current', oneTime);
+  await page.fill('#new', chosen);
+  await page.fill('#confirm', chosen);
+  await page.click('form.panel button[type=submit]');
+  await page.waitForURL(/\/admin\?notice=password-changed$/);
+}
+
+// Signs `page` in as a new admin of the test's own. Returns its address.
+export async function signInAsNewAdmin(page) {
+  const { email, oneTime } = newAdmin('admin');
+  await firstSignIn(page, email, oneTime, 'a long and private passphrase');
+  return email;
 }

@@ -3,16 +3,10 @@
 // and read the resizer's logs for an upload.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { base, launch, screenshot, pngFile, signInAsAdmin } from './helpers.js';
-
-const adminEmail = process.env.EASEL_E2E_ADMIN_EMAIL;
-const oneTime = process.env.EASEL_E2E_ADMIN_PASSWORD;
+import { base, firstSignIn, launch, screenshot, pngFile, signInAsNewAdmin } from './helpers.js';
 
 let browser;
-before(async () => {
-  if (!adminEmail || !oneTime) throw new Error('EASEL_E2E_ADMIN_EMAIL/PASSWORD are not set: run through `cargo ops test`.');
-  browser = await launch();
-});
+before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
 test('a support user signs in, runs the doctor and reads the logs', async () => {
@@ -29,7 +23,7 @@ test('a support user signs in, runs the doctor and reads the logs', async () => 
   // The admin creates the support account.
   const adminContext = await browser.newContext();
   const admin = await adminContext.newPage();
-  await signInAsAdmin(admin);
+  await signInAsNewAdmin(admin);
   await admin.goto(`${base}/admin/users`);
   const supportEmail = `support-${Date.now()}@easel.test`;
   await admin.fill('#email', supportEmail);
@@ -41,17 +35,7 @@ test('a support user signs in, runs the doctor and reads the logs', async () => 
   // The support person signs in and sets a password.
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${base}/admin/login`);
-  await page.fill('#email', supportEmail);
-  await page.fill('#password', supportOneTime);
-  await page.click('button[type=submit]');
-  await page.waitForURL(/\/admin\/password$/);
-  const mine = 'support passphrase for the test';
-  await page.fill('#current', supportOneTime);
-  await page.fill('#new', mine);
-  await page.fill('#confirm', mine);
-  await page.click('form.panel button[type=submit]');
-  await page.waitForURL(/\/admin\?notice=password-changed$/);
+  await firstSignIn(page, supportEmail, supportOneTime, 'support passphrase for the test');
   assert.ok(await page.locator('figure.chart svg').count() === 1, 'the dashboard draws its chart');
   await screenshot(page, '30-support-dashboard');
 

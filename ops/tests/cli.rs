@@ -4,17 +4,7 @@
 use std::process::Command;
 
 use easel_app::audit::{self, Actor, AuditAction, NewEvent};
-
-async fn fresh_database() -> String {
-    let maintenance = std::env::var("EASEL_TEST_DATABASE_URL")
-        .expect("EASEL_TEST_DATABASE_URL is not set: run these tests through `cargo ops test`");
-    let name = format!("easel_cli_{}", uuid::Uuid::new_v4().simple());
-    easel_ops::stack::postgres::create_database(&maintenance, &name).await.unwrap();
-    let (server, _) = maintenance.rsplit_once('/').unwrap();
-    let url = format!("{server}/{name}");
-    easel_ops::stack::migrate(&url).await.unwrap();
-    url
-}
+use easel_tests::{TestDatabase, stack_var};
 
 fn ops(database_url: &str, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_easel-ops")).args(args).env("DATABASE_URL", database_url).output().unwrap()
@@ -32,7 +22,8 @@ fn event(n: u32) -> NewEvent {
 
 #[tokio::test]
 async fn audit_verify_passes_an_intact_chain_and_names_a_tampered_row() {
-    let url = fresh_database().await;
+    let db = TestDatabase::create("easel_cli").await;
+    let url = db.url();
     let out = ops(&url, &["create-admin", "first.admin@example.org"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let said = String::from_utf8_lossy(&out.stdout);
@@ -72,7 +63,8 @@ async fn audit_verify_passes_an_intact_chain_and_names_a_tampered_row() {
 
 #[tokio::test]
 async fn create_admin_refuses_a_bad_address_and_a_duplicate() {
-    let url = fresh_database().await;
+    let db = TestDatabase::create("easel_cli").await;
+    let url = db.url();
     let out = ops(&url, &["create-admin", "not-an-address"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not an e-mail address"));
@@ -87,7 +79,8 @@ mod doctor;
 
 #[tokio::test]
 async fn audit_checkpoint_then_verify_names_a_truncated_tail() {
-    let url = fresh_database().await;
+    let db = TestDatabase::create("easel_cli").await;
+    let url = db.url();
     let out = ops(&url, &["create-admin", "checkpointed@example.org"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
@@ -95,7 +88,7 @@ async fn audit_checkpoint_then_verify_names_a_truncated_tail() {
         audit::record(&pool, event(n)).await.unwrap();
     }
     // A backup bucket of its own, where the checkpoints go.
-    let endpoint = std::env::var("EASEL_AWS_ENDPOINT").expect("`cargo ops test` sets EASEL_AWS_ENDPOINT");
+    let endpoint = stack_var("EASEL_AWS_ENDPOINT");
     let sdk = easel_resizer::aws::sdk_config(Some(&endpoint), "eu-west-1").await;
     let s3 = easel_resizer::aws::s3_client(&sdk, true);
     let bucket = format!("cli-checkpoints-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);

@@ -19,6 +19,7 @@ use easel_ops::{
     deploy::{package, template},
     stack::{install, paths::workspace_root},
 };
+use easel_tests::TestDatabase;
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
@@ -341,19 +342,15 @@ fn deploy_says_plainly_when_there_are_no_usable_credentials() {
     assert!(said(&out).contains("only deploys to real AWS"), "{}", said(&out));
 }
 
-/// A database of its own, migrated; with `decommissioned`, as a finished
+/// A database of its own; with `decommissioned`, as a finished
 /// decommission leaves it (the gate closed).
-async fn database(decommissioned: bool) -> String {
-    let maintenance = std::env::var("EASEL_TEST_DATABASE_URL").expect("run through `cargo ops test`");
-    let name = format!("easel_deploy_{}", uuid::Uuid::new_v4().simple());
-    easel_ops::stack::postgres::create_database(&maintenance, &name).await.unwrap();
-    let url = format!("{}/{name}", maintenance.rsplit_once('/').unwrap().0);
-    easel_ops::stack::migrate(&url).await.unwrap();
+async fn database(decommissioned: bool) -> TestDatabase {
+    let db = TestDatabase::create("easel_deploy").await;
     if decommissioned {
-        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        let pool = sqlx::PgPool::connect(&db.url()).await.unwrap();
         sqlx::query("UPDATE upload_gate SET frozen_at = now(), closed = true").execute(&pool).await.unwrap();
     }
-    url
+    db
 }
 
 /// The AWS stack goes only after a decommission, and a decommissioned Easel
@@ -361,11 +358,12 @@ async fn database(decommissioned: bool) -> String {
 #[tokio::test]
 async fn remove_stack_waits_for_a_decommission_and_deploy_refuses_after_one() {
     let open = database(false).await;
-    let (out, _) = ops_without_credentials(&["remove-stack"], &[("DATABASE_URL", &open)]);
+    let (out, _) = ops_without_credentials(&["remove-stack"], &[("DATABASE_URL", &open.url())]);
     assert!(!out.status.success());
     assert!(said(&out).contains("Easel is not decommissioned"), "{}", said(&out));
 
-    let closed = database(true).await;
+    let decommissioned = database(true).await;
+    let closed = decommissioned.url();
     // Past the gate, the credentials are the next thing checked.
     let (out, _) = ops_without_credentials(&["remove-stack"], &[("DATABASE_URL", &closed)]);
     assert!(!out.status.success());

@@ -38,6 +38,9 @@ struct Tally {
 
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
     let root = workspace_root();
+    // Asked now: `cargo test` may build this binary again while it runs,
+    // and Linux names a replaced one "… (deleted)".
+    let ops = std::env::current_exe().context("finding the cargo ops binary")?;
     println!("Preparing the test stack…");
     let chromium = if opts.no_browser {
         None
@@ -59,7 +62,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     }
     let dir = StackDir::test();
     let mut stack = LocalStack::start(dir.clone(), Ports::free()?, External::default(), "easel_e2e", true).await?;
-    let result = run_suites(&stack, &opts, chromium.as_deref(), &pillow).await;
+    let result = run_suites(&stack, &opts, chromium.as_deref(), &pillow, &ops).await;
     stack.stop().await;
     LocalStack::discard_state(&dir).await;
     let (tally, ok) = result?;
@@ -78,6 +81,7 @@ async fn run_suites(
     opts: &Opts,
     chromium: Option<&Path>,
     pillow: &Path,
+    ops: &Path,
 ) -> anyhow::Result<(Tally, bool)> {
     let root = workspace_root();
     let maintenance = stack.maintenance_url.clone().context("the test stack runs its own Postgres")?;
@@ -130,17 +134,6 @@ async fn run_suites(
     let prefix = format!("e2e-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let settings = console::isolated_settings(stack, &prefix, &[])?;
     let running = console::start(&settings).await?;
-    // The browser test signs in as this admin with its one-time password.
-    let pool = sqlx::PgPool::connect(settings.database_url.expose()).await?;
-    let admin_email = format!("{prefix}-admin@easel.test");
-    let (_, admin_otp) = easel_app::auth::accounts::create(
-        &pool,
-        &easel_app::auth::Email::parse(&admin_email)?,
-        easel_app::auth::Role::Admin,
-        &crate::stack::env_file::operator(),
-        "local",
-    )
-    .await?;
     let shots = root.join("end2end/screenshots");
     std::fs::create_dir_all(&shots)?;
     let mut cmd = Command::new("node");
@@ -150,8 +143,10 @@ async fn run_suites(
         .env("EASEL_BASE_URL", format!("http://{}", running.addr))
         .env("EASEL_CHROMIUM", chromium)
         .env("EASEL_SCREENSHOTS", &shots)
-        .env("EASEL_E2E_ADMIN_EMAIL", &admin_email)
-        .env("EASEL_E2E_ADMIN_PASSWORD", &admin_otp)
+        // Each test makes the admin it signs in as with `create-admin` of
+        // this very binary, so none depends on another having run first.
+        .env("EASEL_OPS", &ops)
+        .env("EASEL_E2E_DATABASE_URL", settings.database_url.expose())
         .envs(env.iter().cloned());
     let browser = run_counting(cmd, parse_node_line).await;
     running.stop().await;

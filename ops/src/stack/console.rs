@@ -98,6 +98,12 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningConsole> {
 }
 
 impl RunningConsole {
+    /// Whether the local invoker has stopped, or never ran: it stops for
+    /// good once Easel is decommissioned (for the tests, which wait for it).
+    pub fn invoker_stopped(&self) -> bool {
+        self.invoker.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.server.await;

@@ -4,13 +4,13 @@
 use std::process::Command;
 
 use easel_app::storage::{BucketNames, spec::StackSpec};
-
-use super::fresh_database;
+use easel_tests::{TestDatabase, stack_var};
 
 #[tokio::test]
 async fn doctor_fails_a_broken_stack_then_fix_repairs_it_under_the_operators_name() {
-    let endpoint = std::env::var("EASEL_AWS_ENDPOINT").expect("run through `cargo ops test`");
-    let url = fresh_database().await;
+    let endpoint = stack_var("EASEL_AWS_ENDPOINT");
+    let db = TestDatabase::create("easel_cli").await;
+    let url = db.url();
     let buckets = BucketNames::with_prefix(&format!("c-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]));
     let sdk = easel_resizer::aws::sdk_config(Some(&endpoint), "eu-west-1").await;
     easel_ops::provision::apply_local(&sdk, &StackSpec::local("eu-west-1", buckets.clone())).await.unwrap();

@@ -5,6 +5,7 @@ use easel_app::{
     },
     auth::Role,
 };
+use easel_tests::eventually;
 use image::ImageFormat as Fmt;
 
 use crate::helpers::{TestApp, image_bytes, spawn_app};
@@ -196,13 +197,11 @@ fn vault(app: &TestApp) -> anchor::Vault {
 /// A checkpoint written now. The console's own writer may take the next
 /// seq a moment before (it writes one as it starts): then again.
 async fn checkpoint_now(app: &TestApp, key: &AuditKey) -> Statement {
-    for _ in 0..10 {
-        if let Some(st) = anchor::checkpoint(&app.pool, &vault(app), key, false).await.unwrap() {
-            return st;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("no checkpoint could be written")
+    let written = eventually(std::time::Duration::from_secs(1), || async {
+        anchor::checkpoint(&app.pool, &vault(app), key, false).await.unwrap()
+    })
+    .await;
+    written.expect("no checkpoint could be written")
 }
 
 /// Ten events, a checkpoint, five more, another: the insider's starting point.

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use easel_app::auth::Role;
+use easel_tests::eventually;
 
 use crate::helpers::{image_bytes, spawn_app_with};
 
@@ -15,14 +16,11 @@ async fn the_dashboard_shows_figures_a_chart_health_and_the_latest_error() {
     app.wait_until_ready(good).await;
     let (_, bad_key) = app.unreadable_original().await;
 
-    let mut body = String::new();
-    for _ in 0..100 {
-        body = support.get(&app, "/admin").await.body;
-        if body.contains(&bad_key) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let (Ok(body) | Err(body)) = eventually(Duration::from_secs(20), || async {
+        let body = support.get(&app, "/admin").await.body;
+        if body.contains(&bad_key) { Ok(body) } else { Err(body) }
+    })
+    .await;
     assert!(body.contains(&bad_key), "the latest errors name the key: {body}");
     assert!(
         body.contains(

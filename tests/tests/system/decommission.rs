@@ -5,9 +5,10 @@
 use std::{io::Read, time::Duration};
 
 use easel_app::auth::Role;
+use easel_tests::eventually;
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{Reply, Staff, TestApp, eventually, image_bytes, reply, spawn_app_with, spawn_app_with_faults};
+use crate::helpers::{Reply, Staff, TestApp, image_bytes, reply, spawn_app_with, spawn_app_with_faults};
 
 /// A console whose archives go to a private temporary folder.
 async fn spawn() -> TestApp {
@@ -41,18 +42,16 @@ fn sent_to(m: &serde_json::Value, email: &str) -> bool {
 /// The messages to `email` whose subject contains `subject`, waiting for
 /// at least `count` of them.
 async fn mail_to(email: &str, subject: &str, count: usize) -> Vec<serde_json::Value> {
-    for _ in 0..100 {
+    let found = eventually(Duration::from_secs(10), || async {
         let found: Vec<_> = all_mail()
             .await
             .into_iter()
             .filter(|m| sent_to(m, email) && m["subject"].as_str().is_some_and(|s| s.contains(subject)))
             .collect();
-        if found.len() >= count {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no mail “{subject}” reached {email}");
+        (found.len() >= count).then_some(found)
+    })
+    .await;
+    found.unwrap_or_else(|| panic!("no mail “{subject}” reached {email}"))
 }
 
 /// The link in the newest mail to `email` about `subject`, as a path.
@@ -136,6 +135,17 @@ async fn audited(app: &TestApp, action: &str) -> i64 {
         .unwrap()
 }
 
+/// How many sessions of this test's database wait for a lock now
+/// (`pg_stat_activity` covers the whole cluster, where other tests run too).
+async fn sessions_waiting_for_a_lock(app: &TestApp) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
 /// Every object version and delete marker left in `bucket`.
 /// The keys of every version and delete marker still in `bucket`.
 async fn versions_left(app: &TestApp, bucket: &str) -> Vec<String> {
@@ -216,12 +226,7 @@ async fn the_whole_procedure_runs_from_request_to_closed() {
     app.s3.put_object().bucket(bucket).key(evil).body(b"evil".to_vec().into()).send().await.unwrap();
     let r = admin.post(&app, &format!("/admin/decommission/{id}/archive"), &[("csrf", &admin.csrf)]).await;
     assert_eq!(r.status, 303, "{}", r.body);
-    for _ in 0..300 {
-        if step(&app).await == "handover" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(Duration::from_secs(30), || async { step(&app).await == "handover" }).await;
     let progress: String =
         sqlx::query_scalar("SELECT archive_state || ': ' || archive_progress FROM decommissions WHERE id = $1")
             .bind(id)
@@ -287,12 +292,18 @@ async fn the_whole_procedure_runs_from_request_to_closed() {
     app.s3.delete_object().bucket(&app.buckets.backup).key(marker).send().await.unwrap();
     let markers = app.s3.list_object_versions().bucket(&app.buckets.backup).send().await.unwrap();
     assert!(!markers.delete_markers().is_empty(), "the backup bucket keeps a delete marker");
-    // Two admins click at once: one destroys, the other is told it is done.
+    // Two admins click at once while the row is held, as by a destruction
+    // under way: both wait and nothing starts. Once it is free, one destroys
+    // holding it throughout; the other waits for that, and is told it is done.
     let url = format!("/admin/decommission/{id}/destroy");
     let csrf = [("csrf", admin.csrf.as_str())];
-    let (a, b) = tokio::join!(admin.post(&app, &url, &csrf), async {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        admin.post(&app, &url, &csrf).await
+    let mut held = app.pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM decommissions WHERE id = $1 FOR UPDATE").bind(id).execute(&mut *held).await.unwrap();
+    let (a, b, ()) = tokio::join!(admin.post(&app, &url, &csrf), admin.post(&app, &url, &csrf), async {
+        let both_wait = eventually(Duration::from_secs(10), || async { sessions_waiting_for_a_lock(&app).await >= 2 });
+        assert!(both_wait.await, "both clicks wait for the decommission's row");
+        assert_eq!(audited(&app, "decommission.destroy_started").await, 0, "nothing starts while the row is held");
+        held.rollback().await.unwrap();
     });
     let mut statuses = [a.status, b.status];
     statuses.sort();
@@ -931,6 +942,8 @@ async fn the_archive_waits_for_the_resizer_and_names_what_it_never_rendered() {
     let waiting = tokio::spawn(async move {
         wait_for_renditions(&pool, &s3, &resized, Duration::from_secs(30), |_: String| async {}).await
     });
+    // Time passing is what is tested here (it keeps waiting, at least this
+    // long), so a fixed sleep, not a wait for something to happen.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(!waiting.is_finished(), "it waits while the manifest is missing");
     app.s3.put_object().bucket(&app.buckets.resized).key(&manifest).body(saved.into()).send().await.unwrap();
@@ -955,7 +968,8 @@ async fn the_local_resizer_stops_once_easel_is_decommissioned() {
     sqlx::query("UPDATE upload_gate SET frozen_at = now(), closed = true").execute(&app.pool).await.unwrap();
     // The invoker asks between its one-second polls: one it is in may still
     // take a message; the next ask stops it.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let stopped = eventually(Duration::from_secs(10), || async { app.resizer_stopped() }).await;
+    assert!(stopped, "the local resizer stops once Easel is decommissioned");
     let support = app.support().await;
     let queue = support.spec().await.unwrap().event_queue_name();
     let url = support.sqs.get_queue_url().queue_name(&queue).send().await.unwrap().queue_url().unwrap().to_owned();
@@ -977,8 +991,7 @@ async fn the_local_resizer_stops_once_easel_is_decommissioned() {
     );
     app.put_original(&key, image_bytes(64, 64, image::ImageFormat::Png)).await;
     assert!(eventually(Duration::from_secs(10), || async { waiting().await >= 1 }).await, "S3 queued the event");
-    // Three of the invoker's one-second polls: an open Easel renders in one.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // The invoker, the queue's only reader, has stopped: no wait can change what follows.
     assert!(waiting().await >= 1, "the event is still queued");
     let manifest = easel_resizer::keys::manifest_key(&key);
     assert!(!app.keys(&app.buckets.resized).await.contains(&manifest), "nothing was rendered");

@@ -9,9 +9,10 @@ use easel_app::{
     audit::{self, Actor, AuditAction, NewEvent},
     auth::Role,
 };
+use easel_tests::eventually;
 use image::ImageFormat as Fmt;
 
-use crate::helpers::{TestApp, eventually, image_bytes, spawn_app_with, spawn_app_with_faults};
+use crate::helpers::{TestApp, image_bytes, spawn_app_with, spawn_app_with_faults};
 
 /// Short deadlines, so a fault costs seconds; each dependency's own
 /// deadline ends before the page's, as `Deadlines::check` requires.

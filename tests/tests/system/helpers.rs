@@ -1,3 +1,7 @@
+//! The whole-system tests' own helpers: `TestApp`, a console of each
+//! test's own on its own database and buckets, with a method per thing a
+//! test does to it; signed-in staff; replies and images.
+
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use aws_sdk_s3::Client as S3;
@@ -6,8 +10,9 @@ use easel_app::{
     auth::{Email, Role, accounts},
     storage::BucketNames,
 };
-use easel_ops::stack::{console, console::RunningConsole, fault_proxy::FaultProxy, postgres::create_database};
+use easel_ops::stack::{console, console::RunningConsole, fault_proxy::FaultProxy};
 use easel_resizer::keys::ArtworkId;
+use easel_tests::{TestDatabase, eventually, stack_var};
 use reqwest::cookie::{CookieStore, Jar};
 use sqlx::PgPool;
 
@@ -23,12 +28,8 @@ pub struct TestApp {
     /// process of the same stack (`console_process`).
     overrides: HashMap<&'static str, String>,
     console: Option<RunningConsole>,
-}
-
-fn required(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: run these tests through `cargo ops test`, which starts the stack they need")
-    })
+    /// Last, so it is dropped after the console and the pool that use it.
+    _database: TestDatabase,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -52,7 +53,7 @@ pub struct Faults {
 /// test's own pool and S3 client go direct, to see what really happened.
 pub async fn spawn_app_with_faults(extra: &[(&'static str, &str)]) -> (TestApp, Faults) {
     let proxy = |var: &'static str| async move {
-        FaultProxy::in_front_of(&required(var)).await.unwrap_or_else(|e| panic!("a proxy for {var}: {e}")).0
+        FaultProxy::in_front_of(&stack_var(var)).await.unwrap_or_else(|e| panic!("a proxy for {var}: {e}")).0
     };
     let faults = Faults {
         aws: proxy("EASEL_AWS_ENDPOINT").await,
@@ -63,23 +64,14 @@ pub async fn spawn_app_with_faults(extra: &[(&'static str, &str)]) -> (TestApp, 
 }
 
 async fn spawn(extra: &[(&'static str, &str)], faults: Option<&Faults>) -> TestApp {
-    let maintenance = required("EASEL_TEST_DATABASE_URL");
-    let endpoint = required("EASEL_AWS_ENDPOINT");
-    let tag = uuid::Uuid::new_v4().simple().to_string();
-    let db_name = format!("easel_test_{tag}");
-    create_database(&maintenance, &db_name).await.expect("creating the test database");
-    let in_database = |url: &str| {
-        let (server, _) = url.rsplit_once('/').expect("a database URL ends in /<database>");
-        format!("{server}/{db_name}")
-    };
+    let endpoint = stack_var("EASEL_AWS_ENDPOINT");
+    let database = TestDatabase::create("easel_test").await;
     // The test's own pool is the owner's (it plays the insider, and
     // checks what really happened); the console gets its own role.
-    let database_url = in_database(&maintenance);
-    easel_ops::stack::migrate(&database_url).await.expect("migrating the test database");
-    let console_url = in_database(&required("EASEL_TEST_CONSOLE_DATABASE_URL"));
-    let buckets = BucketNames::with_prefix(&format!("t-{}", &tag[..12]));
+    let console_url = database.url_on(&stack_var("EASEL_TEST_CONSOLE_DATABASE_URL"));
+    let buckets = BucketNames::with_prefix(&format!("t-{}", &database.tag()[..12]));
     // What the console is given: the services, or the proxies before them.
-    let smtp = required("EASEL_SMTP_URL");
+    let smtp = stack_var("EASEL_SMTP_URL");
     let (console_db, console_endpoint, console_smtp) = match faults {
         None => (console_url, endpoint.clone(), smtp),
         Some(f) => (f.db.url_for(&console_url), f.aws.url_for(&endpoint), f.smtp.url_for(&smtp)),
@@ -100,12 +92,13 @@ async fn spawn(extra: &[(&'static str, &str)], faults: Option<&Faults>) -> TestA
     TestApp {
         base: format!("http://{}", running.addr),
         http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
-        pool: PgPool::connect(&database_url).await.unwrap(),
+        pool: PgPool::connect(&database.url()).await.unwrap(),
         s3: easel_resizer::aws::s3_client(&sdk, true),
         buckets,
         settings: settings.clone(),
         overrides,
         console: Some(running),
+        _database: database,
     }
 }
 
@@ -138,6 +131,12 @@ impl TestApp {
         if let Some(console) = self.console.take() {
             console.stop().await;
         }
+    }
+
+    /// Whether this test's console has stopped its local resizer for good
+    /// (or runs none).
+    pub fn resizer_stopped(&self) -> bool {
+        self.console.as_ref().is_none_or(RunningConsole::invoker_stopped)
     }
 
     /// A second console on this test's database and buckets, run as a
@@ -313,15 +312,13 @@ impl TestApp {
 
     /// Polls the confirmation page until the resizer has finished.
     pub async fn wait_until_ready(&self, id: ArtworkId) -> Reply {
-        for _ in 0..150 {
+        let ready = eventually(Duration::from_secs(30), || async {
             let r = self.get(&format!("/uploaded/{id}")).await;
             assert_eq!(r.status, 200);
-            if r.body.contains("Ready:") {
-                return r;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        panic!("artwork {id} was not resized within 30 s");
+            r.body.contains("Ready:").then_some(r)
+        })
+        .await;
+        ready.unwrap_or_else(|| panic!("artwork {id} was not resized within 30 s"))
     }
 
     pub async fn artwork_count(&self) -> i64 {
@@ -394,24 +391,5 @@ impl TestApp {
         easel_app::artworks::insert(&self.pool, &row).await.unwrap();
         self.put_original(&key, bytes).await;
         (id, key)
-    }
-}
-
-/// Asks `done` every 50 ms until it says yes or `limit` has passed; says
-/// whether it did. For what the console finishes in the background.
-pub async fn eventually<F, Fut>(limit: Duration, mut done: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let until = tokio::time::Instant::now() + limit;
-    loop {
-        if done().await {
-            return true;
-        }
-        if tokio::time::Instant::now() >= until {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

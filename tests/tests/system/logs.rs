@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use easel_app::auth::Role;
+use easel_tests::eventually;
 
 use crate::helpers::{image_bytes, spawn_app};
 
@@ -19,14 +20,11 @@ async fn logs_group_invocations_mark_errors_filter_and_page() {
 
     // Both invocations show up (the log group is shared by every test on
     // this emulator, so search for our own keys).
-    let mut body = String::new();
-    for _ in 0..100 {
-        body = support.get(&app, &format!("/admin/logs?q={bad_key}")).await.body;
-        if body.contains("invocation error") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let (Ok(body) | Err(body)) = eventually(Duration::from_secs(20), || async {
+        let body = support.get(&app, &format!("/admin/logs?q={bad_key}")).await.body;
+        if body.contains("invocation error") { Ok(body) } else { Err(body) }
+    })
+    .await;
     assert!(body.contains(r#"class="invocation error""#), "{body}");
     assert!(body.contains(r#"<mark class="error-line">"#), "{body}");
     assert!(body.contains("RequestId "), "{body}");

@@ -4,6 +4,7 @@
 //! fields, and sessions that end with the password.
 
 use easel_app::auth::Role;
+use easel_tests::eventually;
 
 use crate::helpers::{Reply, TestApp, csrf_in, reply, spawn_app, spawn_app_with};
 
@@ -85,18 +86,15 @@ async fn throttled_attempts_are_audited_as_one_row_with_their_count() {
     assert_eq!(failure_audit_rows(&app).await, before, "no audit row per request");
     // Refusals are tallied in the console's memory and written every
     // couple of seconds; wait for them before closing the windows.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
+    let (Ok(refused) | Err(refused)) = eventually(std::time::Duration::from_secs(20), || async {
         let refused: i64 = sqlx::query_scalar("SELECT coalesce(sum(refused), 0) FROM login_failure_windows")
             .fetch_one(&app.pool)
             .await
             .unwrap();
-        if refused == 20 {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "refusals written: {refused} of 20");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+        if refused == 20 { Ok(refused) } else { Err(refused) }
+    })
+    .await;
+    assert!(refused == 20, "refusals written: {refused} of 20");
 
     let appended = app.flush_sign_in_failures().await;
     // One window for the account's five checked failures, one for the

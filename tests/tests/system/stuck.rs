@@ -9,23 +9,22 @@ use aws_sdk_s3::types::NotificationConfiguration;
 use easel_app::auth::Role;
 use easel_resizer::keys::ArtworkId;
 
+use easel_tests::eventually;
+
 use crate::helpers::{TestApp, image_bytes, spawn_app_with};
 
 /// The row of the stuck page for `id`, once it reads as `kind`.
 async fn wait_for_row(app: &TestApp, staff: &crate::helpers::Staff, id: ArtworkId, kind: &str) -> String {
-    for _ in 0..100 {
+    let row = eventually(Duration::from_secs(20), || async {
         let r = staff.get(app, "/admin/uploads").await;
         assert_eq!(r.status, 200, "{}", r.body);
-        if let Some(at) = r.body.find(&format!(r#"id="stuck-{id}""#)) {
-            let start = r.body[..at].rfind("<tr").unwrap();
-            let row = r.body[start..].split("</tr>").next().unwrap().to_owned();
-            if row.contains(&format!("stuck {kind}")) {
-                return row;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("upload {id} never showed as {kind}");
+        let at = r.body.find(&format!(r#"id="stuck-{id}""#))?;
+        let start = r.body[..at].rfind("<tr").unwrap();
+        let row = r.body[start..].split("</tr>").next().unwrap().to_owned();
+        row.contains(&format!("stuck {kind}")).then_some(row)
+    })
+    .await;
+    row.unwrap_or_else(|| panic!("upload {id} never showed as {kind}"))
 }
 
 #[tokio::test]
