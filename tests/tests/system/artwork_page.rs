@@ -6,7 +6,9 @@ use std::time::Duration;
 use easel_resizer::keys::ArtworkId;
 use image::ImageFormat as Fmt;
 
-use crate::helpers::{eventually, image_bytes, spawn_app_with};
+use easel_tests::eventually;
+
+use crate::helpers::{image_bytes, spawn_app_with};
 
 #[tokio::test]
 async fn the_artwork_page_shows_processing_then_failed_or_ready() {
