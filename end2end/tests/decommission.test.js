@@ -3,7 +3,7 @@
 // nothing by itself) and approves on the page it shows.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { base, launch, screenshot, signInAsNewAdmin } from './helpers.js';
+import { base, checkAccessible, launch, screenshot, signInAsNewAdmin } from './helpers.js';
 
 const inbox = process.env.EASEL_MAIL_INBOX_URL;
 
@@ -32,7 +32,7 @@ async function mailTo(address) {
 test('a stakeholder opens the link from the mail inbox and approves', async () => {
   const tag = Math.random().toString(36).slice(2, 10);
   const rep = `rep-${tag}@client.example`;
-  const admin = await browser.newPage();
+  const admin = await (await browser.newContext()).newPage();
   await signInAsNewAdmin(admin);
   await admin.goto(`${base}/admin/decommission`);
   await admin.fill('#stakeholders', `Rita Rep, ${rep}, representative\nBo Boss, boss-${tag}@client.example, management`);
@@ -43,6 +43,7 @@ test('a stakeholder opens the link from the mail inbox and approves', async () =
   assert.match(await admin.textContent('#step'), /stakeholders approve/);
   assert.match(await admin.textContent('.decommission-banner'), /Decommissioning under way/);
   await screenshot(admin, '30-decommission-request');
+  await checkAccessible(admin, 'admin-decommission-under-way');
 
   const mail = await mailTo(rep);
   assert.match(mail.subject, /approval is requested/);
@@ -54,14 +55,17 @@ test('a stakeholder opens the link from the mail inbox and approves', async () =
   await page.goto(link);
   assert.match(await page.textContent('h1'), /Approve the decommissioning/);
   await screenshot(page, '31-decommission-stakeholder-confirm');
+  await checkAccessible(page, 'decommission-link');
   await page.fill('#comment', 'Agreed.');
   await page.click('button[value=approve]');
   await page.waitForLoadState();
   assert.match(await page.textContent('p[role=status]'), /approval is recorded/);
   await screenshot(page, '32-decommission-stakeholder-approved');
+  await checkAccessible(page, 'decommission-link-done');
   // The same link again: used once, so refused.
   await page.goto(link);
   assert.match(await page.textContent('p[role=alert]'), /already been used/);
+  await checkAccessible(page, 'decommission-link-refused');
   await context.close();
 
   await admin.goto(`${base}/admin/decommission`);

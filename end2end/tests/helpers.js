@@ -101,3 +101,20 @@ export async function signInAsNewAdmin(page) {
   await firstSignIn(page, email, oneTime, 'a long and private passphrase');
   return email;
 }
+
+// axe-core on the page as it stands, then screenshots at a desktop and a
+// phone width. Fails on any serious or critical violation, naming each
+// rule and the elements it found.
+export async function checkAccessible(page, name) {
+  const { AxeBuilder } = await import('@axe-core/playwright');
+  const result = await new AxeBuilder({ page }).analyze();
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const said = bad.map((v) => `${v.impact} ${v.id}: ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
+  if (bad.length) throw new Error(`axe-core on ${name} (${page.url()}):\n  ${said.join('\n  ')}`);
+  for (const width of [1280, 375]) {
+    await page.setViewportSize({ width, height: width === 1280 ? 900 : 812 });
+    await screenshot(page, `a11y-${name}-${width}`);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+  return result.violations.length;
+}
