@@ -51,6 +51,7 @@ pub async fn migrate(pool: &PgPool) -> Result<(), DbError> {
 /// The console asks this at start-up instead of migrating: its role may
 /// not change the schema.
 pub async fn check_migrated(pool: &PgPool) -> Result<(), DbError> {
+    // Unchecked: `_sqlx_migrations` is the migrator's table, not our schema, and may not exist yet (handled below).
     let applied: Vec<i64> =
         match sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await {
             Ok(v) => v,

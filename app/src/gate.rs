@@ -35,16 +35,14 @@ fn gate_from(row: (Option<OffsetDateTime>, bool)) -> UploadGate {
 }
 
 pub async fn upload_gate(db: impl PgExecutor<'_>) -> Result<UploadGate, sqlx::Error> {
-    let row: (Option<OffsetDateTime>, bool) =
-        sqlx::query_as("SELECT frozen_at, closed FROM upload_gate").fetch_one(db).await?;
-    Ok(gate_from(row))
+    let row = sqlx::query!("SELECT frozen_at, closed FROM upload_gate").fetch_one(db).await?;
+    Ok(gate_from((row.frozen_at, row.closed)))
 }
 
 /// Holds the gate open (FOR SHARE) until `tx` ends; freezing waits for it.
 pub async fn hold_upload_gate(tx: &mut Transaction<'_, Postgres>) -> Result<UploadGate, sqlx::Error> {
-    let row: (Option<OffsetDateTime>, bool) =
-        sqlx::query_as("SELECT frozen_at, closed FROM upload_gate FOR SHARE").fetch_one(&mut **tx).await?;
-    Ok(gate_from(row))
+    let row = sqlx::query!("SELECT frozen_at, closed FROM upload_gate FOR SHARE").fetch_one(&mut **tx).await?;
+    Ok(gate_from((row.frozen_at, row.closed)))
 }
 
 /// What a change touches.

@@ -71,19 +71,19 @@ impl RetryPolicy {
 /// sends the same one.
 pub async fn enqueue(tx: &mut Transaction<'_, Postgres>, m: &Outgoing<'_>) -> Result<String, sqlx::Error> {
     let message_id = format!("<{}@easel>", Uuid::new_v4());
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO outbound_mail
              (decommission_id, stakeholder_id, to_name, to_addr, step, subject, body, message_id, status)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued')",
+        m.decommission,
+        m.stakeholder,
+        m.to_name,
+        m.to_addr,
+        m.purpose,
+        m.subject,
+        m.body,
+        &message_id,
     )
-    .bind(m.decommission)
-    .bind(m.stakeholder)
-    .bind(m.to_name)
-    .bind(m.to_addr)
-    .bind(m.purpose)
-    .bind(m.subject)
-    .bind(m.body)
-    .bind(&message_id)
     .execute(&mut **tx)
     .await?;
     Ok(message_id)
@@ -96,18 +96,17 @@ pub async fn send_again(
     decommission: Uuid,
     id: i64,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "UPDATE outbound_mail SET status = 'queued', next_attempt_at = now(), attempts = 0
          WHERE id = $1 AND decommission_id = $2 AND status IN ('failing', 'given_up') AND body IS NOT NULL
          RETURNING to_addr",
+        id,
+        decommission,
     )
-    .bind(id)
-    .bind(decommission)
     .fetch_optional(&mut **tx)
     .await
 }
 
-#[derive(sqlx::FromRow)]
 struct Claimed {
     id: i64,
     decommission_id: Option<Uuid>,
@@ -144,7 +143,8 @@ pub async fn deliver_due(pool: &PgPool, mailer: &Mailer, policy: &RetryPolicy) -
 /// Takes the next due message for a lease, so two senders never hold it at
 /// once; the claim commits before SMTP is talked to.
 async fn claim(pool: &PgPool, policy: &RetryPolicy) -> Result<Option<Claimed>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        Claimed,
         "UPDATE outbound_mail SET lease_until = now() + make_interval(secs => $1)
          WHERE id = (
              SELECT id FROM outbound_mail
@@ -152,20 +152,20 @@ async fn claim(pool: &PgPool, policy: &RetryPolicy) -> Result<Option<Claimed>, s
                AND (lease_until IS NULL OR lease_until < now())
              ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
          RETURNING id, decommission_id, to_name, to_addr, step, subject, body, message_id, attempts",
+        policy.lease.as_secs_f64(),
     )
-    .bind(policy.lease.as_secs_f64())
     .fetch_optional(pool)
     .await
 }
 
 async fn record_sent(pool: &PgPool, m: &Claimed) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE outbound_mail SET status = 'sent', sent_at = now(), body = NULL, lease_until = NULL,
              attempts = attempts + 1, last_error = NULL
          WHERE id = $1",
+        m.id,
     )
-    .bind(m.id)
     .execute(&mut *tx)
     .await?;
     let details = serde_json::json!({
@@ -198,16 +198,16 @@ async fn record_failure(
     let wait = retry.filter(|p| attempts < p.max_attempts).map(|p| p.wait_after(attempts));
     let status = if wait.is_some() { "failing" } else { "given_up" };
     tracing::warn!(to = %m.to_addr, attempts, status, error, "a mail was not delivered");
-    sqlx::query(
+    sqlx::query!(
         "UPDATE outbound_mail SET status = $2, attempts = $3, last_error = $4, lease_until = NULL,
              next_attempt_at = now() + make_interval(secs => $5)
          WHERE id = $1",
+        m.id,
+        status,
+        attempts,
+        error,
+        wait.unwrap_or_default().as_secs_f64(),
     )
-    .bind(m.id)
-    .bind(status)
-    .bind(attempts)
-    .bind(error)
-    .bind(wait.unwrap_or_default().as_secs_f64())
     .execute(pool)
     .await?;
     Ok(())

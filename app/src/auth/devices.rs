@@ -35,13 +35,14 @@ pub async fn recognise(pool: &PgPool, token: &str, email: &str) -> Result<Option
         return Ok(None);
     }
     let hash = token_hash(token);
-    let known: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM known_devices d JOIN users u ON u.id = d.user_id
-         WHERE d.token_hash = $1 AND u.email = $2 AND d.last_used_at > now() - make_interval(secs => $3))",
+    let max_age_secs = MAX_AGE_SECS as f64;
+    let known: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM known_devices d JOIN users u ON u.id = d.user_id
+         WHERE d.token_hash = $1 AND u.email = $2 AND d.last_used_at > now() - make_interval(secs => $3)) AS "known!""#,
+        &hash,
+        email,
+        max_age_secs,
     )
-    .bind(&hash)
-    .bind(email)
-    .bind(MAX_AGE_SECS as f64)
     .fetch_one(pool)
     .await?;
     Ok(known.then_some(KnownDevice { hash }))
@@ -57,12 +58,10 @@ pub async fn remember(
     // A fresh token every time: a copied cookie stops working once the
     // owner signs in again.
     if let Some(d) = known {
-        sqlx::query("DELETE FROM known_devices WHERE token_hash = $1").bind(&d.hash).execute(&mut **tx).await?;
+        sqlx::query!("DELETE FROM known_devices WHERE token_hash = $1", &d.hash).execute(&mut **tx).await?;
     }
     let token = random_token();
-    sqlx::query("INSERT INTO known_devices (token_hash, user_id) VALUES ($1, $2)")
-        .bind(token_hash(&token))
-        .bind(user_id)
+    sqlx::query!("INSERT INTO known_devices (token_hash, user_id) VALUES ($1, $2)", token_hash(&token), user_id)
         .execute(&mut **tx)
         .await?;
     Ok(token)

@@ -61,48 +61,49 @@ pub async fn create(
     client_addr: &str,
 ) -> Result<String, sqlx::Error> {
     let token = random_token();
-    sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, client_addr) VALUES ($1, $2, $3, $4)")
-        .bind(token_hash(&token))
-        .bind(user_id)
-        .bind(random_token())
-        .bind(client_addr)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, client_addr) VALUES ($1, $2, $3, $4)",
+        token_hash(&token),
+        user_id,
+        random_token(),
+        client_addr,
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(token)
 }
 
 /// The live session for `token`, refreshing its idle timer. Expired
 /// sessions and sessions of disabled accounts are removed and refused.
 pub async fn lookup(pool: &PgPool, token: &str, policy: &SessionPolicy) -> Result<Option<Session>, sqlx::Error> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        user: UserRow,
-        csrf_token: String,
-        session_created: OffsetDateTime,
-        last_seen_at: OffsetDateTime,
-        session_addr: String,
-    }
     let hash = token_hash(token);
-    let row: Option<Row> = sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT u.id, u.email, u.role, u.must_change_password, u.disabled_at, u.created_at,
                 s.csrf_token, s.created_at AS session_created, s.last_seen_at, s.client_addr AS session_addr
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+        &hash,
     )
-    .bind(&hash)
     .fetch_optional(pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
     let now = OffsetDateTime::now_utc();
     let expired = now - row.last_seen_at > policy.idle || now - row.session_created > policy.absolute;
-    if expired || row.user.disabled_at.is_some() {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(&hash).execute(pool).await?;
+    if expired || row.disabled_at.is_some() {
+        sqlx::query!("DELETE FROM sessions WHERE token_hash = $1", &hash).execute(pool).await?;
         return Ok(None);
     }
-    sqlx::query("UPDATE sessions SET last_seen_at = now() WHERE token_hash = $1").bind(&hash).execute(pool).await?;
+    sqlx::query!("UPDATE sessions SET last_seen_at = now() WHERE token_hash = $1", &hash).execute(pool).await?;
+    let user = UserRow {
+        id: row.id,
+        email: row.email,
+        role: row.role,
+        must_change_password: row.must_change_password,
+        disabled_at: row.disabled_at,
+        created_at: row.created_at,
+    };
     Ok(Some(Session {
         token_hash: hash,
-        user: row.user.try_into()?,
+        user: user.try_into()?,
         csrf_token: row.csrf_token,
         client_addr: row.session_addr,
         decommission_banner: None,
@@ -110,16 +111,14 @@ pub async fn lookup(pool: &PgPool, token: &str, policy: &SessionPolicy) -> Resul
 }
 
 pub async fn delete(tx: &mut Transaction<'_, Postgres>, token_hash: &[u8]) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut **tx).await?;
+    sqlx::query!("DELETE FROM sessions WHERE token_hash = $1", token_hash).execute(&mut **tx).await?;
     Ok(())
 }
 
 /// Ends every session of `user_id` except `keep` (the one in use), for
 /// a password change: a stolen cookie must not outlive the old password.
 pub async fn end_others(tx: &mut Transaction<'_, Postgres>, user_id: Uuid, keep: &[u8]) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
-        .bind(user_id)
-        .bind(keep)
+    let done = sqlx::query!("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2", user_id, keep)
         .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected())
@@ -127,7 +126,7 @@ pub async fn end_others(tx: &mut Transaction<'_, Postgres>, user_id: Uuid, keep:
 
 /// Ends every session of `user_id`, this one included.
 pub async fn end_all(tx: &mut Transaction<'_, Postgres>, user_id: Uuid) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut **tx).await?;
+    let done = sqlx::query!("DELETE FROM sessions WHERE user_id = $1", user_id).execute(&mut **tx).await?;
     Ok(done.rows_affected())
 }
 

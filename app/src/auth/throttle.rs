@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgPool, Postgres, Transaction, postgres::types::PgInterval};
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone)]
@@ -76,7 +76,7 @@ impl Key {
 }
 
 /// One key's counter, as stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Counter {
     pub window_start: OffsetDateTime,
     pub attempts: i32,
@@ -122,19 +122,20 @@ fn wait(d: time::Duration) -> Duration {
 pub async fn reserve(pool: &PgPool, keys: &[Key], p: &ThrottlePolicy) -> Result<Result<(), Throttled>, sqlx::Error> {
     // A flood is mostly attempts at keys already blocked: those are
     // refused by a plain read, without queueing for the row locks.
-    let scopes: Vec<&str> = keys.iter().map(Key::scope).collect();
-    let names: Vec<&str> = keys.iter().map(Key::key).collect();
-    let blocked: Option<(OffsetDateTime, OffsetDateTime)> = sqlx::query_as(
-        "SELECT max(blocked_until), now() FROM login_throttle
+    // Owned: the macro checks `text[]` parameters against `Vec<String>`.
+    let scopes: Vec<String> = keys.iter().map(|k| k.scope().to_owned()).collect();
+    let names: Vec<String> = keys.iter().map(|k| k.key().to_owned()).collect();
+    let blocked = sqlx::query!(
+        r#"SELECT max(blocked_until) AS "until!", now() AS "now!" FROM login_throttle
          WHERE (scope, key) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND blocked_until > now()
-         HAVING max(blocked_until) IS NOT NULL",
+         HAVING max(blocked_until) IS NOT NULL"#,
+        &scopes,
+        &names,
     )
-    .bind(&scopes)
-    .bind(&names)
     .fetch_optional(pool)
     .await?;
-    if let Some((until, now)) = blocked {
-        return Ok(Err(Throttled { retry_after: wait(until - now) }));
+    if let Some(b) = blocked {
+        return Ok(Err(Throttled { retry_after: wait(b.until - b.now) }));
     }
     let mut sorted: Vec<&Key> = keys.iter().collect();
     sorted.sort_by(|a, b| (a.scope(), a.key()).cmp(&(b.scope(), b.key())));
@@ -143,19 +144,22 @@ pub async fn reserve(pool: &PgPool, keys: &[Key], p: &ThrottlePolicy) -> Result<
     for key in sorted {
         // Creates the counter or, when it exists, locks it: one statement,
         // and the lock is held until the transaction ends.
-        let (current, now): (Counter, OffsetDateTime) =
-            sqlx::query_as::<_, (OffsetDateTime, i32, i32, Option<OffsetDateTime>, OffsetDateTime)>(
-                "INSERT INTO login_throttle (scope, key, window_start, attempts) VALUES ($1, $2, now(), 0)
+        let row = sqlx::query!(
+            r#"INSERT INTO login_throttle (scope, key, window_start, attempts) VALUES ($1, $2, now(), 0)
              ON CONFLICT (scope, key) DO UPDATE SET key = EXCLUDED.key
-             RETURNING window_start, attempts, strikes, blocked_until, now()",
-            )
-            .bind(key.scope())
-            .bind(key.key())
-            .fetch_one(&mut *tx)
-            .await
-            .map(|(window_start, attempts, strikes, blocked_until, now)| {
-                (Counter { window_start, attempts, strikes, blocked_until }, now)
-            })?;
+             RETURNING window_start, attempts, strikes, blocked_until, now() AS "now!""#,
+            key.scope(),
+            key.key(),
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let current = Counter {
+            window_start: row.window_start,
+            attempts: row.attempts,
+            strikes: row.strikes,
+            blocked_until: row.blocked_until,
+        };
+        let now = row.now;
         let (next, this) = current.take(now, p.window, key.limit(p));
         if next != current {
             store(&mut tx, key, &next).await?;
@@ -169,16 +173,16 @@ pub async fn reserve(pool: &PgPool, keys: &[Key], p: &ThrottlePolicy) -> Result<
 }
 
 async fn store(tx: &mut Transaction<'_, Postgres>, key: &Key, c: &Counter) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE login_throttle SET window_start = $3, attempts = $4, strikes = $5, blocked_until = $6
          WHERE scope = $1 AND key = $2",
+        key.scope(),
+        key.key(),
+        c.window_start,
+        c.attempts,
+        c.strikes,
+        c.blocked_until,
     )
-    .bind(key.scope())
-    .bind(key.key())
-    .bind(c.window_start)
-    .bind(c.attempts)
-    .bind(c.strikes)
-    .bind(c.blocked_until)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -193,18 +197,20 @@ pub async fn succeeded(tx: &mut Transaction<'_, Postgres>, keys: &[Key]) -> Resu
     for key in keys {
         match key {
             Key::Account(_) | Key::Device(_) => {
-                sqlx::query("UPDATE login_throttle SET attempts = 0 WHERE scope = $1 AND key = $2")
-                    .bind(key.scope())
-                    .bind(key.key())
-                    .execute(&mut **tx)
-                    .await?;
+                sqlx::query!(
+                    "UPDATE login_throttle SET attempts = 0 WHERE scope = $1 AND key = $2",
+                    key.scope(),
+                    key.key(),
+                )
+                .execute(&mut **tx)
+                .await?;
             }
             Key::Address(_) => {
-                sqlx::query(
+                sqlx::query!(
                     "UPDATE login_throttle SET attempts = greatest(attempts - 1, 0) WHERE scope = $1 AND key = $2",
+                    key.scope(),
+                    key.key(),
                 )
-                .bind(key.scope())
-                .bind(key.key())
                 .execute(&mut **tx)
                 .await?;
             }
@@ -228,7 +234,8 @@ pub async fn record_failure(
     reason: &str,
     p: &ThrottlePolicy,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let start = window_start(OffsetDateTime::now_utc(), p) as f64;
+    sqlx::query!(
         "INSERT INTO login_failure_windows (email, client_addr, window_start, failures, reasons)
          VALUES ($1, $2, to_timestamp($3), 1, jsonb_build_object($4::text, 1))
          ON CONFLICT (email, client_addr, window_start) DO UPDATE SET
@@ -236,11 +243,11 @@ pub async fn record_failure(
             reasons = login_failure_windows.reasons || jsonb_build_object(
                 $4::text, coalesce((login_failure_windows.reasons ->> $4::text)::int, 0) + 1),
             last_at = now()",
+        email,
+        addr,
+        start,
+        reason,
     )
-    .bind(email)
-    .bind(addr)
-    .bind(window_start(OffsetDateTime::now_utc(), p) as f64)
-    .bind(reason)
     .execute(pool)
     .await?;
     Ok(())
@@ -277,19 +284,20 @@ impl Refusals {
         let taken = std::mem::take(&mut *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
         let mut rest = taken.into_iter();
         while let Some(((email, addr, start), n)) = rest.next() {
-            let written = sqlx::query(
+            let start_secs = start as f64;
+            let written = sqlx::query!(
                 "INSERT INTO login_failure_windows (email, client_addr, window_start, refused, reasons)
-                 VALUES ($1, $2, to_timestamp($3), $4, jsonb_build_object('throttled', $4))
+                 VALUES ($1, $2, to_timestamp($3), $4::integer, jsonb_build_object('throttled', $4::integer))
                  ON CONFLICT (email, client_addr, window_start) DO UPDATE SET
                     refused = login_failure_windows.refused + EXCLUDED.refused,
                     reasons = login_failure_windows.reasons || jsonb_build_object('throttled',
                         coalesce((login_failure_windows.reasons ->> 'throttled')::int, 0) + EXCLUDED.refused),
                     last_at = now()",
+                &email,
+                &addr,
+                start_secs,
+                n,
             )
-            .bind(&email)
-            .bind(&addr)
-            .bind(start as f64)
-            .bind(n)
             .execute(pool)
             .await;
             if let Err(e) = written {
@@ -314,7 +322,6 @@ pub const DRAIN_EVERY: Duration = Duration::from_secs(2);
 /// its counts, and forgets counters that no longer count. Returns the
 /// number of rows appended. Safe to run from several consoles at once.
 pub async fn flush_closed(pool: &PgPool, p: &ThrottlePolicy, now: OffsetDateTime) -> Result<usize, sqlx::Error> {
-    #[derive(sqlx::FromRow)]
     struct Closed {
         email: String,
         client_addr: String,
@@ -329,13 +336,14 @@ pub async fn flush_closed(pool: &PgPool, p: &ThrottlePolicy, now: OffsetDateTime
     let mut appended = 0;
     loop {
         let mut tx = pool.begin().await?;
-        let closed: Option<Closed> = sqlx::query_as(
+        let closed = sqlx::query_as!(
+            Closed,
             "DELETE FROM login_failure_windows WHERE (email, client_addr, window_start) IN (
                 SELECT email, client_addr, window_start FROM login_failure_windows
                 WHERE window_start <= $1 ORDER BY window_start LIMIT 1 FOR UPDATE SKIP LOCKED)
              RETURNING email, client_addr, window_start, failures, refused, reasons, first_at, last_at",
+            closes_before,
         )
-        .bind(closes_before)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(c) = closed else { break };
@@ -362,21 +370,29 @@ pub async fn flush_closed(pool: &PgPool, p: &ThrottlePolicy, now: OffsetDateTime
         tx.commit().await?;
         appended += 1;
     }
-    sqlx::query(
+    sqlx::query!(
         "DELETE FROM login_throttle
          WHERE window_start + $1 <= $2 AND (blocked_until IS NULL OR blocked_until <= $2) AND strikes = 0",
+        interval(p.window)?,
+        now,
     )
-    .bind(p.window)
-    .bind(now)
     .execute(pool)
     .await?;
     // A key blocked before forgets its strikes a day after its last block.
-    sqlx::query("DELETE FROM login_throttle WHERE blocked_until IS NOT NULL AND blocked_until + $1 <= $2")
-        .bind(MAX_BLOCK)
-        .bind(now)
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM login_throttle WHERE blocked_until IS NOT NULL AND blocked_until + $1 <= $2",
+        interval(MAX_BLOCK)?,
+        now,
+    )
+    .execute(pool)
+    .await?;
     Ok(appended)
+}
+
+/// `d` as an SQL interval, failing as binding a `Duration` would (the
+/// macros check `interval` parameters against `PgInterval`).
+fn interval(d: Duration) -> Result<PgInterval, sqlx::Error> {
+    PgInterval::try_from(d).map_err(sqlx::Error::Encode)
 }
 
 /// Writes refusals every `DRAIN_EVERY` and flushes closed windows to the

@@ -75,7 +75,7 @@ pub struct User {
     pub created_at: OffsetDateTime,
 }
 
-#[derive(sqlx::FromRow)]
+/// A `users` row as selected, before its columns are parsed.
 pub(crate) struct UserRow {
     pub id: Uuid,
     pub email: String,
@@ -115,14 +115,15 @@ pub async fn create(
     role: Role,
     password_hash: &str,
 ) -> Result<User, CreateUserError> {
-    let row: Result<UserRow, sqlx::Error> = sqlx::query_as(
+    let row = sqlx::query_as!(
+        UserRow,
         "INSERT INTO users (id, email, role, password_hash) VALUES ($1, $2, $3, $4)
          RETURNING id, email, role, must_change_password, disabled_at, created_at",
+        Uuid::now_v7(),
+        email.as_str(),
+        role.as_str(),
+        password_hash,
     )
-    .bind(Uuid::now_v7())
-    .bind(email.as_str())
-    .bind(role.as_str())
-    .bind(password_hash)
     .fetch_one(&mut **tx)
     .await;
     match row {
@@ -134,37 +135,44 @@ pub async fn create(
 
 /// The account and its password hash, for signing in.
 pub async fn find_for_sign_in(db: impl PgExecutor<'_>, email: &Email) -> Result<Option<(User, String)>, sqlx::Error> {
-    #[derive(sqlx::FromRow)]
-    struct WithHash {
-        #[sqlx(flatten)]
-        user: UserRow,
-        password_hash: String,
-    }
-    let row: Option<WithHash> = sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT id, email, role, must_change_password, disabled_at, created_at, password_hash FROM users WHERE email = $1",
+        email.as_str(),
     )
-    .bind(email.as_str())
     .fetch_optional(db)
     .await?;
-    row.map(|r| Ok((r.user.try_into()?, r.password_hash))).transpose()
+    row.map(|r| {
+        let user = UserRow {
+            id: r.id,
+            email: r.email,
+            role: r.role,
+            must_change_password: r.must_change_password,
+            disabled_at: r.disabled_at,
+            created_at: r.created_at,
+        };
+        Ok((user.try_into()?, r.password_hash))
+    })
+    .transpose()
 }
 
 pub async fn password_hash(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(id).fetch_optional(db).await
+    sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", id).fetch_optional(db).await
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<User>, sqlx::Error> {
-    let row: Option<UserRow> = sqlx::query_as(
+    let row = sqlx::query_as!(
+        UserRow,
         "SELECT id, email, role, must_change_password, disabled_at, created_at FROM users WHERE id = $1",
+        id,
     )
-    .bind(id)
     .fetch_optional(db)
     .await?;
     row.map(User::try_from).transpose()
 }
 
 pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<User>, sqlx::Error> {
-    let rows: Vec<UserRow> = sqlx::query_as(
+    let rows = sqlx::query_as!(
+        UserRow,
         "SELECT id, email, role, must_change_password, disabled_at, created_at FROM users ORDER BY email",
     )
     .fetch_all(db)
@@ -173,17 +181,16 @@ pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<User>, sqlx::Error> {
 }
 
 pub async fn count(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(db).await
+    sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM users"#).fetch_one(db).await
 }
 
 /// Disables the account and ends all its sessions. False if it was
 /// already disabled or does not exist.
 pub async fn disable(tx: &mut Transaction<'_, Postgres>, id: Uuid) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE users SET disabled_at = now() WHERE id = $1 AND disabled_at IS NULL")
-        .bind(id)
+    let done = sqlx::query!("UPDATE users SET disabled_at = now() WHERE id = $1 AND disabled_at IS NULL", id)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut **tx).await?;
+    sqlx::query!("DELETE FROM sessions WHERE user_id = $1", id).execute(&mut **tx).await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -195,14 +202,11 @@ pub async fn set_password(
     hash: &str,
     one_time: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET password_hash = $2, must_change_password = $3 WHERE id = $1")
-        .bind(id)
-        .bind(hash)
-        .bind(one_time)
+    sqlx::query!("UPDATE users SET password_hash = $2, must_change_password = $3 WHERE id = $1", id, hash, one_time)
         .execute(&mut **tx)
         .await?;
     if one_time {
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut **tx).await?;
+        sqlx::query!("DELETE FROM sessions WHERE user_id = $1", id).execute(&mut **tx).await?;
     }
     Ok(())
 }

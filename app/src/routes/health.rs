@@ -4,7 +4,7 @@ use crate::state::AppState;
 
 /// `GET /health`: 200 when the database answers. `cargo ops` waits on it.
 pub async fn health(State(state): State<AppState>) -> StatusCode {
-    match sqlx::query("SELECT 1").execute(&state.pool).await {
+    match sqlx::query_scalar!("SELECT 1").fetch_one(&state.pool).await {
         Ok(_) => StatusCode::OK,
         Err(e) => {
             tracing::warn!(error = %e, "health check: database unreachable");

@@ -263,17 +263,18 @@ struct DbLoad {
 async fn sample_db(pool: PgPool, progress: Arc<Progress>) -> DbLoad {
     let mut load = DbLoad::default();
     while !progress.over.load(Ordering::Acquire) {
-        let row: Result<(i64, i64), _> = sqlx::query_as(
-            "SELECT count(*) FILTER (WHERE state <> 'idle'), count(*) FILTER (WHERE wait_event_type = 'Lock')
+        let row = sqlx::query!(
+            r#"SELECT count(*) FILTER (WHERE state <> 'idle') AS "busy!",
+                    count(*) FILTER (WHERE wait_event_type = 'Lock') AS "waits!"
              FROM pg_stat_activity
-             WHERE datname = current_database() AND backend_type = 'client backend' AND application_name <> $1",
+             WHERE datname = current_database() AND backend_type = 'client backend' AND application_name <> $1"#,
+            BENCH_APP,
         )
-        .bind(BENCH_APP)
         .fetch_one(&pool)
         .await;
-        if let Ok((busy, waits)) = row {
-            load.busy.push(busy);
-            load.lock_waits.push(waits);
+        if let Ok(r) = row {
+            load.busy.push(r.busy);
+            load.lock_waits.push(r.waits);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -340,7 +341,8 @@ async fn bench(base: &str, pool: &PgPool, policy: &ThrottlePolicy, opts: &Opts) 
     for a in 0..addresses {
         tokens.push(attacker_token(&attacker, base, &address(a)).await?);
     }
-    let audit_before: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM audit_events").fetch_one(pool).await?;
+    let audit_before: i64 =
+        sqlx::query_scalar!(r#"SELECT coalesce(max(id), 0) AS "max!" FROM audit_events"#).fetch_one(pool).await?;
     for page in PAGES {
         for _ in 0..WARM_UP {
             admin_page(&pages, base, page).await?;
@@ -487,24 +489,29 @@ async fn bench(base: &str, pool: &PgPool, policy: &ThrottlePolicy, opts: &Opts) 
     tokio::time::sleep(easel_app::auth::throttle::DRAIN_EVERY * 2).await;
     let later = OffsetDateTime::now_utc() + time::Duration::days(2);
     let flushed = easel_app::auth::throttle::flush_closed(pool, policy, later).await?;
-    let by_action: Vec<(String, i64)> =
-        sqlx::query_as("SELECT action, count(*) FROM audit_events WHERE id > $1 GROUP BY action ORDER BY action")
-            .bind(audit_before)
-            .fetch_all(pool)
-            .await?;
-    let (failed_rows, distinct, counted): (i64, i64, i64) = sqlx::query_as(
-        "SELECT count(*), count(DISTINCT (subject, client_addr, details ->> 'window_start')),
-                coalesce(sum((details ->> 'count')::bigint), 0)::bigint
-         FROM audit_events WHERE id > $1 AND action = 'auth.sign_in_failed'",
+    let by_action: Vec<(String, i64)> = sqlx::query!(
+        r#"SELECT action, count(*) AS "count!" FROM audit_events WHERE id > $1 GROUP BY action ORDER BY action"#,
+        audit_before,
     )
-    .bind(audit_before)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| (r.action, r.count))
+    .collect();
+    let failed = sqlx::query!(
+        r#"SELECT count(*) AS "rows!", count(DISTINCT (subject, client_addr, details ->> 'window_start')) AS "distinct!",
+                coalesce(sum((details ->> 'count')::bigint), 0)::bigint AS "counted!"
+         FROM audit_events WHERE id > $1 AND action = 'auth.sign_in_failed'"#,
+        audit_before,
+    )
     .fetch_one(pool)
     .await?;
-    let windows: i64 = sqlx::query_scalar(
-        "SELECT count(DISTINCT details ->> 'window_start') FROM audit_events
-         WHERE id > $1 AND action = 'auth.sign_in_failed'",
+    let (failed_rows, distinct, counted): (i64, i64, i64) = (failed.rows, failed.distinct, failed.counted);
+    let windows: i64 = sqlx::query_scalar!(
+        r#"SELECT count(DISTINCT details ->> 'window_start') AS "windows!" FROM audit_events
+         WHERE id > $1 AND action = 'auth.sign_in_failed'"#,
+        audit_before,
     )
-    .bind(audit_before)
     .fetch_one(pool)
     .await?;
     let chain = easel_app::audit::verify(pool).await?;

@@ -197,17 +197,25 @@ async fn completeness(
     let started = Instant::now();
     loop {
         let unfinished: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM artworks WHERE resized_at IS NULL").fetch_one(pool).await?;
+            sqlx::query_scalar!(r#"SELECT count(*) AS "unfinished!" FROM artworks WHERE resized_at IS NULL"#)
+                .fetch_one(pool)
+                .await?;
         if unfinished == 0 || started.elapsed() > Duration::from_secs(600) {
             break;
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     let rows: Vec<(String, bool)> =
-        sqlx::query_as("SELECT original_key, resized_at IS NOT NULL FROM artworks").fetch_all(pool).await?;
-    let audit_rows: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'artwork.uploaded'")
-        .fetch_one(pool)
-        .await?;
+        sqlx::query!(r#"SELECT original_key, resized_at IS NOT NULL AS "resized!" FROM artworks"#)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| (r.original_key, r.resized))
+            .collect();
+    let audit_rows: i64 =
+        sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM audit_events WHERE action = 'artwork.uploaded'"#)
+            .fetch_one(pool)
+            .await?;
     let originals = keys(s3, &settings.buckets.originals).await?;
     let backup = keys(s3, &settings.buckets.backup).await?;
     let jpeg = easel_resizer::image::ImageFormat::Jpeg;

@@ -62,7 +62,8 @@ async fn serve(stack: &LocalStack) -> anyhow::Result<()> {
     let forgotten = if open { forget_missing_originals(&pool, &s3, &settings.buckets.originals).await? } else { 0 };
     if stack.aws_started_empty && open {
         // The emulator forgot the audit checkpoints too; Postgres kept its copies.
-        let newest: Option<i64> = sqlx::query_scalar("SELECT max(seq) FROM audit_checkpoints").fetch_one(&pool).await?;
+        let newest: Option<i64> =
+            sqlx::query_scalar!("SELECT max(seq) FROM audit_checkpoints").fetch_one(&pool).await?;
         if let Some(newest) = newest {
             let vault = easel_app::audit::anchor::Vault {
                 s3: s3.clone(),
@@ -137,8 +138,7 @@ async fn forget_missing_originals(pool: &PgPool, s3: &aws_sdk_s3::Client, bucket
     }
     let mut tx = pool.begin().await?;
     let gone: Vec<String> =
-        sqlx::query_scalar("DELETE FROM artworks WHERE original_key <> ALL($1) RETURNING original_key")
-            .bind(&keys)
+        sqlx::query_scalar!("DELETE FROM artworks WHERE original_key <> ALL($1) RETURNING original_key", &keys)
             .fetch_all(&mut *tx)
             .await?;
     if !gone.is_empty() {

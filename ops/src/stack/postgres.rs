@@ -210,6 +210,7 @@ async fn ensure_console_role(conn: &mut PgConnection, password: &str) -> anyhow:
             GRANT easel_app TO {CONSOLE_ROLE};
         END $$"
     );
+    // Unchecked: the role's name and password are spliced into the SQL text, which the macros cannot take.
     sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await.context("making the console's role")?;
     Ok(())
 }
@@ -221,11 +222,12 @@ pub async fn create_database(maintenance_url: &str, name: &str) -> anyhow::Resul
         bail!("database name {name:?} must be lowercase letters, digits and underscores");
     }
     let mut conn = PgConnection::connect(maintenance_url).await.context("connecting to Postgres")?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(name)
-        .fetch_one(&mut conn)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS "exists!""#, name)
+            .fetch_one(&mut conn)
+            .await?;
     if !exists {
+        // Unchecked: the database's name is an identifier spliced into the SQL text, which the macros cannot take.
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut conn).await?;
     }
     Ok(())
