@@ -15,22 +15,24 @@ use std::time::Duration;
 use sqlx::{PgExecutor, PgPool};
 
 pub async fn register(db: impl PgExecutor<'_>, original_key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO uploads_in_flight (original_key) VALUES ($1)").bind(original_key).execute(db).await?;
+    sqlx::query!("INSERT INTO uploads_in_flight (original_key) VALUES ($1)", original_key).execute(db).await?;
     Ok(())
 }
 
 pub async fn unregister(db: impl PgExecutor<'_>, original_key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM uploads_in_flight WHERE original_key = $1").bind(original_key).execute(db).await?;
+    sqlx::query!("DELETE FROM uploads_in_flight WHERE original_key = $1", original_key).execute(db).await?;
     Ok(())
 }
 
 /// Uploads registered less than `deadline` ago (older ones were abandoned:
 /// no upload outlives its page deadline).
 pub async fn under_way(db: impl PgExecutor<'_>, deadline: Duration) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM uploads_in_flight WHERE started_at > now() - make_interval(secs => $1)")
-        .bind(deadline.as_secs_f64())
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM uploads_in_flight WHERE started_at > now() - make_interval(secs => $1)"#,
+        deadline.as_secs_f64(),
+    )
+    .fetch_one(db)
+    .await
 }
 
 /// Waits until no upload is under way; each wait is reported to `waiting`
@@ -52,9 +54,11 @@ pub async fn wait_until_none(
 
 /// Forgets registrations older than `age`; returns how many.
 pub async fn forget_abandoned(db: impl PgExecutor<'_>, age: Duration) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM uploads_in_flight WHERE started_at < now() - make_interval(secs => $1)")
-        .bind(age.as_secs_f64())
-        .execute(db)
-        .await?;
+    let done = sqlx::query!(
+        "DELETE FROM uploads_in_flight WHERE started_at < now() - make_interval(secs => $1)",
+        age.as_secs_f64(),
+    )
+    .execute(db)
+    .await?;
     Ok(done.rows_affected())
 }

@@ -94,27 +94,28 @@ pub async fn sweep(
         // Originals only, not anything in a folder.
         .filter(|o| !o.key[ORIGINALS_PREFIX.len()..].contains('/'))
         .collect();
-    let rows: Vec<(String, bool, bool)> = sqlx::query_as(
-        "SELECT original_key, uploaded_at < now() - make_interval(secs => $1), original_missing_since IS NOT NULL
-         FROM artworks",
+    let rows = sqlx::query!(
+        r#"SELECT original_key, uploaded_at < now() - make_interval(secs => $1) AS "old!",
+                  original_missing_since IS NOT NULL AS "marked!"
+           FROM artworks"#,
+        grace.as_secs_f64(),
     )
-    .bind(grace.as_secs_f64())
     .fetch_all(pool)
     .await?;
-    let named: HashSet<&str> = rows.iter().map(|(k, _, _)| k.as_str()).collect();
+    let named: HashSet<&str> = rows.iter().map(|r| r.original_key.as_str()).collect();
     let stored: HashSet<&str> = originals.iter().map(|o| o.key.as_str()).collect();
 
     for o in originals.iter().filter(|o| o.old && !named.contains(o.key.as_str())) {
         findings.originals_removed.push(remove_original(pool, s3, buckets, &o.key).await?);
     }
-    for (key, old, marked) in &rows {
+    for row in &rows {
+        let key = &row.original_key;
         let missing = !stored.contains(key.as_str());
-        if missing && *old && !*marked {
+        if missing && row.old && !row.marked {
             mark_missing(pool, key).await?;
             findings.originals_missing.push(key.clone());
-        } else if !missing && *marked {
-            sqlx::query("UPDATE artworks SET original_missing_since = NULL WHERE original_key = $1")
-                .bind(key)
+        } else if !missing && row.marked {
+            sqlx::query!("UPDATE artworks SET original_missing_since = NULL WHERE original_key = $1", key)
                 .execute(pool)
                 .await?;
         }
@@ -218,8 +219,7 @@ async fn remove_stray(
 
 async fn mark_missing(pool: &PgPool, key: &str) -> Result<(), OrphanError> {
     let mut tx = pool.begin().await?;
-    sqlx::query("UPDATE artworks SET original_missing_since = now() WHERE original_key = $1")
-        .bind(key)
+    sqlx::query!("UPDATE artworks SET original_missing_since = now() WHERE original_key = $1", key)
         .execute(&mut *tx)
         .await?;
     let event = NewEvent {
@@ -236,7 +236,7 @@ async fn mark_missing(pool: &PgPool, key: &str) -> Result<(), OrphanError> {
 }
 
 /// A row whose original is gone, for the support pages.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct MissingOriginal {
     pub id: uuid::Uuid,
     pub original_key: String,
@@ -245,9 +245,10 @@ pub struct MissingOriginal {
 }
 
 pub async fn missing_originals(pool: &PgPool) -> Result<Vec<MissingOriginal>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, original_key, original_filename, original_missing_since FROM artworks
-         WHERE original_missing_since IS NOT NULL ORDER BY original_missing_since DESC LIMIT 100",
+    sqlx::query_as!(
+        MissingOriginal,
+        r#"SELECT id, original_key, original_filename, original_missing_since AS "original_missing_since!" FROM artworks
+           WHERE original_missing_since IS NOT NULL ORDER BY original_missing_since DESC LIMIT 100"#,
     )
     .fetch_all(pool)
     .await

@@ -53,7 +53,8 @@ pub struct NewArtwork<'a> {
     pub bytes: u64,
 }
 
-#[derive(sqlx::FromRow)]
+/// An `artworks` row as the queries below select it (all columns, the
+/// renditions typed).
 struct Row {
     id: uuid::Uuid,
     original_key: String,
@@ -65,17 +66,6 @@ struct Row {
     uploaded_at: OffsetDateTime,
     resized_at: Option<OffsetDateTime>,
     renditions: Option<Json<Renditions>>,
-}
-
-/// `SELECT <columns> FROM artworks` as a literal, so every query stays a
-/// static string (sqlx refuses SQL built at run time unless told otherwise).
-macro_rules! select_artworks {
-    ($($rest:literal)*) => {
-        concat!(
-            "SELECT id, original_key, original_filename, format, width, height, bytes, uploaded_at, resized_at, renditions FROM artworks ",
-            $($rest),*
-        )
-    };
 }
 
 impl TryFrom<Row> for Artwork {
@@ -114,53 +104,71 @@ fn format_str(f: ImageFormat) -> &'static str {
 }
 
 pub async fn insert(db: impl PgExecutor<'_>, a: &NewArtwork<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO artworks (id, original_key, original_filename, format, width, height, bytes)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        a.id.as_uuid(),
+        a.original_key,
+        a.original_filename,
+        format_str(a.format),
+        a.width as i32,
+        a.height as i32,
+        a.bytes as i64,
     )
-    .bind(a.id.as_uuid())
-    .bind(a.original_key)
-    .bind(a.original_filename)
-    .bind(format_str(a.format))
-    .bind(a.width as i32)
-    .bind(a.height as i32)
-    .bind(a.bytes as i64)
     .execute(db)
     .await?;
     Ok(())
 }
 
 pub async fn find(pool: &PgPool, id: ArtworkId) -> Result<Option<Artwork>, sqlx::Error> {
-    let row: Option<Row> =
-        sqlx::query_as(select_artworks!("WHERE id = $1")).bind(id.as_uuid()).fetch_optional(pool).await?;
+    let row = sqlx::query_as!(
+        Row,
+        r#"SELECT id, original_key, original_filename, format, width, height, bytes, uploaded_at, resized_at,
+                  renditions AS "renditions: Json<Renditions>"
+           FROM artworks
+           WHERE id = $1"#,
+        id.as_uuid(),
+    )
+    .fetch_optional(pool)
+    .await?;
     row.map(Artwork::try_from).transpose()
 }
 
 /// How many artworks there are, and how many of them still wait for their
 /// renditions.
 pub async fn counts(pool: &PgPool) -> Result<(i64, i64), sqlx::Error> {
-    sqlx::query_as("SELECT count(*), count(*) FILTER (WHERE resized_at IS NULL) FROM artworks").fetch_one(pool).await
+    let counts = sqlx::query!(
+        r#"SELECT count(*) AS "all!", count(*) FILTER (WHERE resized_at IS NULL) AS "processing!" FROM artworks"#
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((counts.all, counts.processing))
 }
 
 /// Records the resizer's result. Only a processing row changes, so a late
 /// duplicate manifest never rewrites a finished one.
 pub async fn mark_ready(pool: &PgPool, id: ArtworkId, renditions: &Renditions) -> Result<bool, sqlx::Error> {
-    let done =
-        sqlx::query("UPDATE artworks SET resized_at = now(), renditions = $2 WHERE id = $1 AND resized_at IS NULL")
-            .bind(id.as_uuid())
-            .bind(Json(renditions))
-            .execute(pool)
-            .await?;
+    let done = sqlx::query!(
+        "UPDATE artworks SET resized_at = now(), renditions = $2 WHERE id = $1 AND resized_at IS NULL",
+        id.as_uuid(),
+        Json(renditions) as Json<&Renditions>,
+    )
+    .execute(pool)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Unfinished artworks uploaded after `since`, oldest first.
 pub async fn processing_since(pool: &PgPool, since: OffsetDateTime, limit: i64) -> Result<Vec<Artwork>, sqlx::Error> {
-    let rows: Vec<Row> = sqlx::query_as(select_artworks!(
-        "WHERE resized_at IS NULL AND uploaded_at >= $1 ORDER BY uploaded_at LIMIT $2"
-    ))
-    .bind(since)
-    .bind(limit)
+    let rows = sqlx::query_as!(
+        Row,
+        r#"SELECT id, original_key, original_filename, format, width, height, bytes, uploaded_at, resized_at,
+                  renditions AS "renditions: Json<Renditions>"
+           FROM artworks
+           WHERE resized_at IS NULL AND uploaded_at >= $1 ORDER BY uploaded_at LIMIT $2"#,
+        since,
+        limit,
+    )
     .fetch_all(pool)
     .await?;
     rows.into_iter().map(Artwork::try_from).collect()
@@ -186,43 +194,61 @@ pub struct GalleryPage {
 /// One page of finished artworks, newest first. Keyset paging on the
 /// time-ordered id: each page is one index range scan however deep it is.
 pub async fn gallery_page(pool: &PgPool, cursor: PageCursor, per_page: i64) -> Result<GalleryPage, sqlx::Error> {
-    let mut rows: Vec<Row> = match cursor {
-        PageCursor::Newest => {
-            sqlx::query_as(select_artworks!("WHERE resized_at IS NOT NULL ORDER BY id DESC LIMIT $1"))
-                .bind(per_page)
-                .fetch_all(pool)
-                .await?
-        }
-        PageCursor::Before(id) => {
-            sqlx::query_as(select_artworks!("WHERE resized_at IS NOT NULL AND id < $1 ORDER BY id DESC LIMIT $2"))
-                .bind(id.as_uuid())
-                .bind(per_page)
-                .fetch_all(pool)
-                .await?
-        }
-        PageCursor::After(id) => {
-            sqlx::query_as(select_artworks!("WHERE resized_at IS NOT NULL AND id > $1 ORDER BY id ASC LIMIT $2"))
-                .bind(id.as_uuid())
-                .bind(per_page)
-                .fetch_all(pool)
-                .await?
-        }
-    };
+    // Three fixed queries, not one with optional bounds: each keeps its
+    // index range scan in its own direction.
+    let mut rows =
+        match cursor {
+            PageCursor::Newest => sqlx::query_as!(
+                Row,
+                r#"SELECT id, original_key, original_filename, format, width, height, bytes, uploaded_at, resized_at,
+                          renditions AS "renditions: Json<Renditions>"
+                   FROM artworks
+                   WHERE resized_at IS NOT NULL ORDER BY id DESC LIMIT $1"#,
+                per_page,
+            )
+            .fetch_all(pool)
+            .await?,
+            PageCursor::Before(id) => sqlx::query_as!(
+                Row,
+                r#"SELECT id, original_key, original_filename, format, width, height, bytes, uploaded_at, resized_at,
+                          renditions AS "renditions: Json<Renditions>"
+                   FROM artworks
+                   WHERE resized_at IS NOT NULL AND id < $1 ORDER BY id DESC LIMIT $2"#,
+                id.as_uuid(),
+                per_page,
+            )
+            .fetch_all(pool)
+            .await?,
+            PageCursor::After(id) => sqlx::query_as!(
+                Row,
+                r#"SELECT id, original_key, original_filename, format, width, height, bytes, uploaded_at, resized_at,
+                          renditions AS "renditions: Json<Renditions>"
+                   FROM artworks
+                   WHERE resized_at IS NOT NULL AND id > $1 ORDER BY id ASC LIMIT $2"#,
+                id.as_uuid(),
+                per_page,
+            )
+            .fetch_all(pool)
+            .await?,
+        };
     if matches!(cursor, PageCursor::After(_)) {
         rows.reverse();
     }
     let (has_newer, has_older) = match (rows.first(), rows.last()) {
-        (Some(first), Some(last)) => {
-            let exists = |sql: &'static str, id: uuid::Uuid| async move {
-                sqlx::query_scalar::<_, bool>(sql).bind(id).fetch_one(pool).await
-            };
-            (
-                exists("SELECT EXISTS (SELECT 1 FROM artworks WHERE resized_at IS NOT NULL AND id > $1)", first.id)
-                    .await?,
-                exists("SELECT EXISTS (SELECT 1 FROM artworks WHERE resized_at IS NOT NULL AND id < $1)", last.id)
-                    .await?,
+        (Some(first), Some(last)) => (
+            sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM artworks WHERE resized_at IS NOT NULL AND id > $1) AS "newer!""#,
+                first.id,
             )
-        }
+            .fetch_one(pool)
+            .await?,
+            sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM artworks WHERE resized_at IS NOT NULL AND id < $1) AS "older!""#,
+                last.id,
+            )
+            .fetch_one(pool)
+            .await?,
+        ),
         // An empty page past either end still offers the way back.
         _ => (matches!(cursor, PageCursor::Before(_)), matches!(cursor, PageCursor::After(_))),
     };

@@ -57,7 +57,7 @@ pub async fn checkpoint(
 ) -> Result<Option<Statement>, AnchorError> {
     let mut tx = pool.begin().await?;
     // One snapshot: the head read and the rows walked are the same trail.
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await?;
+    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await?;
     let prev = match newest_stored(&mut *tx).await? {
         Some(signed) => {
             let seq = signed_seq(&signed);
@@ -65,10 +65,10 @@ pub async fn checkpoint(
         }
         None => None,
     };
-    let head: Option<(i64, Vec<u8>)> =
-        sqlx::query_as("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1").fetch_optional(&mut *tx).await?;
+    let head =
+        sqlx::query!("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1").fetch_optional(&mut *tx).await?;
     let (last_id, head) = match head {
-        Some((id, hash)) => (id, hash.try_into().unwrap_or(GENESIS)),
+        Some(row) => (row.id, row.hash.try_into().unwrap_or(GENESIS)),
         None => (0, GENESIS),
     };
     if only_if_new && prev.as_ref().is_some_and(|p| p.last_id == last_id) {
@@ -94,15 +94,15 @@ pub async fn checkpoint(
     };
     let statement = checkpoint::next(prev.as_ref(), last_id, head, rows, OffsetDateTime::now_utc());
     let signed = key.sign(&statement);
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO audit_checkpoints (seq, last_id, statement, signature, public_key) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (seq) DO NOTHING",
+        statement.seq,
+        statement.last_id,
+        &signed.statement,
+        &signed.signature,
+        &signed.public_key,
     )
-    .bind(statement.seq)
-    .bind(statement.last_id)
-    .bind(&signed.statement)
-    .bind(&signed.signature)
-    .bind(&signed.public_key)
     .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() == 0 {
@@ -120,8 +120,8 @@ async fn mismatch(db: impl PgExecutor<'_>, st: &Statement) -> Result<Option<(i64
     if st.last_id == 0 {
         return Ok(None);
     }
-    let hash: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT hash FROM audit_events WHERE id = $1").bind(st.last_id).fetch_optional(db).await?;
+    let hash =
+        sqlx::query_scalar!("SELECT hash FROM audit_events WHERE id = $1", st.last_id).fetch_optional(db).await?;
     Ok(match hash {
         Some(h) if h == st.head => None,
         Some(_) => Some((st.last_id, format!("it no longer matches what checkpoint {} signed", st.seq))),
@@ -136,11 +136,9 @@ fn signed_seq(signed: &Signed) -> i64 {
 }
 
 async fn newest_stored(db: impl PgExecutor<'_>) -> Result<Option<Signed>, sqlx::Error> {
-    let row: Option<(String, String, String)> =
-        sqlx::query_as("SELECT statement, signature, public_key FROM audit_checkpoints ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(db)
-            .await?;
-    Ok(row.map(|(statement, signature, public_key)| Signed { statement, signature, public_key }))
+    sqlx::query_as!(Signed, "SELECT statement, signature, public_key FROM audit_checkpoints ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(db)
+        .await
 }
 
 /// How many of the newest checkpoints a write looks at to put those a
@@ -154,18 +152,19 @@ const RECENT: i64 = 8;
 pub async fn copy_missing(pool: &PgPool, vault: &Vault, from: i64, upto: i64) -> Result<(), AnchorError> {
     let from = from.max(1);
     let in_s3 = list_seqs(vault, Some(&Signed::object_key(from - 1))).await?;
-    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT seq, statement, signature, public_key FROM audit_checkpoints WHERE seq BETWEEN $1 AND $2 ORDER BY seq",
+        from,
+        upto,
     )
-    .bind(from)
-    .bind(upto)
     .fetch_all(pool)
     .await?;
-    for (seq, statement, signature, public_key) in rows {
+    for row in rows {
+        let seq = row.seq;
         if in_s3.contains(&seq) {
             continue;
         }
-        let signed = Signed { statement, signature, public_key };
+        let signed = Signed { statement: row.statement, signature: row.signature, public_key: row.public_key };
         let body = serde_json::to_vec_pretty(&signed).expect("a checkpoint serialises");
         let mut put = vault
             .s3
@@ -218,13 +217,12 @@ fn seq_of(key: &str) -> Option<i64> {
 
 /// Every checkpoint kept in Postgres, by seq.
 pub async fn load_postgres(pool: &PgPool) -> Result<BTreeMap<i64, Signed>, sqlx::Error> {
-    let rows: Vec<(i64, String, String, String)> =
-        sqlx::query_as("SELECT seq, statement, signature, public_key FROM audit_checkpoints ORDER BY seq")
-            .fetch_all(pool)
-            .await?;
+    let rows = sqlx::query!("SELECT seq, statement, signature, public_key FROM audit_checkpoints ORDER BY seq")
+        .fetch_all(pool)
+        .await?;
     Ok(rows
         .into_iter()
-        .map(|(seq, statement, signature, public_key)| (seq, Signed { statement, signature, public_key }))
+        .map(|r| (r.seq, Signed { statement: r.statement, signature: r.signature, public_key: r.public_key }))
         .collect())
 }
 
@@ -282,15 +280,16 @@ pub struct TrailPoints {
 
 impl TrailPoints {
     pub async fn load(pool: &PgPool, ids: &[i64]) -> Result<Self, sqlx::Error> {
-        let last_id: Option<i64> = sqlx::query_scalar("SELECT max(id) FROM audit_events").fetch_one(pool).await?;
-        let rows: Vec<(i64, Vec<u8>, i64)> = sqlx::query_as(
-            "SELECT id, hash, n FROM (SELECT id, hash, row_number() OVER (ORDER BY id) AS n FROM audit_events) t
-             WHERE id = ANY($1)",
+        let last_id = sqlx::query_scalar!("SELECT max(id) FROM audit_events").fetch_one(pool).await?;
+        let rows = sqlx::query!(
+            r#"SELECT id AS "id!", hash AS "hash!", n AS "n!"
+               FROM (SELECT id, hash, row_number() OVER (ORDER BY id) AS n FROM audit_events) t
+               WHERE id = ANY($1)"#,
+            ids,
         )
-        .bind(ids)
         .fetch_all(pool)
         .await?;
-        let points = rows.into_iter().map(|(id, hash, n)| (id, (hash.try_into().unwrap_or([0xff; 32]), n))).collect();
+        let points = rows.into_iter().map(|r| (r.id, (r.hash.try_into().unwrap_or([0xff; 32]), r.n))).collect();
         Ok(TrailPoints { last_id: last_id.unwrap_or(0), points })
     }
 }
@@ -394,12 +393,13 @@ pub fn spawn(pool: PgPool, vault: Vault, key: AuditKey, every: Duration, rows: i
 /// count (a rolled-back append leaves a gap: at worst a checkpoint comes a
 /// little early); no rows are counted each look.
 async fn pending(pool: &PgPool, rows: i64) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "WITH since AS (SELECT coalesce(max(last_id), 0) AS id FROM audit_checkpoints)
+    sqlx::query_scalar!(
+        r#"WITH since AS (SELECT coalesce(max(last_id), 0) AS id FROM audit_checkpoints)
          SELECT coalesce((SELECT max(id) FROM audit_events), 0) - (SELECT id FROM since) >= $1
-             OR EXISTS (SELECT 1 FROM audit_events, since WHERE audit_events.id > since.id AND action LIKE 'decommission.%')",
+             OR EXISTS (SELECT 1 FROM audit_events, since WHERE audit_events.id > since.id AND action LIKE 'decommission.%')
+             AS "pending!""#,
+        rows,
     )
-    .bind(rows)
     .fetch_one(pool)
     .await
 }

@@ -56,45 +56,44 @@ pub async fn record(pool: &sqlx::PgPool, event: NewEvent) -> Result<EventRow, sq
 /// Appends `event` inside `tx`: it becomes part of the trail exactly when
 /// the change it records commits.
 pub async fn append(tx: &mut Transaction<'_, Postgres>, event: NewEvent) -> Result<EventRow, sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(APPEND_LOCK).execute(&mut **tx).await?;
-    let prev: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1").fetch_optional(&mut **tx).await?;
-    let prev = prev.unwrap_or_else(|| GENESIS.to_vec());
+    sqlx::query!("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK).execute(&mut **tx).await?;
+    let prev = head_hash(&mut **tx).await?.unwrap_or_else(|| GENESIS.to_vec());
     // Let Postgres pick the id and time and normalise the details first, so
     // the hash is computed over exactly what will be read back.
-    let (id, at, details): (i64, OffsetDateTime, Json<serde_json::Value>) = sqlx::query_as(
-        "SELECT nextval('audit_events_id_seq'), date_trunc('microseconds', clock_timestamp()), $1::jsonb",
+    let picked = sqlx::query!(
+        r#"SELECT nextval('audit_events_id_seq') AS "id!", date_trunc('microseconds', clock_timestamp()) AS "at!",
+                  $1::jsonb AS "details!: Json<serde_json::Value>""#,
+        &event.details,
     )
-    .bind(Json(&event.details))
     .fetch_one(&mut **tx)
     .await?;
     let row = EventRow {
-        id,
-        at,
+        id: picked.id,
+        at: picked.at,
         actor: event.actor.name().to_owned(),
         role: event.actor.role().to_owned(),
         action: event.action.as_str().to_owned(),
         subject: event.subject,
-        details,
+        details: picked.details,
         client_addr: event.client_addr,
         hash: Vec::new(),
         prev_hash: prev,
     };
     let hash = chain_hash(&row.prev_hash, &row.canonical()).to_vec();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO audit_events (id, at, actor, role, action, subject, details, client_addr, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        row.id,
+        row.at,
+        &row.actor,
+        &row.role,
+        &row.action,
+        &row.subject,
+        &row.details.0,
+        &row.client_addr,
+        &row.prev_hash,
+        &hash,
     )
-    .bind(row.id)
-    .bind(row.at)
-    .bind(&row.actor)
-    .bind(&row.role)
-    .bind(&row.action)
-    .bind(&row.subject)
-    .bind(&row.details)
-    .bind(&row.client_addr)
-    .bind(&row.prev_hash)
-    .bind(&hash)
     .execute(&mut **tx)
     .await?;
     Ok(EventRow { hash, ..row })
@@ -111,14 +110,6 @@ pub struct AuditFilter {
     pub subject: Option<String>,
 }
 
-const FILTERED: &str =
-    "SELECT id, at, actor, role, action, subject, details, client_addr, prev_hash, hash FROM audit_events
-     WHERE ($1::timestamptz IS NULL OR at >= $1) AND ($2::timestamptz IS NULL OR at < $2)
-       AND ($3::text IS NULL OR actor = $3) AND ($4::text IS NULL OR action = $4)
-       AND ($5::text IS NULL OR strpos(lower(subject), lower($5)) > 0)
-       AND ($6::bigint IS NULL OR id < $6)
-     ORDER BY id DESC LIMIT $7";
-
 /// Newest first; `before` (an id) pages back. Fetches one row more than
 /// `limit` so the caller knows whether there is an older page.
 pub async fn list(
@@ -127,16 +118,28 @@ pub async fn list(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<EventRow>, sqlx::Error> {
-    sqlx::query_as(FILTERED)
-        .bind(f.from)
-        .bind(f.to)
-        .bind(&f.actor)
-        .bind(&f.action)
-        .bind(&f.subject)
-        .bind(before)
-        .bind(limit)
-        .fetch_all(pool)
-        .await
+    // Each filter is a parameter that may be NULL, so one fixed, checked
+    // query serves every combination.
+    sqlx::query_as!(
+        EventRow,
+        r#"SELECT id, at, actor, role, action, subject, details AS "details: Json<serde_json::Value>",
+                  client_addr, prev_hash, hash
+           FROM audit_events
+           WHERE ($1::timestamptz IS NULL OR at >= $1) AND ($2::timestamptz IS NULL OR at < $2)
+             AND ($3::text IS NULL OR actor = $3) AND ($4::text IS NULL OR action = $4)
+             AND ($5::text IS NULL OR strpos(lower(subject), lower($5)) > 0)
+             AND ($6::bigint IS NULL OR id < $6)
+           ORDER BY id DESC LIMIT $7"#,
+        f.from,
+        f.to,
+        f.actor.as_deref(),
+        f.action.as_deref(),
+        f.subject.as_deref(),
+        before,
+        limit,
+    )
+    .fetch_all(pool)
+    .await
 }
 
 /// Every row matching `f`, oldest first, for CSV / JSON Lines export.
@@ -148,7 +151,7 @@ pub async fn rows_for_export(pool: &PgPool, f: &AuditFilter) -> Result<Vec<Event
 
 /// The newest row's hash: what a copy of the trail must end in.
 pub async fn head_hash(db: impl PgExecutor<'_>) -> Result<Option<Vec<u8>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1").fetch_optional(db).await
+    sqlx::query_scalar!("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1").fetch_optional(db).await
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,9 +173,24 @@ pub async fn verify(pool: &PgPool) -> Result<ChainVerdict, sqlx::Error> {
 /// a view of the newest hundred rows of a million-row trail became a
 /// sequential scan and a sort.
 const WALK_PAGE: usize = 2_000;
-/// The walk's query, its limit written out (a bound one is a guess again).
-const WALK: &str = "SELECT id, at, actor, role, action, subject, details, client_addr, prev_hash, hash
-                    FROM audit_events WHERE id > $1 ORDER BY id LIMIT 2000";
+/// Declares the walk's query, its limit written out (a bound one is a guess
+/// again): one literal for the checked query and for `WALK`, which the test
+/// below holds to `WALK_PAGE`.
+macro_rules! walk {
+    ($sql:literal) => {
+        #[cfg(test)]
+        const WALK: &str = $sql;
+
+        /// The next page of the walk: up to `WALK_PAGE` rows after `cursor`.
+        async fn walk_page(conn: &mut PgConnection, cursor: i64) -> Result<Vec<EventRow>, sqlx::Error> {
+            sqlx::query_as!(EventRow, $sql, cursor).fetch_all(conn).await
+        }
+    };
+}
+walk!(
+    r#"SELECT id, at, actor, role, action, subject, details AS "details: Json<serde_json::Value>", client_addr, prev_hash, hash
+       FROM audit_events WHERE id > $1 ORDER BY id LIMIT 2000"#
+);
 
 /// Walks the rows after `after_id`, the first of which must follow `prev`
 /// (the hash of row `after_id`, or `GENESIS`); `before` rows are taken as
@@ -187,7 +205,7 @@ pub async fn verify_after(
     let mut checked = before;
     let mut cursor = after_id;
     loop {
-        let rows = sqlx::query_as::<_, EventRow>(WALK).bind(cursor).fetch_all(&mut *conn).await?;
+        let rows = walk_page(&mut *conn, cursor).await?;
         let Some(last) = rows.last() else { break };
         cursor = last.id;
         let full_page = rows.len() == WALK_PAGE;

@@ -125,7 +125,7 @@ pub async fn verify(support: &Support) -> anyhow::Result<Comparison> {
     Ok(c)
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct RestoreRun {
     pub id: Uuid,
     pub started_by: String,
@@ -162,34 +162,42 @@ impl RestoreRun {
     }
 }
 
-macro_rules! select_runs {
-    ($($rest:literal)*) => {
-        concat!(
-            "SELECT r.id, r.started_by, r.started_role, r.started_at, r.heartbeat_at, r.finished_at, r.planned,
-                    (SELECT count(*) FROM restore_items i WHERE i.run_id = r.id AND i.done_at IS NOT NULL) AS copied,
-                    (SELECT count(*) FROM restore_items i WHERE i.run_id = r.id AND i.done_at IS NULL AND i.error IS NOT NULL) AS failed
-             FROM restore_runs r ",
-            $($rest),*
-        )
-    };
-}
-
 pub async fn find_run(pool: &PgPool, id: Uuid) -> Result<Option<RestoreRun>, sqlx::Error> {
-    sqlx::query_as(select_runs!("WHERE r.id = $1")).bind(id).fetch_optional(pool).await
+    sqlx::query_as!(
+        RestoreRun,
+        r#"SELECT r.id, r.started_by, r.started_role, r.started_at, r.heartbeat_at, r.finished_at, r.planned,
+                  (SELECT count(*) FROM restore_items i WHERE i.run_id = r.id AND i.done_at IS NOT NULL) AS "copied!",
+                  (SELECT count(*) FROM restore_items i WHERE i.run_id = r.id AND i.done_at IS NULL AND i.error IS NOT NULL) AS "failed!"
+           FROM restore_runs r WHERE r.id = $1"#,
+        id,
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 pub async fn recent_runs(pool: &PgPool, limit: i64) -> Result<Vec<RestoreRun>, sqlx::Error> {
-    sqlx::query_as(select_runs!("ORDER BY r.started_at DESC LIMIT $1")).bind(limit).fetch_all(pool).await
+    sqlx::query_as!(
+        RestoreRun,
+        r#"SELECT r.id, r.started_by, r.started_role, r.started_at, r.heartbeat_at, r.finished_at, r.planned,
+                  (SELECT count(*) FROM restore_items i WHERE i.run_id = r.id AND i.done_at IS NOT NULL) AS "copied!",
+                  (SELECT count(*) FROM restore_items i WHERE i.run_id = r.id AND i.done_at IS NULL AND i.error IS NOT NULL) AS "failed!"
+           FROM restore_runs r ORDER BY r.started_at DESC LIMIT $1"#,
+        limit,
+    )
+    .fetch_all(pool)
+    .await
 }
 
 /// Keys that failed in a run, with the reason.
 pub async fn failures(pool: &PgPool, id: Uuid) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT key, error FROM restore_items WHERE run_id = $1 AND done_at IS NULL AND error IS NOT NULL ORDER BY key LIMIT 100",
+    let rows = sqlx::query!(
+        r#"SELECT key, error AS "error!" FROM restore_items
+           WHERE run_id = $1 AND done_at IS NULL AND error IS NOT NULL ORDER BY key LIMIT 100"#,
+        id,
     )
-    .bind(id)
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.key, r.error)).collect())
 }
 
 /// Why a restore could not be started or resumed.
@@ -222,7 +230,7 @@ fn is_busy(e: &sqlx::Error) -> bool {
 }
 
 async fn unfinished_run(pool: &PgPool) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM restore_runs WHERE finished_at IS NULL LIMIT 1").fetch_optional(pool).await
+    sqlx::query_scalar!("SELECT id FROM restore_runs WHERE finished_at IS NULL LIMIT 1").fetch_optional(pool).await
 }
 
 /// Records a restore of `plan` (the dry run's list) and its audit row, in
@@ -241,14 +249,15 @@ pub async fn start(
     let id = Uuid::now_v7();
     let mut tx = pool.begin().await?;
     gate::hold(&mut tx, Change::Data).await?;
-    let inserted =
-        sqlx::query("INSERT INTO restore_runs (id, started_by, started_role, planned) VALUES ($1, $2, $3, $4)")
-            .bind(id)
-            .bind(actor.name())
-            .bind(actor.role())
-            .bind(plan.len() as i32)
-            .execute(&mut *tx)
-            .await;
+    let inserted = sqlx::query!(
+        "INSERT INTO restore_runs (id, started_by, started_role, planned) VALUES ($1, $2, $3, $4)",
+        id,
+        actor.name(),
+        actor.role(),
+        plan.len() as i32,
+    )
+    .execute(&mut *tx)
+    .await;
     match inserted {
         Err(e) if is_busy(&e) => {
             drop(tx);
@@ -259,13 +268,14 @@ pub async fn start(
     let keys: Vec<&str> = plan.iter().map(|(o, _)| o.key.as_str()).collect();
     let sizes: Vec<i64> = plan.iter().map(|(o, _)| o.size).collect();
     let reasons: Vec<&str> = plan.iter().map(|(_, r)| *r).collect();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO restore_items (run_id, key, bytes, reason) SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[])",
+        id,
+        // The macro checks for `[String]`; the cast says borrowed ones are meant.
+        keys.as_slice() as &[&str],
+        &sizes,
+        reasons.as_slice() as &[&str],
     )
-    .bind(id)
-    .bind(&keys)
-    .bind(&sizes)
-    .bind(&reasons)
     .execute(&mut *tx)
     .await?;
     let missing = plan.iter().filter(|(_, r)| *r == "missing").count();
@@ -302,16 +312,16 @@ pub async fn record_resume(
 ) -> Result<(), ClaimError> {
     let mut tx = pool.begin().await?;
     gate::hold(&mut tx, Change::Data).await?;
-    let claimed: Result<Option<Uuid>, sqlx::Error> = sqlx::query_scalar(
+    let claimed = sqlx::query_scalar!(
         "UPDATE restore_runs r SET heartbeat_at = now(), finished_at = NULL
          WHERE r.id = $1 AND (
              (r.finished_at IS NULL AND r.heartbeat_at < now() - make_interval(secs => $2))
              OR (r.finished_at IS NOT NULL
                  AND EXISTS (SELECT 1 FROM restore_items i WHERE i.run_id = r.id AND i.done_at IS NULL)))
          RETURNING r.id",
+        run.id,
+        STALE_AFTER.as_secs_f64(),
     )
-    .bind(run.id)
-    .bind(STALE_AFTER.as_secs_f64())
     .fetch_optional(&mut *tx)
     .await;
     match claimed {
@@ -356,11 +366,12 @@ impl Heartbeat {
             let mut every = tokio::time::interval(STALE_AFTER / 3);
             loop {
                 every.tick().await;
-                let touched =
-                    sqlx::query("UPDATE restore_runs SET heartbeat_at = now() WHERE id = $1 AND finished_at IS NULL")
-                        .bind(id)
-                        .execute(&pool)
-                        .await;
+                let touched = sqlx::query!(
+                    "UPDATE restore_runs SET heartbeat_at = now() WHERE id = $1 AND finished_at IS NULL",
+                    id,
+                )
+                .execute(&pool)
+                .await;
                 if let Err(e) = touched {
                     tracing::warn!(error = ?e, restore = %id, "could not touch the restore's heartbeat");
                 }
@@ -398,22 +409,21 @@ pub async fn execute(support: Arc<Support>, pool: PgPool, id: Uuid, budget: Opti
         if let Some(p) = doctor::apply(&pool, &support, fix).await? {
             recreated = true;
             // Whoever started or last resumed the run made this happen.
-            let claimant: Option<(String, String)> = sqlx::query_as(
+            let claimant = sqlx::query!(
                 "SELECT actor, role FROM audit_events WHERE subject = $1
                    AND action IN ('support.restore_started', 'support.restore_resumed')
                  ORDER BY id DESC LIMIT 1",
+                format!("restore:{id}"),
             )
-            .bind(format!("restore:{id}"))
             .fetch_optional(&pool)
             .await?;
-            let by = claimant.map(|(email, role)| Actor::Staff { email, role }).unwrap_or_else(|| starter.clone());
+            let by = claimant.map(|c| Actor::Staff { email: c.actor, role: c.role }).unwrap_or_else(|| starter.clone());
             let extra = serde_json::json!({ "recreated_bucket": true, "restore": id.to_string() });
             p.record(&pool, &by, "console", extra).await?;
         }
     }
-    let pending: Vec<String> =
-        sqlx::query_scalar("SELECT key FROM restore_items WHERE run_id = $1 AND done_at IS NULL ORDER BY key")
-            .bind(id)
+    let pending =
+        sqlx::query_scalar!("SELECT key FROM restore_items WHERE run_id = $1 AND done_at IS NULL ORDER BY key", id)
             .fetch_all(&pool)
             .await?;
     for (n, key) in pending.iter().enumerate() {
@@ -433,40 +443,46 @@ pub async fn execute(support: Arc<Support>, pool: PgPool, id: Uuid, budget: Opti
             .await;
         match copied {
             Ok(_) => {
-                sqlx::query("UPDATE restore_items SET done_at = now(), error = NULL WHERE run_id = $1 AND key = $2")
-                    .bind(id)
-                    .bind(key)
-                    .execute(&pool)
-                    .await?
+                sqlx::query!(
+                    "UPDATE restore_items SET done_at = now(), error = NULL WHERE run_id = $1 AND key = $2",
+                    id,
+                    key,
+                )
+                .execute(&pool)
+                .await?
             }
             Err(e) => {
-                sqlx::query("UPDATE restore_items SET error = $3 WHERE run_id = $1 AND key = $2")
-                    .bind(id)
-                    .bind(key)
-                    .bind(DisplayErrorContext(e).to_string())
-                    .execute(&pool)
-                    .await?
+                sqlx::query!(
+                    "UPDATE restore_items SET error = $3 WHERE run_id = $1 AND key = $2",
+                    id,
+                    key,
+                    DisplayErrorContext(e).to_string(),
+                )
+                .execute(&pool)
+                .await?
             }
         };
     }
     // Finishing is conditional, so the run is finished (and audited) once.
     let mut tx = pool.begin().await?;
-    let finished: Option<Uuid> = sqlx::query_scalar(
+    let finished = sqlx::query_scalar!(
         "UPDATE restore_runs SET finished_at = now(), heartbeat_at = now() WHERE id = $1 AND finished_at IS NULL RETURNING id",
+        id,
     )
-    .bind(id)
     .fetch_optional(&mut *tx)
     .await?;
     if finished.is_none() {
         return Ok(());
     }
-    let (copied, failed): (i64, i64) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE done_at IS NOT NULL), count(*) FILTER (WHERE done_at IS NULL AND error IS NOT NULL)
-         FROM restore_items WHERE run_id = $1",
+    let counts = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE done_at IS NOT NULL) AS "copied!",
+                  count(*) FILTER (WHERE done_at IS NULL AND error IS NOT NULL) AS "failed!"
+           FROM restore_items WHERE run_id = $1"#,
+        id,
     )
-    .bind(id)
     .fetch_one(&mut *tx)
     .await?;
+    let (copied, failed) = (counts.copied, counts.failed);
     let mut details = serde_json::json!({ "planned": run.planned, "copied": copied, "failed": failed });
     if recreated {
         details["recreated_bucket"] = true.into();

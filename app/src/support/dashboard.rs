@@ -29,35 +29,35 @@ pub struct Totals {
 
 /// The last seven days (UTC), oldest first.
 pub async fn days(pool: &PgPool, stuck_after: Duration) -> Result<Vec<DayFigures>, sqlx::Error> {
-    let rows: Vec<(Date, i64, i64, i64)> = sqlx::query_as(
-        "SELECT d::date,
-           (SELECT count(*) FROM artworks WHERE uploaded_at >= d AND uploaded_at < d + interval '1 day'),
-           (SELECT count(*) FROM artworks WHERE resized_at >= d AND resized_at < d + interval '1 day'),
+    sqlx::query_as!(
+        DayFigures,
+        r#"SELECT d::date AS "day!",
+           (SELECT count(*) FROM artworks WHERE uploaded_at >= d AND uploaded_at < d + interval '1 day') AS "uploads!",
+           (SELECT count(*) FROM artworks WHERE resized_at >= d AND resized_at < d + interval '1 day') AS "resized!",
            (SELECT count(*) FROM artworks WHERE resized_at IS NULL AND uploaded_at >= d AND uploaded_at < d + interval '1 day'
-                                            AND uploaded_at <= now() - make_interval(secs => $1))
+                                            AND uploaded_at <= now() - make_interval(secs => $1)) AS "failed!"
          FROM generate_series(date_trunc('day', now() AT TIME ZONE 'UTC') - interval '6 days',
                               date_trunc('day', now() AT TIME ZONE 'UTC'), interval '1 day') AS d
-         ORDER BY d",
+         ORDER BY d"#,
+        stuck_after.as_secs_f64(),
     )
-    .bind(stuck_after.as_secs_f64())
     .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(|(day, uploads, resized, failed)| DayFigures { day, uploads, resized, failed }).collect())
+    .await
 }
 
 /// The same counts over the last 24 hours.
 pub async fn last_day(pool: &PgPool, stuck_after: Duration) -> Result<Totals, sqlx::Error> {
-    let (uploads, resized, failed): (i64, i64, i64) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE uploaded_at >= now() - interval '24 hours'),
-                count(*) FILTER (WHERE resized_at >= now() - interval '24 hours'),
+    sqlx::query_as!(
+        Totals,
+        r#"SELECT count(*) FILTER (WHERE uploaded_at >= now() - interval '24 hours') AS "uploads!",
+                count(*) FILTER (WHERE resized_at >= now() - interval '24 hours') AS "resized!",
                 count(*) FILTER (WHERE resized_at IS NULL AND uploaded_at >= now() - interval '24 hours'
-                                   AND uploaded_at <= now() - make_interval(secs => $1))
-         FROM artworks",
+                                   AND uploaded_at <= now() - make_interval(secs => $1)) AS "failed!"
+         FROM artworks"#,
+        stuck_after.as_secs_f64(),
     )
-    .bind(stuck_after.as_secs_f64())
     .fetch_one(pool)
-    .await?;
-    Ok(Totals { uploads, resized, failed })
+    .await
 }
 
 pub fn totals(days: &[DayFigures]) -> Totals {
@@ -180,7 +180,7 @@ where
 /// Postgres, the S3 endpoint, CloudWatch Logs and SMTP, checked at once.
 pub async fn health(pool: &PgPool, support: &Support) -> Vec<Health> {
     let group = support.log_group();
-    let pg = timed("Postgres", "the console's database".into(), sqlx::query("SELECT 1").execute(pool));
+    let pg = timed("Postgres", "the console's database".into(), sqlx::query_scalar!("SELECT 1").fetch_one(pool));
     let s3 = timed("S3", format!("bucket {}", support.buckets.originals), async {
         support
             .s3

@@ -113,22 +113,22 @@ pub fn diagnose(keys: &[&str], invocations: &[logs::Invocation]) -> HashMap<Stri
 /// Originals without renditions `support.stuck_after` after upload, newest
 /// first, each with its diagnosis from the logs.
 pub async fn list(pool: &PgPool, support: &Support) -> anyhow::Result<Vec<StuckUpload>> {
-    let rows: Vec<(uuid::Uuid, String, String, OffsetDateTime)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT id, original_key, original_filename, uploaded_at FROM artworks
          WHERE resized_at IS NULL AND uploaded_at <= now() - make_interval(secs => $1)
          ORDER BY uploaded_at DESC LIMIT 200",
+        support.stuck_after.as_secs_f64(),
     )
-    .bind(support.stuck_after.as_secs_f64())
     .fetch_all(pool)
     .await?;
-    let Some(oldest) = rows.iter().map(|r| r.3).min() else { return Ok(vec![]) };
+    let Some(oldest) = rows.iter().map(|r| r.uploaded_at).min() else { return Ok(vec![]) };
     // At most a week back: an older failure says little about today's.
     let now = OffsetDateTime::now_utc();
     let from = (oldest - time::Duration::minutes(1)).max(now - time::Duration::days(7));
     // Without the logs the uploads are still listed, each without a reason.
     let (mut found, unavailable) = match logs::fetch_all(support, from, now, 20_000).await {
         Ok(events) => {
-            let keys: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+            let keys: Vec<&str> = rows.iter().map(|r| r.original_key.as_str()).collect();
             (diagnose(&keys, &logs::group(events)), None)
         }
         Err(e) => {
@@ -138,15 +138,15 @@ pub async fn list(pool: &PgPool, support: &Support) -> anyhow::Result<Vec<StuckU
     };
     Ok(rows
         .into_iter()
-        .map(|(id, original_key, original_filename, uploaded_at)| StuckUpload {
-            id: ArtworkId::from(id),
-            diagnosis: found.remove(&original_key).unwrap_or_else(|| match &unavailable {
+        .map(|r| StuckUpload {
+            id: ArtworkId::from(r.id),
+            diagnosis: found.remove(&r.original_key).unwrap_or_else(|| match &unavailable {
                 Some(e) => Diagnosis::Unavailable(e.clone()),
                 None => Diagnosis::NeverSeen,
             }),
-            original_key,
-            original_filename,
-            uploaded_at,
+            original_key: r.original_key,
+            original_filename: r.original_filename,
+            uploaded_at: r.uploaded_at,
         })
         .collect())
 }
@@ -199,8 +199,7 @@ pub async fn resize_again(
     let bucket = &support.buckets.originals;
     let mut objects = Vec::new();
     for &id in ids {
-        let key: String = sqlx::query_scalar("SELECT original_key FROM artworks WHERE id = $1")
-            .bind(id.as_uuid())
+        let key = sqlx::query_scalar!("SELECT original_key FROM artworks WHERE id = $1", id.as_uuid())
             .fetch_optional(pool)
             .await?
             .ok_or(ResizeError::NotFound(id))?;

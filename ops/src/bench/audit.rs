@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use easel_app::audit::{self, AuditAction, canonical_form, chain_hash};
-use sqlx::{PgPool, types::Json};
+use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use super::web::{self, ms, percentile};
@@ -78,8 +78,7 @@ async fn size(stack: &LocalStack, rows: u64, opts: &Opts) -> anyhow::Result<Size
         println!("• Waiting for the console's checkpoint of {rows} events…");
         let started = Instant::now();
         loop {
-            let covered: Option<i64> =
-                sqlx::query_scalar("SELECT max(last_id) FROM audit_checkpoints").fetch_one(&pool).await?;
+            let covered = sqlx::query_scalar!("SELECT max(last_id) FROM audit_checkpoints").fetch_one(&pool).await?;
             if covered.unwrap_or(0) >= rows as i64 {
                 break;
             }
@@ -90,7 +89,7 @@ async fn size(stack: &LocalStack, rows: u64, opts: &Opts) -> anyhow::Result<Size
         }
         println!("  signed after {:.1} s", started.elapsed().as_secs_f64());
         let admin = web::new_admin(&pool, &base).await?;
-        let last: i64 = sqlx::query_scalar("SELECT max(id) FROM audit_events").fetch_one(&pool).await?;
+        let last = sqlx::query_scalar!(r#"SELECT max(id) AS "last!" FROM audit_events"#).fetch_one(&pool).await?;
         fill(&pool, last as u64, opts.after).await?;
 
         println!("• Timing {} with {rows} events: {} requests each…", PAGES.join(" and "), opts.samples);
@@ -133,7 +132,7 @@ async fn fill(pool: &PgPool, after: u64, n: u64) -> anyhow::Result<()> {
     const BATCH: u64 = 10_000;
     let mut prev: Vec<u8> = match after {
         0 => audit::GENESIS.to_vec(),
-        id => sqlx::query_scalar("SELECT hash FROM audit_events WHERE id = $1").bind(id as i64).fetch_one(pool).await?,
+        id => sqlx::query_scalar!("SELECT hash FROM audit_events WHERE id = $1", id as i64).fetch_one(pool).await?,
     };
     let start = OffsetDateTime::now_utc().replace_nanosecond(0)? - time::Duration::days(30);
     let action = AuditAction::SignInFailed.as_str();
@@ -153,23 +152,23 @@ async fn fill(pool: &PgPool, after: u64, n: u64) -> anyhow::Result<()> {
             cols.id.push(id);
             cols.at.push(at);
             cols.subject.push(subject);
-            cols.details.push(Json(details));
+            cols.details.push(details);
             cols.prev.push(std::mem::replace(&mut prev, hash.to_vec()));
             cols.hash.push(hash.to_vec());
         }
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO audit_events (id, at, actor, role, action, subject, details, client_addr, prev_hash, hash)
              SELECT id, at, 'anonymous', 'none', $7, subject, details, '203.0.113.7', prev, hash
              FROM UNNEST($1::bigint[], $2::timestamptz[], $3::text[], $4::jsonb[], $5::bytea[], $6::bytea[])
                AS t(id, at, subject, details, prev, hash)",
+            &cols.id,
+            &cols.at,
+            &cols.subject,
+            &cols.details,
+            &cols.prev,
+            &cols.hash,
+            action,
         )
-        .bind(&cols.id)
-        .bind(&cols.at)
-        .bind(&cols.subject)
-        .bind(&cols.details)
-        .bind(&cols.prev)
-        .bind(&cols.hash)
-        .bind(action)
         .execute(pool)
         .await?;
         done += count;
@@ -177,7 +176,9 @@ async fn fill(pool: &PgPool, after: u64, n: u64) -> anyhow::Result<()> {
             println!("  {done} of {n} events written");
         }
     }
-    sqlx::query("SELECT setval('audit_events_id_seq', (SELECT max(id) FROM audit_events))").execute(pool).await?;
+    sqlx::query_scalar!("SELECT setval('audit_events_id_seq', (SELECT max(id) FROM audit_events))")
+        .fetch_one(pool)
+        .await?;
     Ok(())
 }
 
@@ -186,7 +187,7 @@ struct Columns {
     id: Vec<i64>,
     at: Vec<OffsetDateTime>,
     subject: Vec<String>,
-    details: Vec<Json<serde_json::Value>>,
+    details: Vec<serde_json::Value>,
     prev: Vec<Vec<u8>>,
     hash: Vec<Vec<u8>>,
 }
