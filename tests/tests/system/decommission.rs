@@ -135,6 +135,17 @@ async fn audited(app: &TestApp, action: &str) -> i64 {
         .unwrap()
 }
 
+/// How many sessions of this test's database wait for a lock now
+/// (`pg_stat_activity` covers the whole cluster, where other tests run too).
+async fn sessions_waiting_for_a_lock(app: &TestApp) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
 /// Every object version and delete marker left in `bucket`.
 /// The keys of every version and delete marker still in `bucket`.
 async fn versions_left(app: &TestApp, bucket: &str) -> Vec<String> {
@@ -281,12 +292,18 @@ async fn the_whole_procedure_runs_from_request_to_closed() {
     app.s3.delete_object().bucket(&app.buckets.backup).key(marker).send().await.unwrap();
     let markers = app.s3.list_object_versions().bucket(&app.buckets.backup).send().await.unwrap();
     assert!(!markers.delete_markers().is_empty(), "the backup bucket keeps a delete marker");
-    // Two admins click at once: one destroys, the other is told it is done.
+    // Two admins click at once while the row is held, as by a destruction
+    // under way: both wait and nothing starts. Once it is free, one destroys
+    // holding it throughout; the other waits for that, and is told it is done.
     let url = format!("/admin/decommission/{id}/destroy");
     let csrf = [("csrf", admin.csrf.as_str())];
-    let (a, b) = tokio::join!(admin.post(&app, &url, &csrf), async {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        admin.post(&app, &url, &csrf).await
+    let mut held = app.pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM decommissions WHERE id = $1 FOR UPDATE").bind(id).execute(&mut *held).await.unwrap();
+    let (a, b, ()) = tokio::join!(admin.post(&app, &url, &csrf), admin.post(&app, &url, &csrf), async {
+        let both_wait = eventually(Duration::from_secs(10), || async { sessions_waiting_for_a_lock(&app).await >= 2 });
+        assert!(both_wait.await, "both clicks wait for the decommission's row");
+        assert_eq!(audited(&app, "decommission.destroy_started").await, 0, "nothing starts while the row is held");
+        held.rollback().await.unwrap();
     });
     let mut statuses = [a.status, b.status];
     statuses.sort();
