@@ -730,7 +730,8 @@ async fn the_reason_document_must_really_be_a_pdf() {
 
 /// Mail goes through the outbox: with SMTP down the request still opens,
 /// its links wait as failing messages the page shows (and offers to send
-/// again), and once SMTP is back each stakeholder gets their link once.
+/// again), and once SMTP is back each stakeholder gets their link once: a
+/// message another console's sender holds, only once that sender's lease ends.
 #[tokio::test]
 async fn smtp_down_while_a_request_opens_queues_the_links_and_delivers_each_once() {
     let dir = std::env::temp_dir().join(format!("easel-archives-{}", uuid::Uuid::new_v4().simple()));
@@ -774,10 +775,37 @@ async fn smtp_down_while_a_request_opens_queues_the_links_and_delivers_each_once
     assert_eq!(again.status, 303, "{}", again.body);
     assert_eq!(audited(&app, "decommission.mail_requeued").await, 1);
 
+    // Another console's sender holds the first message in line (its lease
+    // is live), which is due now: this console's sender must leave it alone
+    // while it sends the others, and send it once the lease ends.
+    let (held, held_to): (i64, String) =
+        sqlx::query_as("SELECT id, to_addr FROM outbound_mail ORDER BY id LIMIT 1").fetch_one(&app.pool).await.unwrap();
+    let leased = eventually(Duration::from_secs(10), || async {
+        // Not while this console's sender holds it itself.
+        sqlx::query(
+            "UPDATE outbound_mail SET lease_until = now() + interval '1 hour', next_attempt_at = now()
+             WHERE id = $1 AND (lease_until IS NULL OR lease_until < now())",
+        )
+        .bind(held)
+        .execute(&app.pool)
+        .await
+        .unwrap()
+        .rows_affected()
+            == 1
+    })
+    .await;
+    assert!(leased, "the other sender's lease is set");
     faults.smtp.resume();
-    for email in [&p.rep, &p.boss, &p.user] {
+    for email in [&p.rep, &p.boss, &p.user].into_iter().filter(|e| **e != held_to) {
         mail_to(email, "", 1).await;
     }
+    assert!(all_mail().await.iter().all(|m| !sent_to(m, &held_to)), "a message another sender holds was sent");
+    sqlx::query("UPDATE outbound_mail SET lease_until = NULL WHERE id = $1")
+        .bind(held)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    mail_to(&held_to, "", 1).await;
     // SMTP takes a message a moment before the sender records it as sent.
     let unsent = || async {
         sqlx::query_scalar::<_, i64>("SELECT count(*) FROM outbound_mail WHERE status <> 'sent'")
