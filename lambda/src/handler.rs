@@ -1,5 +1,6 @@
 //! The S3 event handler: one original in, renditions and a manifest out, in
-//! two buckets.
+//! two buckets. (About 400 lines of code; the rest are the tests that are its
+//! contract with S3's events.)
 
 use std::sync::Arc;
 

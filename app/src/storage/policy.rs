@@ -3,6 +3,8 @@
 //! request apply; any applying `Deny` wins, else any applying `Allow`
 //! grants, else the request is implicitly denied. Pure logic, so the bucket
 //! doctor's verdicts rest on tested code rather than a substring search.
+//! (About 420 lines of evaluator; the rest are the tests that pin each rule,
+//! kept beside it.)
 
 use std::collections::HashMap;
 

@@ -24,6 +24,11 @@
 //! colour space than the image's, or of a kind moxcms cannot convert) is
 //! ignored: the image is shown as untagged sRGB, which is what browsers
 //! do with such a profile, and the outcome says why so the resizer logs it.
+//!
+//! About 520 lines of code (and 110 of tests): reading profiles, the RGB and
+//! CMYK conversions, black-point compensation and the cache of recent
+//! conversions share one set of decisions about what to trust, so they stay
+//! in one file.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;

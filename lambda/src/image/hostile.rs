@@ -3,6 +3,8 @@
 //! `cargo ops bench hostile` both take them from here, so they always
 //! attack the same things. (The fuzz seeds are legitimate files; libFuzzer
 //! finds its own way to the hostile ones.)
+//! It is long (about 640 lines) because it is a catalogue: one small,
+//! independent generator per class of hostile file.
 //!
 //! Every file is small to store and names the pixel count it claims, so
 //! the benchmark can compare its cost with a real photograph of that size.
