@@ -82,7 +82,7 @@ pub struct Decommission {
 #[derive(sqlx::FromRow)]
 struct DecommissionRow {
     id: Uuid,
-    step: String,
+    step: DecommissionStep,
     opened_by: String,
     opened_at: OffsetDateTime,
     point_of_contact: String,
@@ -112,7 +112,7 @@ impl TryFrom<DecommissionRow> for Decommission {
     fn try_from(r: DecommissionRow) -> Result<Self, sqlx::Error> {
         Ok(Decommission {
             id: r.id,
-            step: DecommissionStep::parse(&r.step).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            step: r.step,
             opened_by: r.opened_by,
             opened_at: r.opened_at,
             point_of_contact: r.point_of_contact,
@@ -206,11 +206,7 @@ pub async fn reason_pdf(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<(Str
 }
 
 pub async fn set_step(tx: &mut Transaction<'_, Postgres>, id: Uuid, step: DecommissionStep) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE decommissions SET step = $2 WHERE id = $1")
-        .bind(id)
-        .bind(step.as_str())
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query("UPDATE decommissions SET step = $2 WHERE id = $1").bind(id).bind(step).execute(&mut **tx).await?;
     Ok(())
 }
 
@@ -226,7 +222,7 @@ pub async fn set_halted(
     sqlx::query("UPDATE decommissions SET step = $3, halted_reason = $2 WHERE id = $1")
         .bind(id)
         .bind(reason)
-        .bind(next.as_str())
+        .bind(next)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -241,7 +237,7 @@ pub async fn set_plan(
     sqlx::query("UPDATE decommissions SET plan = $2, step = $3 WHERE id = $1")
         .bind(id)
         .bind(Json(plan))
-        .bind(next.as_str())
+        .bind(next)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -322,7 +318,7 @@ pub async fn set_archive_ready(
     .bind(a.sha256)
     .bind(a.bytes)
     .bind(a.audit_head)
-    .bind(next.as_str())
+    .bind(next)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -354,7 +350,7 @@ pub async fn set_receipt(
     .bind(r.sha256)
     .bind(r.consent)
     .bind(r.by)
-    .bind(next.as_str())
+    .bind(next)
     .fetch_one(&mut **tx)
     .await
 }
@@ -368,7 +364,7 @@ pub async fn set_destroyed(
     sqlx::query("UPDATE decommissions SET destroyed_at = now(), destroy_report = $2, step = $3 WHERE id = $1")
         .bind(id)
         .bind(Json(report))
-        .bind(next.as_str())
+        .bind(next)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -383,7 +379,7 @@ pub async fn set_closed(
     sqlx::query("UPDATE decommissions SET review = $2, closed_at = now(), step = $3 WHERE id = $1")
         .bind(id)
         .bind(review)
-        .bind(next.as_str())
+        .bind(next)
         .execute(&mut **tx)
         .await?;
     Ok(())

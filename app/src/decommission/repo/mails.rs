@@ -5,6 +5,7 @@ use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::decommission::step::DecommissionStep;
 use crate::outbox::{self, MailState};
 
 /// A message of the procedure, in the outbox or sent.
@@ -14,7 +15,7 @@ pub struct MailRow {
     pub stakeholder_id: Option<Uuid>,
     pub to_addr: String,
     pub subject: String,
-    pub step: String,
+    pub step: DecommissionStep,
     pub message_id: String,
     pub queued_at: OffsetDateTime,
     pub state: MailState,
@@ -26,7 +27,7 @@ struct MailColumns {
     stakeholder_id: Option<Uuid>,
     to_addr: String,
     subject: String,
-    step: String,
+    step: DecommissionStep,
     message_id: String,
     queued_at: OffsetDateTime,
     status: String,

@@ -8,7 +8,7 @@ mod stakeholders;
 mod tokens;
 mod upload_gate;
 
-pub use decisions::{Decision, decisions, insert_decision, pending_approvals};
+pub use decisions::{Decision, Verdict, decisions, insert_decision, pending_approvals};
 pub use decommissions::{
     ARCHIVE_STALE_AFTER_MINUTES, ArchiveFacts, ArchiveState, Decommission, NewDecommission, Plan, Receipt,
     UnknownArchiveState, all, archive_alive, current, find, insert, lock, reason_pdf, set_archive_progress,

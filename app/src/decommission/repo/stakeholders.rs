@@ -5,15 +5,7 @@ use uuid::Uuid;
 
 use crate::decommission::stakeholder::{NewStakeholder, StakeholderRole};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-struct StakeholderRow {
-    id: Uuid,
-    name: String,
-    email: String,
-    role: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Stakeholder {
     pub id: Uuid,
     pub name: String,
@@ -37,7 +29,7 @@ pub async fn insert_stakeholders(
         .bind(i as i32)
         .bind(&s.name)
         .bind(s.email.as_str())
-        .bind(s.role.as_str())
+        .bind(s.role)
         .execute(&mut **tx)
         .await?;
         out.push(Stakeholder { id, name: s.name.clone(), email: s.email.to_string(), role: s.role });
@@ -46,18 +38,8 @@ pub async fn insert_stakeholders(
 }
 
 pub async fn stakeholders(db: impl PgExecutor<'_>, decommission: Uuid) -> Result<Vec<Stakeholder>, sqlx::Error> {
-    let rows: Vec<StakeholderRow> =
-        sqlx::query_as("SELECT id, name, email, role FROM stakeholders WHERE decommission_id = $1 ORDER BY position")
-            .bind(decommission)
-            .fetch_all(db)
-            .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Stakeholder {
-            id: r.id,
-            name: r.name,
-            email: r.email,
-            role: StakeholderRole::parse(&r.role).unwrap_or(StakeholderRole::User),
-        })
-        .collect())
+    sqlx::query_as("SELECT id, name, email, role FROM stakeholders WHERE decommission_id = $1 ORDER BY position")
+        .bind(decommission)
+        .fetch_all(db)
+        .await
 }

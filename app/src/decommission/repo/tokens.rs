@@ -19,7 +19,7 @@ pub async fn end_tokens(
          WHERE stakeholder_id = $1 AND step = $2 AND used_at IS NULL AND ended_at IS NULL",
     )
     .bind(stakeholder)
-    .bind(step.as_str())
+    .bind(step)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected())
@@ -40,7 +40,7 @@ pub async fn insert_token(
     .bind(&hash.0)
     .bind(decommission)
     .bind(stakeholder)
-    .bind(step.as_str())
+    .bind(step)
     .bind(valid_days as i32)
     .execute(&mut **tx)
     .await?;
@@ -51,7 +51,7 @@ pub async fn insert_token(
 pub struct TokenRow {
     pub decommission_id: Uuid,
     pub stakeholder_id: Uuid,
-    pub step: String,
+    pub step: DecommissionStep,
     pub expired: bool,
     pub used_at: Option<OffsetDateTime>,
     pub ended_at: Option<OffsetDateTime>,
