@@ -4,7 +4,10 @@ use std::fmt;
 
 use crate::auth::Email;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Stored as `as_str` spells it (the `sqlx::Type` derive's words; a test
+/// holds them together); a word it does not know is a decode error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum StakeholderRole {
     /// Approves the plan, receives the archive and signs for it.
     Representative,
@@ -107,6 +110,13 @@ pub fn parse_list(text: &str) -> Result<Vec<NewStakeholder>, StakeholderListErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_database_spells_each_role_as_as_str() {
+        for role in [StakeholderRole::Representative, StakeholderRole::Management, StakeholderRole::User] {
+            assert_eq!(crate::decommission::stored_as(&role), role.as_str());
+        }
+    }
 
     #[test]
     fn a_list_with_one_representative_parses() {

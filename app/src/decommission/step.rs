@@ -4,8 +4,11 @@
 
 use std::fmt;
 
-/// Where a decommission stands. Stored as `as_str`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Where a decommission stands. Stored as `as_str` spells it: the
+/// `sqlx::Type` derive reads and writes those same words (a test holds
+/// them together), and a word it does not know is a decode error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum DecommissionStep {
     /// 1–2: opened; every stakeholder has a link to approve or reject.
     Approval,
@@ -230,6 +233,13 @@ mod tests {
             assert_eq!(S::parse(step.as_str()), Ok(step));
         }
         assert!(S::parse("archived").is_err());
+    }
+
+    #[test]
+    fn the_database_spells_each_step_as_as_str() {
+        for step in S::ALL {
+            assert_eq!(crate::decommission::stored_as(&step), step.as_str());
+        }
     }
 
     #[test]

@@ -83,7 +83,7 @@ fn check(row: Option<repo::TokenRow>, current: Option<DecommissionStep>) -> Resu
     if row.expired {
         return Err(LinkRefused::Expired);
     }
-    if current.map(DecommissionStep::as_str) != Some(row.step.as_str()) {
+    if current != Some(row.step) {
         return Err(LinkRefused::StepOver);
     }
     Ok(row)
@@ -129,7 +129,7 @@ mod tests {
         repo::TokenRow {
             decommission_id: Uuid::nil(),
             stakeholder_id: Uuid::nil(),
-            step: step.into(),
+            step: DecommissionStep::parse(step).unwrap(),
             expired: false,
             used_at: None,
             ended_at: None,

@@ -13,10 +13,9 @@ pub async fn resend(state: &Services, id: Uuid, stakeholder_id: Uuid, actor: &Ac
     let d = repo::find(&state.pool, id).await?.ok_or(DecommissionError::NotFound)?;
     let s = stakeholder(&state.pool, id, stakeholder_id).await?;
     let eligible = match d.step {
-        DecommissionStep::Approval => !repo::decisions(&state.pool, id)
-            .await?
-            .iter()
-            .any(|x| x.stakeholder_id == s.id && x.step == d.step.as_str()),
+        DecommissionStep::Approval => {
+            !repo::decisions(&state.pool, id).await?.iter().any(|x| x.stakeholder_id == s.id && x.step == d.step)
+        }
         DecommissionStep::PlanApproval | DecommissionStep::Handover => s.role == StakeholderRole::Representative,
         _ => false,
     };

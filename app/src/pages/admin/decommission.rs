@@ -111,12 +111,12 @@ fn current_view(m: &DecommissionModel, d: Decommission) -> impl IntoView + use<>
                 .mails
                 .iter()
                 .rev()
-                .find(|x| x.stakeholder_id == Some(s.id) && x.step == d.step.as_str())
+                .find(|x| x.stakeholder_id == Some(s.id) && x.step == d.step)
                 .map(|x| mail_state(&x.state))
                 .unwrap_or_else(|| "—".into());
             // Only where the server would resend: a stakeholder still to
             // decide on the request, or the representative at their steps.
-            let decided = m.decisions.iter().any(|x| x.stakeholder_id == s.id && x.step == d.step.as_str());
+            let decided = m.decisions.iter().any(|x| x.stakeholder_id == s.id && x.step == d.step);
             let eligible = match d.step {
                 DecommissionStep::Approval => !decided,
                 DecommissionStep::PlanApproval | DecommissionStep::Handover => {
@@ -146,7 +146,7 @@ fn current_view(m: &DecommissionModel, d: Decommission) -> impl IntoView + use<>
             });
             view! {
                 <tr class="mail">
-                    <td>{when(x.queued_at)}</td><td>{x.to_addr.clone()}</td><td>{x.step.clone()}</td>
+                    <td>{when(x.queued_at)}</td><td>{x.to_addr.clone()}</td><td>{x.step.as_str()}</td>
                     <td>{x.subject.clone()}</td><td class="mail-state">{mail_state(&x.state)}</td>
                     <td><code>{x.message_id.clone()}</code></td><td class="actions">{again}</td>
                 </tr>

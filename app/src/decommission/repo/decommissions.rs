@@ -1,17 +1,12 @@
-//! The decommission tables. Callers pass a transaction where a change and
-//! its audit row must commit together.
+//! `decommissions`: one row per request, its step and everything each step
+//! records on it (the plan, the archive, the receipt, the destruction's
+//! report, the review). At most one is not halted (a unique index).
 
 use sqlx::{PgExecutor, Postgres, Transaction, types::Json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::outbox::{self, MailState};
-
-use super::{
-    stakeholder::{NewStakeholder, StakeholderRole},
-    step::DecommissionStep,
-    token::TokenHash,
-};
+use crate::decommission::step::DecommissionStep;
 
 /// Step 3's document.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -87,7 +82,7 @@ pub struct Decommission {
 #[derive(sqlx::FromRow)]
 struct DecommissionRow {
     id: Uuid,
-    step: String,
+    step: DecommissionStep,
     opened_by: String,
     opened_at: OffsetDateTime,
     point_of_contact: String,
@@ -117,7 +112,7 @@ impl TryFrom<DecommissionRow> for Decommission {
     fn try_from(r: DecommissionRow) -> Result<Self, sqlx::Error> {
         Ok(Decommission {
             id: r.id,
-            step: DecommissionStep::parse(&r.step).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            step: r.step,
             opened_by: r.opened_by,
             opened_at: r.opened_at,
             point_of_contact: r.point_of_contact,
@@ -211,11 +206,7 @@ pub async fn reason_pdf(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<(Str
 }
 
 pub async fn set_step(tx: &mut Transaction<'_, Postgres>, id: Uuid, step: DecommissionStep) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE decommissions SET step = $2 WHERE id = $1")
-        .bind(id)
-        .bind(step.as_str())
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query("UPDATE decommissions SET step = $2 WHERE id = $1").bind(id).bind(step).execute(&mut **tx).await?;
     Ok(())
 }
 
@@ -231,7 +222,7 @@ pub async fn set_halted(
     sqlx::query("UPDATE decommissions SET step = $3, halted_reason = $2 WHERE id = $1")
         .bind(id)
         .bind(reason)
-        .bind(next.as_str())
+        .bind(next)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -246,7 +237,7 @@ pub async fn set_plan(
     sqlx::query("UPDATE decommissions SET plan = $2, step = $3 WHERE id = $1")
         .bind(id)
         .bind(Json(plan))
-        .bind(next.as_str())
+        .bind(next)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -327,7 +318,7 @@ pub async fn set_archive_ready(
     .bind(a.sha256)
     .bind(a.bytes)
     .bind(a.audit_head)
-    .bind(next.as_str())
+    .bind(next)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -359,7 +350,7 @@ pub async fn set_receipt(
     .bind(r.sha256)
     .bind(r.consent)
     .bind(r.by)
-    .bind(next.as_str())
+    .bind(next)
     .fetch_one(&mut **tx)
     .await
 }
@@ -373,7 +364,7 @@ pub async fn set_destroyed(
     sqlx::query("UPDATE decommissions SET destroyed_at = now(), destroy_report = $2, step = $3 WHERE id = $1")
         .bind(id)
         .bind(Json(report))
-        .bind(next.as_str())
+        .bind(next)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -388,260 +379,9 @@ pub async fn set_closed(
     sqlx::query("UPDATE decommissions SET review = $2, closed_at = now(), step = $3 WHERE id = $1")
         .bind(id)
         .bind(review)
-        .bind(next.as_str())
+        .bind(next)
         .execute(&mut **tx)
         .await?;
-    Ok(())
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-struct StakeholderRow {
-    id: Uuid,
-    name: String,
-    email: String,
-    role: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stakeholder {
-    pub id: Uuid,
-    pub name: String,
-    pub email: String,
-    pub role: StakeholderRole,
-}
-
-pub async fn insert_stakeholders(
-    tx: &mut Transaction<'_, Postgres>,
-    decommission: Uuid,
-    list: &[NewStakeholder],
-) -> Result<Vec<Stakeholder>, sqlx::Error> {
-    let mut out = Vec::with_capacity(list.len());
-    for (i, s) in list.iter().enumerate() {
-        let id = Uuid::now_v7();
-        sqlx::query(
-            "INSERT INTO stakeholders (id, decommission_id, position, name, email, role) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(id)
-        .bind(decommission)
-        .bind(i as i32)
-        .bind(&s.name)
-        .bind(s.email.as_str())
-        .bind(s.role.as_str())
-        .execute(&mut **tx)
-        .await?;
-        out.push(Stakeholder { id, name: s.name.clone(), email: s.email.to_string(), role: s.role });
-    }
-    Ok(out)
-}
-
-pub async fn stakeholders(db: impl PgExecutor<'_>, decommission: Uuid) -> Result<Vec<Stakeholder>, sqlx::Error> {
-    let rows: Vec<StakeholderRow> =
-        sqlx::query_as("SELECT id, name, email, role FROM stakeholders WHERE decommission_id = $1 ORDER BY position")
-            .bind(decommission)
-            .fetch_all(db)
-            .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Stakeholder {
-            id: r.id,
-            name: r.name,
-            email: r.email,
-            role: StakeholderRole::parse(&r.role).unwrap_or(StakeholderRole::User),
-        })
-        .collect())
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Decision {
-    pub stakeholder_id: Uuid,
-    pub step: String,
-    pub decision: String,
-    pub comment: String,
-    pub at: OffsetDateTime,
-    pub client_addr: String,
-}
-
-pub async fn decisions(db: impl PgExecutor<'_>, decommission: Uuid) -> Result<Vec<Decision>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT d.stakeholder_id, d.step, d.decision, d.comment, d.at, d.client_addr
-         FROM stakeholder_decisions d JOIN stakeholders s ON s.id = d.stakeholder_id
-         WHERE s.decommission_id = $1 ORDER BY d.id",
-    )
-    .bind(decommission)
-    .fetch_all(db)
-    .await
-}
-
-pub async fn insert_decision(
-    tx: &mut Transaction<'_, Postgres>,
-    stakeholder: Uuid,
-    step: DecommissionStep,
-    approved: bool,
-    comment: &str,
-    client_addr: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO stakeholder_decisions (stakeholder_id, step, decision, comment, client_addr) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(stakeholder)
-    .bind(step.as_str())
-    .bind(if approved { "approved" } else { "rejected" })
-    .bind(comment)
-    .bind(client_addr)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// How many stakeholders of `decommission` have not yet approved at `step`.
-pub async fn pending_approvals(
-    tx: &mut Transaction<'_, Postgres>,
-    decommission: Uuid,
-    step: DecommissionStep,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM stakeholders s WHERE s.decommission_id = $1 AND NOT EXISTS (
-             SELECT 1 FROM stakeholder_decisions d WHERE d.stakeholder_id = s.id AND d.step = $2 AND d.decision = 'approved')",
-    )
-    .bind(decommission)
-    .bind(step.as_str())
-    .fetch_one(&mut **tx)
-    .await
-}
-
-/// Ends every live link of `stakeholder` for `step`; returns how many.
-pub async fn end_tokens(
-    tx: &mut Transaction<'_, Postgres>,
-    stakeholder: Uuid,
-    step: DecommissionStep,
-) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE approval_tokens SET ended_at = now()
-         WHERE stakeholder_id = $1 AND step = $2 AND used_at IS NULL AND ended_at IS NULL",
-    )
-    .bind(stakeholder)
-    .bind(step.as_str())
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected())
-}
-
-pub async fn insert_token(
-    tx: &mut Transaction<'_, Postgres>,
-    hash: &TokenHash,
-    decommission: Uuid,
-    stakeholder: Uuid,
-    step: DecommissionStep,
-    valid_days: u32,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO approval_tokens (token_hash, decommission_id, stakeholder_id, step, expires_at)
-         VALUES ($1, $2, $3, $4, now() + make_interval(days => $5))",
-    )
-    .bind(&hash.0)
-    .bind(decommission)
-    .bind(stakeholder)
-    .bind(step.as_str())
-    .bind(valid_days as i32)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct TokenRow {
-    pub decommission_id: Uuid,
-    pub stakeholder_id: Uuid,
-    pub step: String,
-    pub expired: bool,
-    pub used_at: Option<OffsetDateTime>,
-    pub ended_at: Option<OffsetDateTime>,
-}
-
-const TOKEN: &str = "SELECT decommission_id, stakeholder_id, step, expires_at <= now() AS expired, used_at, ended_at
-     FROM approval_tokens WHERE token_hash = $1";
-
-pub async fn find_token(db: impl PgExecutor<'_>, hash: &TokenHash) -> Result<Option<TokenRow>, sqlx::Error> {
-    sqlx::query_as(TOKEN).bind(&hash.0).fetch_optional(db).await
-}
-
-/// The token row, locked so two submissions of one link cannot both decide.
-pub async fn lock_token(tx: &mut Transaction<'_, Postgres>, hash: &TokenHash) -> Result<Option<TokenRow>, sqlx::Error> {
-    let sql = format!("{TOKEN} FOR UPDATE");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&hash.0).fetch_optional(&mut **tx).await
-}
-
-pub async fn use_token(tx: &mut Transaction<'_, Postgres>, hash: &TokenHash) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE approval_tokens SET used_at = now() WHERE token_hash = $1")
-        .bind(&hash.0)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// A message of the procedure, in the outbox or sent.
-#[derive(Debug, Clone)]
-pub struct MailRow {
-    pub id: i64,
-    pub stakeholder_id: Option<Uuid>,
-    pub to_addr: String,
-    pub subject: String,
-    pub step: String,
-    pub message_id: String,
-    pub queued_at: OffsetDateTime,
-    pub state: MailState,
-}
-
-#[derive(sqlx::FromRow)]
-struct MailColumns {
-    id: i64,
-    stakeholder_id: Option<Uuid>,
-    to_addr: String,
-    subject: String,
-    step: String,
-    message_id: String,
-    queued_at: OffsetDateTime,
-    status: String,
-    attempts: i32,
-    last_error: Option<String>,
-    next_attempt_at: OffsetDateTime,
-    sent_at: Option<OffsetDateTime>,
-}
-
-pub async fn mails(db: impl PgExecutor<'_>, decommission: Uuid) -> Result<Vec<MailRow>, sqlx::Error> {
-    let rows: Vec<MailColumns> = sqlx::query_as(
-        "SELECT id, stakeholder_id, to_addr, subject, step, message_id, queued_at, status, attempts, last_error,
-                next_attempt_at, sent_at
-         FROM outbound_mail WHERE decommission_id = $1 ORDER BY id",
-    )
-    .bind(decommission)
-    .fetch_all(db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| MailRow {
-            state: outbox::state_of(&r.status, r.attempts, r.last_error.as_deref(), r.next_attempt_at, r.sent_at),
-            id: r.id,
-            stakeholder_id: r.stakeholder_id,
-            to_addr: r.to_addr,
-            subject: r.subject,
-            step: r.step,
-            message_id: r.message_id,
-            queued_at: r.queued_at,
-        })
-        .collect())
-}
-
-pub async fn freeze_uploads(tx: &mut Transaction<'_, Postgres>, by: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE upload_gate SET frozen_at = coalesce(frozen_at, now()), frozen_by = $1")
-        .bind(by)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-pub async fn close_uploads(tx: &mut Transaction<'_, Postgres>) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE upload_gate SET closed = true").execute(&mut **tx).await?;
     Ok(())
 }
 

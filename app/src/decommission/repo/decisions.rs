@@ -1,0 +1,103 @@
+//! `stakeholder_decisions`: every approval or rejection made through a link.
+
+use std::fmt;
+
+use sqlx::{PgExecutor, Postgres, Transaction};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::decommission::step::DecommissionStep;
+
+/// What a stakeholder said through their link. Stored as `as_str` spells
+/// it; a word the `sqlx::Type` derive does not know is a decode error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum Verdict {
+    Approved,
+    Rejected,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Approved => "approved",
+            Verdict::Rejected => "rejected",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Decision {
+    pub stakeholder_id: Uuid,
+    pub step: DecommissionStep,
+    pub decision: Verdict,
+    pub comment: String,
+    pub at: OffsetDateTime,
+    pub client_addr: String,
+}
+
+pub async fn decisions(db: impl PgExecutor<'_>, decommission: Uuid) -> Result<Vec<Decision>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT d.stakeholder_id, d.step, d.decision, d.comment, d.at, d.client_addr
+         FROM stakeholder_decisions d JOIN stakeholders s ON s.id = d.stakeholder_id
+         WHERE s.decommission_id = $1 ORDER BY d.id",
+    )
+    .bind(decommission)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn insert_decision(
+    tx: &mut Transaction<'_, Postgres>,
+    stakeholder: Uuid,
+    step: DecommissionStep,
+    approved: bool,
+    comment: &str,
+    client_addr: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO stakeholder_decisions (stakeholder_id, step, decision, comment, client_addr) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(stakeholder)
+    .bind(step)
+    .bind(if approved { Verdict::Approved } else { Verdict::Rejected })
+    .bind(comment)
+    .bind(client_addr)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// How many stakeholders of `decommission` have not yet approved at `step`.
+pub async fn pending_approvals(
+    tx: &mut Transaction<'_, Postgres>,
+    decommission: Uuid,
+    step: DecommissionStep,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM stakeholders s WHERE s.decommission_id = $1 AND NOT EXISTS (
+             SELECT 1 FROM stakeholder_decisions d WHERE d.stakeholder_id = s.id AND d.step = $2 AND d.decision = 'approved')",
+    )
+    .bind(decommission)
+    .bind(step)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_spells_each_verdict_as_as_str() {
+        for verdict in [Verdict::Approved, Verdict::Rejected] {
+            assert_eq!(crate::decommission::stored_as(&verdict), verdict.as_str());
+        }
+    }
+}
