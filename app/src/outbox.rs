@@ -36,13 +36,46 @@ pub struct Outgoing<'a> {
     pub body: &'a str,
 }
 
+/// `outbound_mail.status`, as the migration's CHECK spells it; a word the
+/// `sqlx::Type` derive does not know is a decode error, not quietly
+/// "queued".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum MailStatus {
+    Queued,
+    Failing,
+    Sent,
+    GivenUp,
+}
+
+impl MailStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailStatus::Queued => "queued",
+            MailStatus::Failing => "failing",
+            MailStatus::Sent => "sent",
+            MailStatus::GivenUp => "given_up",
+        }
+    }
+}
+
 /// Where a message stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MailState {
     Queued,
-    Failing { attempts: i32, error: String, next_attempt: OffsetDateTime },
-    Sent { at: OffsetDateTime },
-    GivenUp { attempts: i32, error: String },
+    Failing {
+        attempts: i32,
+        error: String,
+        next_attempt: OffsetDateTime,
+    },
+    /// `at` is when it was sent; every send since the outbox records it.
+    Sent {
+        at: Option<OffsetDateTime>,
+    },
+    GivenUp {
+        attempts: i32,
+        error: String,
+    },
 }
 
 /// How the sender retries.
@@ -196,14 +229,14 @@ async fn record_failure(
 ) -> Result<(), sqlx::Error> {
     let attempts = m.attempts + 1;
     let wait = retry.filter(|p| attempts < p.max_attempts).map(|p| p.wait_after(attempts));
-    let status = if wait.is_some() { "failing" } else { "given_up" };
-    tracing::warn!(to = %m.to_addr, attempts, status, error, "a mail was not delivered");
+    let status = if wait.is_some() { MailStatus::Failing } else { MailStatus::GivenUp };
+    tracing::warn!(to = %m.to_addr, attempts, status = status.as_str(), error, "a mail was not delivered");
     sqlx::query!(
         "UPDATE outbound_mail SET status = $2, attempts = $3, last_error = $4, lease_until = NULL,
              next_attempt_at = now() + make_interval(secs => $5)
          WHERE id = $1",
         m.id,
-        status,
+        status.as_str(),
         attempts,
         error,
         wait.unwrap_or_default().as_secs_f64(),
@@ -236,18 +269,18 @@ pub fn spawn(
 
 /// A row's state, from its columns.
 pub fn state_of(
-    status: &str,
+    status: MailStatus,
     attempts: i32,
     last_error: Option<&str>,
     next_attempt: OffsetDateTime,
     sent_at: Option<OffsetDateTime>,
 ) -> MailState {
     let error = last_error.unwrap_or_default().to_owned();
-    match (status, sent_at) {
-        ("sent", Some(at)) => MailState::Sent { at },
-        ("failing", _) => MailState::Failing { attempts, error, next_attempt },
-        ("given_up", _) => MailState::GivenUp { attempts, error },
-        _ => MailState::Queued,
+    match status {
+        MailStatus::Queued => MailState::Queued,
+        MailStatus::Failing => MailState::Failing { attempts, error, next_attempt },
+        MailStatus::Sent => MailState::Sent { at: sent_at },
+        MailStatus::GivenUp => MailState::GivenUp { attempts, error },
     }
 }
 
@@ -261,5 +294,12 @@ mod tests {
         let waits: Vec<u64> = (1..=9).map(|n| p.wait_after(n).as_secs()).collect();
         assert_eq!(waits, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
         assert_eq!(p.wait_after(i32::MAX).as_secs(), 3600);
+    }
+
+    #[test]
+    fn the_database_spells_each_status_as_as_str() {
+        for status in [MailStatus::Queued, MailStatus::Failing, MailStatus::Sent, MailStatus::GivenUp] {
+            assert_eq!(crate::db::stored_as(&status), status.as_str());
+        }
     }
 }

@@ -9,7 +9,7 @@ mod repo;
 
 pub use progress::{Progress, artwork_path};
 pub use repo::{Artwork, ArtworkStatus, GalleryPage, NewArtwork, PageCursor, Rendition, Renditions};
-pub use repo::{counts, find, gallery_page, insert, mark_ready, processing_since};
+pub use repo::{counts, find, gallery_page, insert, last_upload, mark_ready, processing_since, unrendered_keys};
 
 /// Where the console serves an artwork's rendition (`routes/media`). Buckets
 /// stay private; the console reads them and streams the bytes.

@@ -145,6 +145,25 @@ pub async fn counts(pool: &PgPool) -> Result<(i64, i64), sqlx::Error> {
     Ok((counts.all, counts.processing))
 }
 
+/// The originals still without renditions, oldest first: what the archive
+/// waits for before it copies the buckets.
+pub async fn unrendered_keys(db: impl PgExecutor<'_>) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT original_key FROM artworks WHERE resized_at IS NULL ORDER BY uploaded_at")
+        .fetch_all(db)
+        .await
+}
+
+/// The newest upload, as the archive's manifest records it (Postgres's own
+/// JSON spelling of its time, so the manifest matches the exported row).
+pub async fn last_upload(db: impl PgExecutor<'_>) -> Result<Option<serde_json::Value>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT jsonb_build_object('id', id, 'original_key', original_key, 'uploaded_at', uploaded_at) AS "upload!"
+           FROM artworks ORDER BY uploaded_at DESC, id DESC LIMIT 1"#
+    )
+    .fetch_optional(db)
+    .await
+}
+
 /// Records the resizer's result. Only a processing row changes, so a late
 /// duplicate manifest never rewrites a finished one.
 pub async fn mark_ready(pool: &PgPool, id: ArtworkId, renditions: &Renditions) -> Result<bool, sqlx::Error> {

@@ -216,9 +216,9 @@ fn seq_of(key: &str) -> Option<i64> {
 }
 
 /// Every checkpoint kept in Postgres, by seq.
-pub async fn load_postgres(pool: &PgPool) -> Result<BTreeMap<i64, Signed>, sqlx::Error> {
+pub async fn load_postgres(db: impl sqlx::PgExecutor<'_>) -> Result<BTreeMap<i64, Signed>, sqlx::Error> {
     let rows = sqlx::query!("SELECT seq, statement, signature, public_key FROM audit_checkpoints ORDER BY seq")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     Ok(rows
         .into_iter()

@@ -11,6 +11,7 @@ mod repo;
 pub use chain::{Actor, AuditAction, GENESIS, canonical_form, chain_hash};
 pub use repo::{
     AuditFilter, ChainVerdict, EventRow, append, head_hash, list, record, rows_for_export, verify, verify_after,
+    whole_trail,
 };
 
 /// A state change about to be recorded.

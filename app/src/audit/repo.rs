@@ -192,6 +192,20 @@ walk!(
        FROM audit_events WHERE id > $1 ORDER BY id LIMIT 2000"#
 );
 
+/// The whole trail, oldest first (the decommission archive's copy), read
+/// page by page through the walk's query.
+pub async fn whole_trail(conn: &mut PgConnection) -> Result<Vec<EventRow>, sqlx::Error> {
+    let mut rows: Vec<EventRow> = Vec::new();
+    loop {
+        let page = walk_page(conn, rows.last().map_or(0, |r| r.id)).await?;
+        let last_page = page.len() < WALK_PAGE;
+        rows.extend(page);
+        if last_page {
+            return Ok(rows);
+        }
+    }
+}
+
 /// Walks the rows after `after_id`, the first of which must follow `prev`
 /// (the hash of row `after_id`, or `GENESIS`); `before` rows are taken as
 /// checked already (a signed checkpoint vouches for them).

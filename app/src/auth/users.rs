@@ -184,6 +184,17 @@ pub async fn count(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM users"#).fetch_one(db).await
 }
 
+/// The support accounts still enabled (destruction disables them): id and e-mail.
+pub async fn enabled_support(db: impl PgExecutor<'_>) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT id, email FROM users WHERE role = $1 AND disabled_at IS NULL ORDER BY email",
+        Role::Support.as_str(),
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.email)).collect())
+}
+
 /// Disables the account and ends all its sessions. False if it was
 /// already disabled or does not exist.
 pub async fn disable(tx: &mut Transaction<'_, Postgres>, id: Uuid) -> Result<bool, sqlx::Error> {

@@ -18,7 +18,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, ChainVerdict, EventRow, checkpoint},
+    audit::{self, ChainVerdict},
     storage::BucketRole,
 };
 
@@ -74,10 +74,7 @@ where
     Fut: Future<Output = ()>,
 {
     let started = std::time::Instant::now();
-    let mut waiting: Vec<String> =
-        sqlx::query_scalar("SELECT original_key FROM artworks WHERE resized_at IS NULL ORDER BY uploaded_at")
-            .fetch_all(pool)
-            .await?;
+    let mut waiting = crate::artworks::unrendered_keys(pool).await?;
     loop {
         let mut still = Vec::new();
         for key in waiting {
@@ -344,12 +341,7 @@ async fn audit_evidence(
     audit_key: Option<&VerifyingKey>,
 ) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let mut files = Vec::new();
-    let rows: Vec<(i64, String, String, String)> =
-        sqlx::query_as("SELECT seq, statement, signature, public_key FROM audit_checkpoints ORDER BY seq")
-            .fetch_all(&mut **tx)
-            .await?;
-    for (seq, statement, signature, public_key) in rows {
-        let signed = checkpoint::Signed { statement, signature, public_key };
+    for (seq, signed) in crate::audit::anchor::load_postgres(&mut **tx).await? {
         files.push((format!("audit/checkpoints/{seq:012}.json"), serde_json::to_vec_pretty(&signed)?));
     }
     if let Some(key) = audit_key {
@@ -402,46 +394,39 @@ fn lines<T: serde::Serialize>(rows: &[T]) -> anyhow::Result<Vec<u8>> {
 /// failures stay out: they are credentials or noise, not the client's data.
 async fn export_database(pool: &PgPool, id: Uuid, audit_key: Option<&VerifyingKey>) -> anyhow::Result<Export> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
     let mut files = Vec::new();
-    let tables: [(&str, &str); 6] = [
-        ("artworks", "SELECT to_jsonb(t)::text FROM artworks t ORDER BY t.uploaded_at"),
-        ("users", "SELECT (to_jsonb(t) - 'password_hash')::text FROM users t ORDER BY t.created_at"),
-        ("decommissions", "SELECT (to_jsonb(t) - 'reason_pdf')::text FROM decommissions t ORDER BY t.opened_at"),
-        ("stakeholders", "SELECT to_jsonb(t)::text FROM stakeholders t ORDER BY t.decommission_id, t.position"),
-        ("stakeholder_decisions", "SELECT to_jsonb(t)::text FROM stakeholder_decisions t ORDER BY t.id"),
-        ("outbound_mail", "SELECT to_jsonb(t)::text FROM outbound_mail t ORDER BY t.id"),
-    ];
-    for (table, sql) in tables {
-        let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *tx).await?;
-        let mut text = rows.join("\n");
-        if !text.is_empty() {
-            text.push('\n');
-        }
-        files.push((format!("database/{table}.jsonl"), text.into_bytes()));
+    // One checked query per table; each row is Postgres's own JSON of it.
+    macro_rules! table {
+        ($table:literal, $sql:literal) => {{
+            let rows: Vec<String> = sqlx::query_scalar!($sql).fetch_all(&mut *tx).await?;
+            let mut text = rows.join("\n");
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            files.push((concat!("database/", $table, ".jsonl").to_owned(), text.into_bytes()));
+        }};
     }
-    let events: Vec<EventRow> = sqlx::query_as(
-        "SELECT id, at, actor, role, action, subject, details, client_addr, prev_hash, hash FROM audit_events ORDER BY id",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    table!("artworks", r#"SELECT to_jsonb(t)::text AS "row!" FROM artworks t ORDER BY t.uploaded_at"#);
+    table!("users", r#"SELECT (to_jsonb(t) - 'password_hash')::text AS "row!" FROM users t ORDER BY t.created_at"#);
+    table!(
+        "decommissions",
+        r#"SELECT (to_jsonb(t) - 'reason_pdf')::text AS "row!" FROM decommissions t ORDER BY t.opened_at"#
+    );
+    table!(
+        "stakeholders",
+        r#"SELECT to_jsonb(t)::text AS "row!" FROM stakeholders t ORDER BY t.decommission_id, t.position"#
+    );
+    table!("stakeholder_decisions", r#"SELECT to_jsonb(t)::text AS "row!" FROM stakeholder_decisions t ORDER BY t.id"#);
+    table!("outbound_mail", r#"SELECT to_jsonb(t)::text AS "row!" FROM outbound_mail t ORDER BY t.id"#);
+    let events = audit::whole_trail(&mut tx).await?;
     let audit_head = events.last().map(|e| hex::encode(&e.hash)).unwrap_or_default();
     files.push((AUDIT_FILE.into(), lines(&events)?));
     files.extend(audit_evidence(&mut tx, audit_key).await?);
-    let pdf: Option<(Option<String>, Option<Vec<u8>>)> =
-        sqlx::query_as("SELECT reason_pdf_name, reason_pdf FROM decommissions WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some((_, Some(bytes))) = pdf {
+    if let Some((_, bytes)) = super::repo::reason_pdf(&mut *tx, id).await? {
         files.push(("decommission/reason.pdf".into(), bytes));
     }
-    let last_upload: Option<serde_json::Value> = sqlx::query_scalar(
-        "SELECT jsonb_build_object('id', id, 'original_key', original_key, 'uploaded_at', uploaded_at)
-         FROM artworks ORDER BY uploaded_at DESC, id DESC LIMIT 1",
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
+    let last_upload = crate::artworks::last_upload(&mut *tx).await?;
     tx.commit().await?;
     Ok(Export { last_upload, files, audit_head, audit_rows: events.len() as u64 })
 }

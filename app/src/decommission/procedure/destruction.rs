@@ -81,10 +81,7 @@ pub async fn destroy(state: &Services, id: Uuid, actor: &Actor, addr: &str) -> R
     });
     repo::set_destroyed(&mut tx, id, next, &report).await?;
     repo::close_uploads(&mut tx).await?;
-    let support: Vec<(Uuid, String)> =
-        sqlx::query_as("SELECT id, email FROM users WHERE role = 'support' AND disabled_at IS NULL")
-            .fetch_all(&mut *tx)
-            .await?;
+    let support = users::enabled_support(&mut *tx).await?;
     for (uid, email) in &support {
         users::disable(&mut tx, *uid).await?;
         let e = NewEvent {

@@ -32,7 +32,7 @@ impl fmt::Display for Verdict {
     }
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Decision {
     pub stakeholder_id: Uuid,
     pub step: DecommissionStep,
@@ -43,12 +43,14 @@ pub struct Decision {
 }
 
 pub async fn decisions(db: impl PgExecutor<'_>, decommission: Uuid) -> Result<Vec<Decision>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT d.stakeholder_id, d.step, d.decision, d.comment, d.at, d.client_addr
-         FROM stakeholder_decisions d JOIN stakeholders s ON s.id = d.stakeholder_id
-         WHERE s.decommission_id = $1 ORDER BY d.id",
+    sqlx::query_as!(
+        Decision,
+        r#"SELECT d.stakeholder_id, d.step AS "step: DecommissionStep", d.decision AS "decision: Verdict", d.comment,
+                  d.at, d.client_addr
+           FROM stakeholder_decisions d JOIN stakeholders s ON s.id = d.stakeholder_id
+           WHERE s.decommission_id = $1 ORDER BY d.id"#,
+        decommission,
     )
-    .bind(decommission)
     .fetch_all(db)
     .await
 }
@@ -61,14 +63,15 @@ pub async fn insert_decision(
     comment: &str,
     client_addr: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let verdict = if approved { Verdict::Approved } else { Verdict::Rejected };
+    sqlx::query!(
         "INSERT INTO stakeholder_decisions (stakeholder_id, step, decision, comment, client_addr) VALUES ($1, $2, $3, $4, $5)",
+        stakeholder,
+        step.as_str(),
+        verdict.as_str(),
+        comment,
+        client_addr,
     )
-    .bind(stakeholder)
-    .bind(step)
-    .bind(if approved { Verdict::Approved } else { Verdict::Rejected })
-    .bind(comment)
-    .bind(client_addr)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -80,12 +83,14 @@ pub async fn pending_approvals(
     decommission: Uuid,
     step: DecommissionStep,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM stakeholders s WHERE s.decommission_id = $1 AND NOT EXISTS (
-             SELECT 1 FROM stakeholder_decisions d WHERE d.stakeholder_id = s.id AND d.step = $2 AND d.decision = 'approved')",
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "pending!" FROM stakeholders s WHERE s.decommission_id = $1 AND NOT EXISTS (
+               SELECT 1 FROM stakeholder_decisions d
+               WHERE d.stakeholder_id = s.id AND d.step = $2 AND d.decision = $3)"#,
+        decommission,
+        step.as_str(),
+        Verdict::Approved.as_str(),
     )
-    .bind(decommission)
-    .bind(step)
     .fetch_one(&mut **tx)
     .await
 }
@@ -97,7 +102,7 @@ mod tests {
     #[test]
     fn the_database_spells_each_verdict_as_as_str() {
         for verdict in [Verdict::Approved, Verdict::Rejected] {
-            assert_eq!(crate::decommission::stored_as(&verdict), verdict.as_str());
+            assert_eq!(crate::db::stored_as(&verdict), verdict.as_str());
         }
     }
 }

@@ -17,7 +17,12 @@ pub struct Plan {
     pub contingency: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where step 4's archive stands. Stored as `as_str` spells it; a word
+/// the `sqlx::Type` derive does not know is a decode error, not quietly
+/// "none": reading it as no archive would offer to start one over a
+/// finished one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum ArchiveState {
     None,
     Running,
@@ -34,22 +39,7 @@ impl ArchiveState {
             ArchiveState::Failed => "failed",
         }
     }
-    /// A value no version of Easel writes is an error, not quietly "none":
-    /// reading it as no archive would offer to start one over a finished one.
-    fn parse(s: &str) -> Result<Self, UnknownArchiveState> {
-        match s {
-            "none" => Ok(ArchiveState::None),
-            "running" => Ok(ArchiveState::Running),
-            "ready" => Ok(ArchiveState::Ready),
-            "failed" => Ok(ArchiveState::Failed),
-            other => Err(UnknownArchiveState(other.to_owned())),
-        }
-    }
 }
-
-#[derive(Debug, thiserror::Error)]
-#[error("archive_state {0:?} is not a state Easel writes")]
-pub struct UnknownArchiveState(String);
 
 #[derive(Debug, Clone)]
 pub struct Decommission {
@@ -79,7 +69,8 @@ pub struct Decommission {
     pub closed_at: Option<OffsetDateTime>,
 }
 
-#[derive(sqlx::FromRow)]
+// Read through `select` alone, so the column list and its decoding are
+// written once; `query_as!` checks it against the schema.
 struct DecommissionRow {
     id: Uuid,
     step: DecommissionStep,
@@ -91,7 +82,7 @@ struct DecommissionRow {
     halted_reason: Option<String>,
     plan: Option<Json<Plan>>,
     plan_comment: Option<String>,
-    archive_state: String,
+    archive_state: ArchiveState,
     archive_progress: String,
     archive_file: Option<String>,
     archive_sha256: Option<String>,
@@ -107,10 +98,9 @@ struct DecommissionRow {
     closed_at: Option<OffsetDateTime>,
 }
 
-impl TryFrom<DecommissionRow> for Decommission {
-    type Error = sqlx::Error;
-    fn try_from(r: DecommissionRow) -> Result<Self, sqlx::Error> {
-        Ok(Decommission {
+impl From<DecommissionRow> for Decommission {
+    fn from(r: DecommissionRow) -> Self {
+        Decommission {
             id: r.id,
             step: r.step,
             opened_by: r.opened_by,
@@ -121,7 +111,7 @@ impl TryFrom<DecommissionRow> for Decommission {
             halted_reason: r.halted_reason,
             plan: r.plan.map(|p| p.0),
             plan_comment: r.plan_comment,
-            archive_state: ArchiveState::parse(&r.archive_state).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            archive_state: r.archive_state,
             archive_progress: r.archive_progress,
             archive_file: r.archive_file,
             archive_sha256: r.archive_sha256,
@@ -135,40 +125,54 @@ impl TryFrom<DecommissionRow> for Decommission {
             destroy_report: r.destroy_report.map(|j| j.0),
             review: r.review,
             closed_at: r.closed_at,
-        })
+        }
     }
 }
 
-const COLUMNS: &str = "id, step, opened_by, opened_at, point_of_contact, reason, reason_pdf_name, halted_reason, plan,
-    plan_comment, archive_state, archive_progress, archive_file, archive_sha256, archive_bytes, audit_head,
-    receipt_name, receipt_at, receipt_addr, receipt_sha256, destroyed_at, destroy_report, review, closed_at";
+/// Decommissions, newest first: the one `id` names, or all; only those not
+/// halted when `open_only`.
+async fn select(db: impl PgExecutor<'_>, id: Option<Uuid>, open_only: bool) -> Result<Vec<Decommission>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        DecommissionRow,
+        r#"SELECT id, step AS "step: DecommissionStep", opened_by, opened_at, point_of_contact, reason,
+                  reason_pdf_name, halted_reason, plan AS "plan: Json<Plan>", plan_comment,
+                  archive_state AS "archive_state: ArchiveState", archive_progress, archive_file, archive_sha256,
+                  archive_bytes, audit_head, receipt_name, receipt_at, receipt_addr, receipt_sha256, destroyed_at,
+                  destroy_report AS "destroy_report: Json<serde_json::Value>", review, closed_at
+           FROM decommissions
+           WHERE ($1::uuid IS NULL OR id = $1) AND (NOT $2 OR step <> 'halted')
+           ORDER BY opened_at DESC"#,
+        id,
+        open_only,
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Decommission::from).collect())
+}
 
 /// The decommission under way or finished (at most one; halted ones are history).
 pub async fn current(db: impl PgExecutor<'_>) -> Result<Option<Decommission>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM decommissions WHERE step <> 'halted' LIMIT 1");
-    let row: Option<DecommissionRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_optional(db).await?;
-    row.map(TryInto::try_into).transpose()
+    Ok(select(db, None, true).await?.into_iter().next())
 }
 
 /// Every decommission, newest first.
 pub async fn all(db: impl PgExecutor<'_>) -> Result<Vec<Decommission>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM decommissions ORDER BY opened_at DESC");
-    let rows: Vec<DecommissionRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(db).await?;
-    rows.into_iter().map(TryInto::try_into).collect()
+    select(db, None, false).await
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Decommission>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM decommissions WHERE id = $1");
-    let row: Option<DecommissionRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db).await?;
-    row.map(TryInto::try_into).transpose()
+    Ok(select(db, Some(id), false).await?.into_iter().next())
 }
 
 /// The row, locked until `tx` ends: steps change one at a time.
 pub async fn lock(tx: &mut Transaction<'_, Postgres>, id: Uuid) -> Result<Option<Decommission>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM decommissions WHERE id = $1 FOR UPDATE");
-    let row: Option<DecommissionRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await?;
-    row.map(TryInto::try_into).transpose()
+    let held = sqlx::query_scalar!("SELECT id FROM decommissions WHERE id = $1 FOR UPDATE", id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match held {
+        Some(id) => find(&mut **tx, id).await,
+        None => Ok(None),
+    }
 }
 
 pub struct NewDecommission<'a> {
@@ -181,37 +185,38 @@ pub struct NewDecommission<'a> {
 
 /// Fails with a unique violation when another decommission is under way.
 pub async fn insert(tx: &mut Transaction<'_, Postgres>, d: &NewDecommission<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO decommissions (id, step, opened_by, point_of_contact, reason, reason_pdf_name, reason_pdf)
-         VALUES ($1, 'approval', $2, $3, $4, $5, $6)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        d.id,
+        DecommissionStep::Approval.as_str(),
+        d.opened_by,
+        d.point_of_contact,
+        d.reason,
+        d.reason_pdf.map(|(name, _)| name),
+        d.reason_pdf.map(|(_, bytes)| bytes),
     )
-    .bind(d.id)
-    .bind(d.opened_by)
-    .bind(d.point_of_contact)
-    .bind(d.reason)
-    .bind(d.reason_pdf.map(|(name, _)| name))
-    .bind(d.reason_pdf.map(|(_, bytes)| bytes))
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 pub async fn reason_pdf(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
-    let row: Option<(Option<String>, Option<Vec<u8>>)> =
-        sqlx::query_as("SELECT reason_pdf_name, reason_pdf FROM decommissions WHERE id = $1")
-            .bind(id)
-            .fetch_optional(db)
-            .await?;
-    Ok(row.and_then(|(name, bytes)| Some((name?, bytes?))))
+    let row = sqlx::query!("SELECT reason_pdf_name, reason_pdf FROM decommissions WHERE id = $1", id)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.and_then(|r| Some((r.reason_pdf_name?, r.reason_pdf?))))
 }
+
+// Steps are written as `DecommissionStep::as_str` spells them, which is
+// what its `sqlx::Type` derive reads back (a test in `step.rs` holds them
+// together). The `set_*` functions store the step the caller got from
+// `DecommissionStep::next`, so the procedure's order stays written in one place.
 
 pub async fn set_step(tx: &mut Transaction<'_, Postgres>, id: Uuid, step: DecommissionStep) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE decommissions SET step = $2 WHERE id = $1").bind(id).bind(step).execute(&mut **tx).await?;
+    sqlx::query!("UPDATE decommissions SET step = $2 WHERE id = $1", id, step.as_str()).execute(&mut **tx).await?;
     Ok(())
 }
-
-// The `set_*` functions below store the step the caller got from
-// `DecommissionStep::next`, so the procedure's order stays written in one place.
 
 pub async fn set_halted(
     tx: &mut Transaction<'_, Postgres>,
@@ -219,10 +224,7 @@ pub async fn set_halted(
     next: DecommissionStep,
     reason: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE decommissions SET step = $3, halted_reason = $2 WHERE id = $1")
-        .bind(id)
-        .bind(reason)
-        .bind(next)
+    sqlx::query!("UPDATE decommissions SET step = $3, halted_reason = $2 WHERE id = $1", id, reason, next.as_str())
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -234,21 +236,14 @@ pub async fn set_plan(
     next: DecommissionStep,
     plan: &Plan,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE decommissions SET plan = $2, step = $3 WHERE id = $1")
-        .bind(id)
-        .bind(Json(plan))
-        .bind(next)
+    sqlx::query!("UPDATE decommissions SET plan = $2, step = $3 WHERE id = $1", id, Json(plan) as _, next.as_str(),)
         .execute(&mut **tx)
         .await?;
     Ok(())
 }
 
 pub async fn set_plan_comment(tx: &mut Transaction<'_, Postgres>, id: Uuid, comment: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE decommissions SET plan_comment = $2 WHERE id = $1")
-        .bind(id)
-        .bind(comment)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!("UPDATE decommissions SET plan_comment = $2 WHERE id = $1", id, comment).execute(&mut **tx).await?;
     Ok(())
 }
 
@@ -258,23 +253,25 @@ pub async fn set_archive_state(
     state: ArchiveState,
     progress: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE decommissions SET archive_state = $2, archive_progress = $3, archive_heartbeat = now() WHERE id = $1",
+        id,
+        state.as_str(),
+        progress,
     )
-    .bind(id)
-    .bind(state.as_str())
-    .bind(progress)
     .execute(db)
     .await?;
     Ok(())
 }
 
 pub async fn set_archive_progress(db: impl PgExecutor<'_>, id: Uuid, progress: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE decommissions SET archive_progress = $2, archive_heartbeat = now() WHERE id = $1")
-        .bind(id)
-        .bind(progress)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "UPDATE decommissions SET archive_progress = $2, archive_heartbeat = now() WHERE id = $1",
+        id,
+        progress,
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -284,11 +281,12 @@ pub const ARCHIVE_STALE_AFTER_MINUTES: i32 = 5;
 
 /// Whether a build reported progress lately.
 pub async fn archive_alive(tx: &mut Transaction<'_, Postgres>, id: Uuid) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT coalesce(archive_heartbeat > now() - make_interval(mins => $2), false) FROM decommissions WHERE id = $1",
+    sqlx::query_scalar!(
+        r#"SELECT coalesce(archive_heartbeat > now() - make_interval(mins => $2), false) AS "alive!"
+           FROM decommissions WHERE id = $1"#,
+        id,
+        ARCHIVE_STALE_AFTER_MINUTES,
     )
-    .bind(id)
-    .bind(ARCHIVE_STALE_AFTER_MINUTES)
     .fetch_one(&mut **tx)
     .await
 }
@@ -307,18 +305,19 @@ pub async fn set_archive_ready(
     a: &ArchiveFacts<'_>,
     progress: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE decommissions SET archive_state = 'ready', archive_progress = $2, archive_file = $3,
+    sqlx::query!(
+        "UPDATE decommissions SET archive_state = $8, archive_progress = $2, archive_file = $3,
              archive_sha256 = $4, archive_bytes = $5, audit_head = $6, step = $7
          WHERE id = $1",
+        id,
+        progress,
+        a.file,
+        a.sha256,
+        a.bytes,
+        a.audit_head,
+        next.as_str(),
+        ArchiveState::Ready.as_str(),
     )
-    .bind(id)
-    .bind(progress)
-    .bind(a.file)
-    .bind(a.sha256)
-    .bind(a.bytes)
-    .bind(a.audit_head)
-    .bind(next)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -339,18 +338,18 @@ pub async fn set_receipt(
     next: DecommissionStep,
     r: &Receipt<'_>,
 ) -> Result<OffsetDateTime, sqlx::Error> {
-    sqlx::query_scalar(
-        "UPDATE decommissions SET receipt_name = $2, receipt_at = now(), receipt_addr = $3, receipt_sha256 = $4,
-             receipt_consent = $5, receipt_by = $6, step = $7
-         WHERE id = $1 RETURNING receipt_at",
+    sqlx::query_scalar!(
+        r#"UPDATE decommissions SET receipt_name = $2, receipt_at = now(), receipt_addr = $3, receipt_sha256 = $4,
+               receipt_consent = $5, receipt_by = $6, step = $7
+           WHERE id = $1 RETURNING receipt_at AS "receipt_at!""#,
+        id,
+        r.full_name,
+        r.addr,
+        r.sha256,
+        r.consent,
+        r.by,
+        next.as_str(),
     )
-    .bind(id)
-    .bind(r.full_name)
-    .bind(r.addr)
-    .bind(r.sha256)
-    .bind(r.consent)
-    .bind(r.by)
-    .bind(next)
     .fetch_one(&mut **tx)
     .await
 }
@@ -361,12 +360,14 @@ pub async fn set_destroyed(
     next: DecommissionStep,
     report: &serde_json::Value,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE decommissions SET destroyed_at = now(), destroy_report = $2, step = $3 WHERE id = $1")
-        .bind(id)
-        .bind(Json(report))
-        .bind(next)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE decommissions SET destroyed_at = now(), destroy_report = $2, step = $3 WHERE id = $1",
+        id,
+        report,
+        next.as_str(),
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -376,12 +377,14 @@ pub async fn set_closed(
     next: DecommissionStep,
     review: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE decommissions SET review = $2, closed_at = now(), step = $3 WHERE id = $1")
-        .bind(id)
-        .bind(review)
-        .bind(next)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE decommissions SET review = $2, closed_at = now(), step = $3 WHERE id = $1",
+        id,
+        review,
+        next.as_str(),
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -390,11 +393,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn archive_states_read_back_and_an_unknown_one_is_an_error() {
+    fn the_database_spells_each_archive_state_as_as_str() {
         for state in [ArchiveState::None, ArchiveState::Running, ArchiveState::Ready, ArchiveState::Failed] {
-            assert_eq!(ArchiveState::parse(state.as_str()).unwrap(), state);
+            assert_eq!(crate::db::stored_as(&state), state.as_str());
         }
-        let err = ArchiveState::parse("archived").unwrap_err();
-        assert_eq!(err.to_string(), "archive_state \"archived\" is not a state Easel writes");
     }
 }

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::decommission::step::DecommissionStep;
-use crate::outbox::{self, MailState};
+use crate::outbox::{self, MailState, MailStatus};
 
 /// A message of the procedure, in the outbox or sent.
 #[derive(Debug, Clone)]
@@ -21,35 +21,19 @@ pub struct MailRow {
     pub state: MailState,
 }
 
-#[derive(sqlx::FromRow)]
-struct MailColumns {
-    id: i64,
-    stakeholder_id: Option<Uuid>,
-    to_addr: String,
-    subject: String,
-    step: DecommissionStep,
-    message_id: String,
-    queued_at: OffsetDateTime,
-    status: String,
-    attempts: i32,
-    last_error: Option<String>,
-    next_attempt_at: OffsetDateTime,
-    sent_at: Option<OffsetDateTime>,
-}
-
 pub async fn mails(db: impl PgExecutor<'_>, decommission: Uuid) -> Result<Vec<MailRow>, sqlx::Error> {
-    let rows: Vec<MailColumns> = sqlx::query_as(
-        "SELECT id, stakeholder_id, to_addr, subject, step, message_id, queued_at, status, attempts, last_error,
-                next_attempt_at, sent_at
-         FROM outbound_mail WHERE decommission_id = $1 ORDER BY id",
+    let rows = sqlx::query!(
+        r#"SELECT id, stakeholder_id, to_addr, subject, step AS "step: DecommissionStep", message_id, queued_at,
+                  status AS "status: MailStatus", attempts, last_error, next_attempt_at, sent_at
+           FROM outbound_mail WHERE decommission_id = $1 ORDER BY id"#,
+        decommission,
     )
-    .bind(decommission)
     .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()
         .map(|r| MailRow {
-            state: outbox::state_of(&r.status, r.attempts, r.last_error.as_deref(), r.next_attempt_at, r.sent_at),
+            state: outbox::state_of(r.status, r.attempts, r.last_error.as_deref(), r.next_attempt_at, r.sent_at),
             id: r.id,
             stakeholder_id: r.stakeholder_id,
             to_addr: r.to_addr,

@@ -10,10 +10,9 @@ mod upload_gate;
 
 pub use decisions::{Decision, Verdict, decisions, insert_decision, pending_approvals};
 pub use decommissions::{
-    ARCHIVE_STALE_AFTER_MINUTES, ArchiveFacts, ArchiveState, Decommission, NewDecommission, Plan, Receipt,
-    UnknownArchiveState, all, archive_alive, current, find, insert, lock, reason_pdf, set_archive_progress,
-    set_archive_ready, set_archive_state, set_closed, set_destroyed, set_halted, set_plan, set_plan_comment,
-    set_receipt, set_step,
+    ARCHIVE_STALE_AFTER_MINUTES, ArchiveFacts, ArchiveState, Decommission, NewDecommission, Plan, Receipt, all,
+    archive_alive, current, find, insert, lock, reason_pdf, set_archive_progress, set_archive_ready, set_archive_state,
+    set_closed, set_destroyed, set_halted, set_plan, set_plan_comment, set_receipt, set_step,
 };
 pub use mails::{MailRow, mails};
 pub use stakeholders::{Stakeholder, insert_stakeholders, stakeholders};

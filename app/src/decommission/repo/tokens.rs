@@ -14,12 +14,12 @@ pub async fn end_tokens(
     stakeholder: Uuid,
     step: DecommissionStep,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE approval_tokens SET ended_at = now()
          WHERE stakeholder_id = $1 AND step = $2 AND used_at IS NULL AND ended_at IS NULL",
+        stakeholder,
+        step.as_str(),
     )
-    .bind(stakeholder)
-    .bind(step)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected())
@@ -33,21 +33,21 @@ pub async fn insert_token(
     step: DecommissionStep,
     valid_days: u32,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO approval_tokens (token_hash, decommission_id, stakeholder_id, step, expires_at)
          VALUES ($1, $2, $3, $4, now() + make_interval(days => $5))",
+        &hash.0,
+        decommission,
+        stakeholder,
+        step.as_str(),
+        i32::try_from(valid_days).unwrap_or(i32::MAX),
     )
-    .bind(&hash.0)
-    .bind(decommission)
-    .bind(stakeholder)
-    .bind(step)
-    .bind(valid_days as i32)
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct TokenRow {
     pub decommission_id: Uuid,
     pub stakeholder_id: Uuid,
@@ -57,22 +57,31 @@ pub struct TokenRow {
     pub ended_at: Option<OffsetDateTime>,
 }
 
-const TOKEN: &str = "SELECT decommission_id, stakeholder_id, step, expires_at <= now() AS expired, used_at, ended_at
-     FROM approval_tokens WHERE token_hash = $1";
-
 pub async fn find_token(db: impl PgExecutor<'_>, hash: &TokenHash) -> Result<Option<TokenRow>, sqlx::Error> {
-    sqlx::query_as(TOKEN).bind(&hash.0).fetch_optional(db).await
+    sqlx::query_as!(
+        TokenRow,
+        r#"SELECT decommission_id, stakeholder_id, step AS "step: DecommissionStep", expires_at <= now() AS "expired!",
+                  used_at, ended_at
+           FROM approval_tokens WHERE token_hash = $1"#,
+        &hash.0,
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// The token row, locked so two submissions of one link cannot both decide.
 pub async fn lock_token(tx: &mut Transaction<'_, Postgres>, hash: &TokenHash) -> Result<Option<TokenRow>, sqlx::Error> {
-    let sql = format!("{TOKEN} FOR UPDATE");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&hash.0).fetch_optional(&mut **tx).await
+    let held = sqlx::query_scalar!("SELECT token_hash FROM approval_tokens WHERE token_hash = $1 FOR UPDATE", &hash.0)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match held {
+        Some(_) => find_token(&mut **tx, hash).await,
+        None => Ok(None),
+    }
 }
 
 pub async fn use_token(tx: &mut Transaction<'_, Postgres>, hash: &TokenHash) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE approval_tokens SET used_at = now() WHERE token_hash = $1")
-        .bind(&hash.0)
+    sqlx::query!("UPDATE approval_tokens SET used_at = now() WHERE token_hash = $1", &hash.0)
         .execute(&mut **tx)
         .await?;
     Ok(())

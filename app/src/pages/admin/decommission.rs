@@ -181,7 +181,8 @@ fn current_view(m: &DecommissionModel, d: Decommission) -> impl IntoView + use<>
 fn mail_state(state: &MailState) -> String {
     match state {
         MailState::Queued => "queued".into(),
-        MailState::Sent { at } => format!("sent {}", when(*at)),
+        MailState::Sent { at: Some(at) } => format!("sent {}", when(*at)),
+        MailState::Sent { at: None } => "sent".into(),
         MailState::Failing { attempts, error, next_attempt } => {
             format!("failing: {attempts} attempt(s), last error: {error}; next try {}", when(*next_attempt))
         }
