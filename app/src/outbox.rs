@@ -18,6 +18,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::audit::Origin;
 use crate::{
     audit::{self, Actor, AuditAction, NewEvent},
     mail::Mailer,
@@ -212,7 +213,7 @@ async fn record_sent(pool: &PgPool, m: &Claimed) -> Result<(), sqlx::Error> {
             action: AuditAction::DecommissionMailSent,
             subject,
             details,
-            client_addr: String::new(),
+            client_addr: Origin::Console,
         },
     )
     .await?;

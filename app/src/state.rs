@@ -53,8 +53,6 @@ impl AppState {
     pub fn decommissioning(&self) -> crate::decommission::Services {
         crate::decommission::Services {
             pool: self.pool.clone(),
-            s3: self.s3().clone(),
-            buckets: self.buckets().clone(),
             decommission: self.decommission.clone(),
             support: self.support.clone(),
             mail_wake: self.mail_wake.clone(),

@@ -16,7 +16,7 @@ fn event(n: u32) -> NewEvent {
         action: AuditAction::UserDisabled,
         subject: format!("n:{n}"),
         details: serde_json::json!({}),
-        client_addr: "local".into(),
+        client_addr: easel_app::audit::Origin::Local,
     }
 }
 

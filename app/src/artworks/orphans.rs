@@ -24,6 +24,7 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use super::in_flight;
+use crate::audit::Origin;
 use crate::{
     audit::{self, Actor, AuditAction, NewEvent},
     gate::{self, Change},
@@ -177,7 +178,7 @@ async fn audit_finding(
     subject: String,
     details: serde_json::Value,
 ) -> Result<(), OrphanError> {
-    audit::record(pool, NewEvent { actor: Actor::System, action, subject, details, client_addr: String::new() })
+    audit::record(pool, NewEvent { actor: Actor::System, action, subject, details, client_addr: Origin::Console })
         .await?;
     Ok(())
 }
@@ -227,7 +228,7 @@ async fn mark_missing(pool: &PgPool, key: &str) -> Result<(), OrphanError> {
         action: AuditAction::ArtworkOriginalMissing,
         subject: format!("original:{key}"),
         details: serde_json::json!({ "key": key }),
-        client_addr: String::new(),
+        client_addr: Origin::Console,
     };
     audit::append(&mut tx, event).await?;
     tx.commit().await?;

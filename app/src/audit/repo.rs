@@ -75,7 +75,7 @@ pub async fn append(tx: &mut Transaction<'_, Postgres>, event: NewEvent) -> Resu
         action: event.action.as_str().to_owned(),
         subject: event.subject,
         details: picked.details,
-        client_addr: event.client_addr,
+        client_addr: event.client_addr.to_string(),
         hash: Vec::new(),
         prev_hash: prev,
     };

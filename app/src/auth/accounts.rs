@@ -9,6 +9,7 @@ use super::{
     Email, Role, User, password,
     users::{self, CreateUserError},
 };
+use crate::audit::Origin;
 use crate::audit::{self, Actor, AuditAction, NewEvent};
 
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +48,7 @@ pub async fn create(
     email: &Email,
     role: Role,
     actor: &Actor,
-    client_addr: &str,
+    client_addr: Origin,
 ) -> Result<(User, String), AccountError> {
     let otp = password::one_time_password();
     let hash = hash_off_thread(otp.clone()).await;
@@ -61,7 +62,7 @@ pub async fn create(
             action: AuditAction::UserCreated,
             subject: format!("user:{email}"),
             details: serde_json::json!({ "role": role.as_str() }),
-            client_addr: client_addr.to_owned(),
+            client_addr,
         },
     )
     .await?;
@@ -75,7 +76,7 @@ pub async fn reset_password(
     id: Uuid,
     by: &Actor,
     by_id: Option<Uuid>,
-    client_addr: &str,
+    client_addr: Origin,
 ) -> Result<(User, String), AccountError> {
     if by_id == Some(id) {
         return Err(AccountError::OwnAccount);
@@ -93,7 +94,7 @@ pub async fn reset_password(
             action: AuditAction::PasswordReset,
             subject: format!("user:{}", user.email),
             details: serde_json::json!({}),
-            client_addr: client_addr.to_owned(),
+            client_addr,
         },
     )
     .await?;
@@ -107,7 +108,7 @@ pub async fn disable(
     id: Uuid,
     by: &Actor,
     by_id: Option<Uuid>,
-    client_addr: &str,
+    client_addr: Origin,
 ) -> Result<User, AccountError> {
     if by_id == Some(id) {
         return Err(AccountError::OwnAccount);
@@ -123,7 +124,7 @@ pub async fn disable(
                 action: AuditAction::UserDisabled,
                 subject: format!("user:{}", user.email),
                 details: serde_json::json!({}),
-                client_addr: client_addr.to_owned(),
+                client_addr,
             },
         )
         .await?;

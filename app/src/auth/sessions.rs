@@ -58,7 +58,7 @@ pub fn token_hash(token: &str) -> Vec<u8> {
 pub async fn create(
     tx: &mut Transaction<'_, Postgres>,
     user_id: Uuid,
-    client_addr: &str,
+    client_addr: std::net::IpAddr,
 ) -> Result<String, sqlx::Error> {
     let token = random_token();
     sqlx::query!(
@@ -66,7 +66,7 @@ pub async fn create(
         token_hash(&token),
         user_id,
         random_token(),
-        client_addr,
+        client_addr.to_string(),
     )
     .execute(&mut **tx)
     .await?;

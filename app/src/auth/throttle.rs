@@ -18,11 +18,14 @@
 //!   per account, address and window, not one per request.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use sqlx::{PgPool, Postgres, Transaction, postgres::types::PgInterval};
 use time::OffsetDateTime;
+
+use crate::audit::Origin;
 
 #[derive(Debug, Clone)]
 pub struct ThrottlePolicy {
@@ -47,7 +50,7 @@ pub struct Throttled {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Key {
     Account(String),
-    Address(String),
+    Address(IpAddr),
     /// A known device's token hash, hex.
     Device(String),
 }
@@ -61,9 +64,11 @@ impl Key {
         }
     }
 
-    fn key(&self) -> &str {
+    /// The counter's name as stored.
+    fn key(&self) -> String {
         match self {
-            Key::Account(k) | Key::Address(k) | Key::Device(k) => k,
+            Key::Account(k) | Key::Device(k) => k.clone(),
+            Key::Address(ip) => ip.to_string(),
         }
     }
 
@@ -124,7 +129,7 @@ pub async fn reserve(pool: &PgPool, keys: &[Key], p: &ThrottlePolicy) -> Result<
     // refused by a plain read, without queueing for the row locks.
     // Owned: the macro checks `text[]` parameters against `Vec<String>`.
     let scopes: Vec<String> = keys.iter().map(|k| k.scope().to_owned()).collect();
-    let names: Vec<String> = keys.iter().map(|k| k.key().to_owned()).collect();
+    let names: Vec<String> = keys.iter().map(Key::key).collect();
     let blocked = sqlx::query!(
         r#"SELECT max(blocked_until) AS "until!", now() AS "now!" FROM login_throttle
          WHERE (scope, key) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND blocked_until > now()
@@ -138,7 +143,7 @@ pub async fn reserve(pool: &PgPool, keys: &[Key], p: &ThrottlePolicy) -> Result<
         return Ok(Err(Throttled { retry_after: wait(b.until - b.now) }));
     }
     let mut sorted: Vec<&Key> = keys.iter().collect();
-    sorted.sort_by(|a, b| (a.scope(), a.key()).cmp(&(b.scope(), b.key())));
+    sorted.sort_by_key(|k| (k.scope(), k.key()));
     let mut tx = pool.begin().await?;
     let mut verdict = Ok(());
     for key in sorted {
@@ -230,7 +235,7 @@ fn window_start(now: OffsetDateTime, p: &ThrottlePolicy) -> i64 {
 pub async fn record_failure(
     pool: &PgPool,
     email: &str,
-    addr: &str,
+    addr: IpAddr,
     reason: &str,
     p: &ThrottlePolicy,
 ) -> Result<(), sqlx::Error> {
@@ -244,7 +249,7 @@ pub async fn record_failure(
                 $4::text, coalesce((login_failure_windows.reasons ->> $4::text)::int, 0) + 1),
             last_at = now()",
         email,
-        addr,
+        Origin::Client(addr).to_string(),
         start,
         reason,
     )
@@ -256,22 +261,22 @@ pub async fn record_failure(
 /// Refused attempts not yet written, per (account, address, window start
 /// in seconds since the epoch).
 #[derive(Debug, Default)]
-pub struct Refusals(Mutex<HashMap<(String, String, i64), i32>>);
+pub struct Refusals(Mutex<HashMap<(String, Origin, i64), i32>>);
 
 /// Distinct (account, address, window) tallies held between drains. An
 /// attacker with many addresses (IPv6 gives them plenty) while the database
 /// is away would otherwise grow the map without end; past this, refusals
-/// are summed under ("*", "*").
+/// are summed under ("*", `Origin::AnyAddress`).
 const MAX_TALLIES: usize = 10_000;
 
 impl Refusals {
     /// Counts one refused attempt; nothing is written until `drain`.
-    pub fn add(&self, email: &str, addr: &str, p: &ThrottlePolicy) {
+    pub fn add(&self, email: &str, from: Origin, p: &ThrottlePolicy) {
         let start = window_start(OffsetDateTime::now_utc(), p);
         let mut tally = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let key = (email.to_owned(), addr.to_owned(), start);
+        let key = (email.to_owned(), from, start);
         let key = if tally.len() >= MAX_TALLIES && !tally.contains_key(&key) {
-            ("*".to_owned(), "*".to_owned(), start)
+            ("*".to_owned(), Origin::AnyAddress, start)
         } else {
             key
         };
@@ -294,7 +299,7 @@ impl Refusals {
                         coalesce((login_failure_windows.reasons ->> 'throttled')::int, 0) + EXCLUDED.refused),
                     last_at = now()",
                 &email,
-                &addr,
+                addr.to_string(),
                 start_secs,
                 n,
             )
@@ -363,7 +368,12 @@ pub async fn flush_closed(pool: &PgPool, p: &ThrottlePolicy, now: OffsetDateTime
                     "first_at": rfc(c.first_at),
                     "last_at": rfc(c.last_at),
                 }),
-                client_addr: c.client_addr,
+                client_addr: c.client_addr.parse().unwrap_or_else(|_| {
+                    // Only this module writes the column; anything else was
+                    // typed into the database by hand.
+                    tracing::warn!(stored = %c.client_addr, "a sign-in tally names no origin Easel writes");
+                    Origin::AnyAddress
+                }),
             },
         )
         .await?;

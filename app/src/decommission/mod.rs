@@ -62,18 +62,28 @@ impl DecommissionConfig {
 /// What the procedure works with: the database, its mail and archive
 /// settings, and the AWS clients it archives and destroys through. The
 /// console's `AppState` lends one (`AppState::decommissioning`), so the
-/// procedure knows nothing of the web layer.
+/// procedure knows nothing of the web layer. Every field is a handle to
+/// state held once (a pool, an `Arc`), never a second copy of it: the S3
+/// client and the bucket names are `support`'s.
 #[derive(Clone)]
 pub struct Services {
     pub pool: sqlx::PgPool,
-    pub s3: aws_sdk_s3::Client,
-    pub buckets: crate::storage::BucketNames,
     pub decommission: DecommissionConfig,
     pub support: std::sync::Arc<crate::support::Support>,
     /// Told when a transaction queued mail (the outbox sends it at once).
     pub mail_wake: std::sync::Arc<tokio::sync::Notify>,
     pub deadlines: crate::deadlines::Deadlines,
     pub audit_key: Option<ed25519_dalek::VerifyingKey>,
+}
+
+impl Services {
+    pub fn s3(&self) -> &aws_sdk_s3::Client {
+        &self.support.s3
+    }
+
+    pub fn buckets(&self) -> &crate::storage::BucketNames {
+        &self.support.buckets
+    }
 }
 
 /// Which decommission a request names: its id, parsed once at the edge.

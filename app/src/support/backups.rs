@@ -16,6 +16,7 @@ use super::{
     Support,
     doctor::{self, Aspect, Fix},
 };
+use crate::audit::Origin;
 use crate::{
     audit::{self, Actor, AuditAction, NewEvent},
     aws::{AwsError, Service},
@@ -241,7 +242,7 @@ pub async fn start(
     pool: &PgPool,
     plan: &[(ObjectInfo, &'static str)],
     actor: &Actor,
-    client_addr: &str,
+    client_addr: Origin,
 ) -> Result<Uuid, ClaimError> {
     if let Some(other) = unfinished_run(pool).await? {
         return Err(ClaimError::Busy(Some(other)));
@@ -289,7 +290,7 @@ pub async fn start(
                 "planned": plan.len(), "missing": missing, "differing": plan.len() - missing,
                 "bytes": sizes.iter().sum::<i64>(),
             }),
-            client_addr: client_addr.to_owned(),
+            client_addr,
         },
     )
     .await?;
@@ -308,7 +309,7 @@ pub async fn record_resume(
     pool: &PgPool,
     run: &RestoreRun,
     actor: &Actor,
-    client_addr: &str,
+    client_addr: Origin,
 ) -> Result<(), ClaimError> {
     let mut tx = pool.begin().await?;
     gate::hold(&mut tx, Change::Data).await?;
@@ -347,7 +348,7 @@ pub async fn record_resume(
             action: AuditAction::RestoreResumed,
             subject: format!("restore:{}", run.id),
             details: serde_json::json!({ "planned": run.planned, "already_copied": run.copied, "remaining": run.remaining() }),
-            client_addr: client_addr.to_owned(),
+            client_addr,
         },
     )
     .await?;
@@ -419,7 +420,7 @@ pub async fn execute(support: Arc<Support>, pool: PgPool, id: Uuid, budget: Opti
             .await?;
             let by = claimant.map(|c| Actor::Staff { email: c.actor, role: c.role }).unwrap_or_else(|| starter.clone());
             let extra = serde_json::json!({ "recreated_bucket": true, "restore": id.to_string() });
-            p.record(&pool, &by, "console", extra).await?;
+            p.record(&pool, &by, Origin::Console, extra).await?;
         }
     }
     let pending =
@@ -494,7 +495,7 @@ pub async fn execute(support: Arc<Support>, pool: PgPool, id: Uuid, budget: Opti
             action: AuditAction::RestoreFinished,
             subject: format!("restore:{id}"),
             details,
-            client_addr: "console".into(),
+            client_addr: Origin::Console,
         },
     )
     .await?;

@@ -14,6 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use aws_config::SdkConfig;
 
+use crate::audit::Origin;
 use crate::{
     audit::{self, Actor, AuditAction, NewEvent},
     storage::{BucketNames, spec::StackSpec},
@@ -102,8 +103,8 @@ pub async fn record(
     action: AuditAction,
     subject: String,
     details: serde_json::Value,
-    client_addr: &str,
+    client_addr: Origin,
 ) -> Result<(), sqlx::Error> {
-    let event = NewEvent { actor: actor.clone(), action, subject, details, client_addr: client_addr.to_owned() };
+    let event = NewEvent { actor: actor.clone(), action, subject, details, client_addr };
     audit::record(pool, event).await.map(drop)
 }

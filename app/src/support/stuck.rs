@@ -14,6 +14,7 @@ use super::{
     logs::{self, Line},
     trigger::{self, CreatedObject},
 };
+use crate::audit::Origin;
 use crate::{
     audit::{Actor, AuditAction},
     aws::{AwsError, Service},
@@ -190,7 +191,7 @@ pub async fn resize_again(
     support: &Support,
     ids: &[ArtworkId],
     actor: &Actor,
-    client_addr: &str,
+    client_addr: Origin,
 ) -> Result<Vec<String>, ResizeError> {
     // New renditions are a change to the data: frozen with it.
     crate::gate::check(pool, crate::gate::Change::Data).await?;

@@ -65,7 +65,14 @@ pub struct NewAdmin {
 
 pub async fn new_admin(pool: &PgPool, base: &str) -> anyhow::Result<NewAdmin> {
     let email = format!("admin-{}@easel.test", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let (_, otp) = accounts::create(pool, &Email::parse(&email)?, Role::Admin, &env_file::operator(), "local").await?;
+    let (_, otp) = accounts::create(
+        pool,
+        &Email::parse(&email)?,
+        Role::Admin,
+        &env_file::operator(),
+        easel_app::audit::Origin::Local,
+    )
+    .await?;
     let (browser, jar) = browser()?;
     let r = sign_in(&browser, base, &email, &otp).await?;
     if (r.status, r.location.as_deref()) != (303, Some("/admin/password")) {

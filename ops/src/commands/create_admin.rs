@@ -16,7 +16,8 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     let email = Email::parse(&opts.email)?;
     let pool = sqlx::PgPool::connect(&env_file::database_url()?).await.context("connecting to Postgres")?;
     easel_app::db::check_migrated(&pool).await?;
-    let (user, otp) = accounts::create(&pool, &email, Role::Admin, &env_file::operator(), "local").await?;
+    let (user, otp) =
+        accounts::create(&pool, &email, Role::Admin, &env_file::operator(), easel_app::audit::Origin::Local).await?;
     println!("Created admin {}.", user.email);
     println!("One-time password (shown only now; it must be changed at first sign-in): {otp}");
     Ok(())

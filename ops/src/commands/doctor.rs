@@ -75,7 +75,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
                                 DiffLine::Added(t) => println!("  + {t}"),
                             }
                         }
-                        p.record(&pool, &operator, "local", serde_json::Value::Null).await?;
+                        p.record(&pool, &operator, easel_app::audit::Origin::Local, serde_json::Value::Null).await?;
                     }
                 }
             }

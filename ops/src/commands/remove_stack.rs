@@ -76,7 +76,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         action: AuditAction::DecommissionStackRemoved,
         subject: format!("stack:{}", opts.stack_name),
         details: serde_json::json!({ "stack": opts.stack_name, "region": opts.region }),
-        client_addr: "local".into(),
+        client_addr: easel_app::audit::Origin::Local,
     };
     audit::record(&pool, event).await?;
     println!("Stack {} removed; recorded in the audit trail.", opts.stack_name);

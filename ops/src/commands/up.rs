@@ -84,8 +84,14 @@ async fn serve(stack: &LocalStack) -> anyhow::Result<()> {
     if open && easel_app::auth::users::count(&pool).await? == 0 {
         let email = easel_app::auth::Email::parse(FIRST_ADMIN)?;
         let actor = crate::stack::env_file::operator();
-        let (_, otp) =
-            easel_app::auth::accounts::create(&pool, &email, easel_app::auth::Role::Admin, &actor, "local").await?;
+        let (_, otp) = easel_app::auth::accounts::create(
+            &pool,
+            &email,
+            easel_app::auth::Role::Admin,
+            &actor,
+            easel_app::audit::Origin::Local,
+        )
+        .await?;
         println!();
         println!("• Created the first admin account. Sign in at http://{}/admin/login with", console.addr);
         println!("    e-mail     {FIRST_ADMIN}");
@@ -147,7 +153,7 @@ async fn forget_missing_originals(pool: &PgPool, s3: &aws_sdk_s3::Client, bucket
             action: easel_app::audit::AuditAction::ArtworksForgotten,
             subject: format!("bucket:{bucket}"),
             details: serde_json::json!({ "reason": "the local emulator restarted empty", "keys": gone }),
-            client_addr: "local".into(),
+            client_addr: easel_app::audit::Origin::Local,
         };
         easel_app::audit::append(&mut tx, event).await?;
     }

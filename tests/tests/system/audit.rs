@@ -16,7 +16,7 @@ fn event(n: usize) -> NewEvent {
         action: AuditAction::UserCreated,
         subject: format!("test:{n}"),
         details: serde_json::json!({ "n": n, "nested": { "b": [1, 2.5, "x"], "a": null } }),
-        client_addr: "127.0.0.1".into(),
+        client_addr: audit::Origin::Client(std::net::Ipv4Addr::LOCALHOST.into()),
     }
 }
 

@@ -93,7 +93,7 @@ async fn a_deleted_resized_bucket_comes_back_through_an_interrupted_and_resumed_
     let plan = backups::verify(&support).await.unwrap().restore_plan();
     assert_eq!(plan.len(), n);
     let actor = Actor::Staff { email: admin.email.clone(), role: "admin".into() };
-    let run = backups::start(&app.pool, &plan, &actor, "test").await.unwrap();
+    let run = backups::start(&app.pool, &plan, &actor, easel_app::audit::Origin::Local).await.unwrap();
     backups::execute(support.clone(), app.pool.clone(), run, Some(1)).await.unwrap();
     assert_eq!(app.keys(&app.buckets.resized).await.len(), 1, "the bucket was made again and one object copied");
     sqlx::query("UPDATE restore_runs SET heartbeat_at = now() - interval '1 minute' WHERE id = $1")
@@ -151,8 +151,8 @@ async fn two_starts_or_two_resumes_at_once_run_one_copier_and_finish_once() {
     let plan = backups::verify(&api).await.unwrap().restore_plan();
     let actor = Actor::Staff { email: support.email.clone(), role: "support".into() };
     let (a, b) = tokio::join!(
-        backups::start(&app.pool, &plan, &actor, "test"),
-        backups::start(&app.pool, &plan, &actor, "test")
+        backups::start(&app.pool, &plan, &actor, easel_app::audit::Origin::Local),
+        backups::start(&app.pool, &plan, &actor, easel_app::audit::Origin::Local)
     );
     let run = match (a, b) {
         (Ok(run), Err(backups::ClaimError::Busy(_))) | (Err(backups::ClaimError::Busy(_)), Ok(run)) => run,
@@ -221,7 +221,7 @@ async fn support_cannot_restore_into_a_deleted_bucket_and_forged_forms_change_no
     // An interrupted run: support may not resume it either while the bucket is gone; forged resumes do nothing.
     let plan = backups::verify(&api).await.unwrap().restore_plan();
     let actor = Actor::Staff { email: admin.email.clone(), role: "admin".into() };
-    let run = backups::start(&app.pool, &plan, &actor, "test").await.unwrap();
+    let run = backups::start(&app.pool, &plan, &actor, easel_app::audit::Origin::Local).await.unwrap();
     sqlx::query("UPDATE restore_runs SET heartbeat_at = now() - interval '1 minute' WHERE id = $1")
         .bind(run)
         .execute(&app.pool)

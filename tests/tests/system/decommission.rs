@@ -891,15 +891,15 @@ async fn every_write_path_refuses(app: &TestApp, admin: &Staff, art: easel_resiz
     ));
     let email = Email::parse("late@x.example").unwrap();
     assert!(matches!(
-        accounts::create(&app.pool, &email, Role::Admin, &operator, "test").await,
+        accounts::create(&app.pool, &email, Role::Admin, &operator, easel_app::audit::Origin::Local).await,
         Err(accounts::AccountError::Refused(Refused::Decommissioned))
     ));
     assert!(matches!(
-        backups::start(&app.pool, &[], &operator, "test").await,
+        backups::start(&app.pool, &[], &operator, easel_app::audit::Origin::Local).await,
         Err(backups::ClaimError::Refused(Refused::Decommissioned))
     ));
     assert!(matches!(
-        stuck::resize_again(&app.pool, &support, &[art], &operator, "test").await,
+        stuck::resize_again(&app.pool, &support, &[art], &operator, easel_app::audit::Origin::Local).await,
         Err(stuck::ResizeError::Refused(Refused::Decommissioned))
     ));
     let swept = easel_app::artworks::orphans::sweep(&app.pool, &app.s3, &app.buckets, Duration::ZERO).await.unwrap();

@@ -294,7 +294,7 @@ async fn a_console_killed_between_put_and_commit_is_reconciled_once_restarted() 
         action: AuditAction::ArtworkUploaded,
         subject: "holding the lock".into(),
         details: serde_json::json!({}),
-        client_addr: "test".into(),
+        client_addr: audit::Origin::Local,
     };
     audit::append(&mut held, event).await.unwrap();
     let form = reqwest::multipart::Form::new()

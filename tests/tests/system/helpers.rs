@@ -179,8 +179,15 @@ impl TestApp {
     /// accounts page do; returns its one-time password.
     pub async fn create_staff(&self, role: Role) -> (String, String) {
         let email = format!("{}-{}@example.org", role.as_str(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
-        let (_, otp) =
-            accounts::create(&self.pool, &Email::parse(&email).unwrap(), role, &Actor::System, "test").await.unwrap();
+        let (_, otp) = accounts::create(
+            &self.pool,
+            &Email::parse(&email).unwrap(),
+            role,
+            &Actor::System,
+            easel_app::audit::Origin::Local,
+        )
+        .await
+        .unwrap();
         (email, otp)
     }
 

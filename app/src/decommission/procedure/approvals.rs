@@ -9,6 +9,7 @@ use crate::decommission::{
     Services, repo,
     step::{DecommissionStep, StepEvent},
 };
+use std::net::IpAddr;
 
 /// What a decision led to, for the page that answers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +27,7 @@ pub async fn decide(
     token: &str,
     approve: bool,
     comment: &str,
-    addr: &str,
+    addr: IpAddr,
 ) -> Result<DecisionOutcome> {
     let comment = comment.trim();
     if !approve && comment.is_empty() {

@@ -3,6 +3,9 @@
 //! receipt link is queued with the step change. A failed or stalled build
 //! may be started again; only one build's result is kept.
 
+use std::net::IpAddr;
+
+use crate::audit::Origin;
 use anyhow::Context;
 use uuid::Uuid;
 
@@ -15,7 +18,7 @@ use crate::decommission::{
 };
 
 /// Step 4: builds the archive in the background; the console shows progress.
-pub async fn start_archive(state: &Services, id: Uuid, actor: &Actor, addr: &str) -> Result<()> {
+pub async fn start_archive(state: &Services, id: Uuid, actor: &Actor, addr: IpAddr) -> Result<()> {
     let mut tx = state.pool.begin().await?;
     let d = locked(&mut tx, id).await?;
     // Only the archive step may build, and only one build at a time.
@@ -50,8 +53,11 @@ pub async fn start_archive(state: &Services, id: Uuid, actor: &Actor, addr: &str
                 }
                 repo::set_archive_state(&mut *tx, id, ArchiveState::Failed, &progress).await?;
                 let details = serde_json::json!({ "error": format!("{e:#}") });
-                audit::append(&mut tx, event(&Actor::System, AuditAction::DecommissionArchiveFailed, id, details, ""))
-                    .await?;
+                audit::append(
+                    &mut tx,
+                    event(&Actor::System, AuditAction::DecommissionArchiveFailed, id, details, Origin::Console),
+                )
+                .await?;
                 tx.commit().await
             }
             .await;
@@ -88,8 +94,8 @@ async fn build_and_hand_over(state: &Services, id: Uuid) -> anyhow::Result<()> {
     // upload accepted before the freeze (or names those it never made).
     let not_rendered = archive::wait_for_renditions(
         &state.pool,
-        &state.s3,
-        &state.buckets.resized,
+        state.s3(),
+        &state.buckets().resized,
         state.decommission.resizer_wait,
         &progress,
     )
@@ -131,7 +137,8 @@ async fn build_and_hand_over(state: &Services, id: Uuid) -> anyhow::Result<()> {
         "file": file, "sha256": built.sha256, "bytes": built.bytes, "files": built.files,
         "audit_chain_head": built.audit_head, "verified": true,
     });
-    audit::append(&mut tx, event(&Actor::System, AuditAction::DecommissionArchiveBuilt, id, details, "")).await?;
+    audit::append(&mut tx, event(&Actor::System, AuditAction::DecommissionArchiveBuilt, id, details, Origin::Console))
+        .await?;
     let to = representative(state, id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     queue_links(&mut tx, state, id, &d.reason, DecommissionStep::Handover, &to)
         .await

@@ -1,5 +1,6 @@
 //! Step 6: every stakeholder is told the decommissioning is complete.
 
+use std::net::IpAddr;
 use uuid::Uuid;
 
 use super::{Result, event, locked};
@@ -14,7 +15,7 @@ use crate::outbox::{self, Outgoing};
 
 /// Step 6: every stakeholder is told. The letters are queued with the step
 /// change; the outbox delivers them, and the page shows each one's state.
-pub async fn notify_completion(state: &Services, id: Uuid, actor: &Actor, addr: &str) -> Result<()> {
+pub async fn notify_completion(state: &Services, id: Uuid, actor: &Actor, addr: IpAddr) -> Result<()> {
     let mut tx = state.pool.begin().await?;
     let d = locked(&mut tx, id).await?;
     let next = d.step.next(StepEvent::CompletionSent)?;

@@ -4,6 +4,7 @@
 //! record before anything is deleted, and again on failure.
 
 use anyhow::Context;
+use std::net::IpAddr;
 use uuid::Uuid;
 
 use super::{DecommissionError, Result, event, locked};
@@ -18,7 +19,7 @@ async fn record(
     action: AuditAction,
     id: Uuid,
     details: serde_json::Value,
-    addr: &str,
+    addr: IpAddr,
 ) -> Result<()> {
     audit::record(&state.pool, event(actor, action, id, details, addr)).await?;
     Ok(())
@@ -26,7 +27,7 @@ async fn record(
 
 /// Step 5: destroys every object and version, removes what Easel set on the
 /// buckets, disables support accounts. Refused before the signed receipt.
-pub async fn destroy(state: &Services, id: Uuid, actor: &Actor, addr: &str) -> Result<()> {
+pub async fn destroy(state: &Services, id: Uuid, actor: &Actor, addr: IpAddr) -> Result<()> {
     // The row stays locked through the whole destruction: a second admin's
     // click waits, then finds the step done. An interrupted run leaves the
     // step at “destroy”; running it again lists what is left and finishes.
@@ -44,7 +45,7 @@ pub async fn destroy(state: &Services, id: Uuid, actor: &Actor, addr: &str) -> R
     // The buckets' contents, then the resizer Easel configured (its logs
     // are in the archive).
     let destroyed: anyhow::Result<_> = async {
-        let report = destroy::wipe(&state.s3, &state.buckets).await.context("destroying the buckets' contents")?;
+        let report = destroy::wipe(state.s3(), state.buckets()).await.context("destroying the buckets' contents")?;
         if let Some(b) = report.iter().find(|b| !b.empty) {
             anyhow::bail!("bucket {} is not empty after deletion", b.bucket);
         }
@@ -89,7 +90,7 @@ pub async fn destroy(state: &Services, id: Uuid, actor: &Actor, addr: &str) -> R
             action: AuditAction::UserDisabled,
             subject: format!("user:{email}"),
             details: serde_json::json!({ "decommission": id }),
-            client_addr: addr.to_owned(),
+            client_addr: addr.into(),
         };
         audit::append(&mut tx, e).await?;
     }

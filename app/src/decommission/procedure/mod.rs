@@ -38,7 +38,7 @@ use super::{
     stakeholder::StakeholderRole,
     step::{DecommissionStep, TransitionError},
 };
-use crate::audit::{Actor, AuditAction, NewEvent};
+use crate::audit::{Actor, AuditAction, NewEvent, Origin};
 
 pub use approvals::{DecisionOutcome, decide};
 pub use archiving::start_archive;
@@ -91,14 +91,14 @@ impl From<sqlx::Error> for DecommissionError {
 type Result<T, E = DecommissionError> = std::result::Result<T, E>;
 
 /// The audit row of a change to decommission `id`.
-fn event(actor: &Actor, action: AuditAction, id: Uuid, details: serde_json::Value, addr: &str) -> NewEvent {
-    NewEvent {
-        actor: actor.clone(),
-        action,
-        subject: format!("decommission:{id}"),
-        details,
-        client_addr: addr.to_owned(),
-    }
+fn event(
+    actor: &Actor,
+    action: AuditAction,
+    id: Uuid,
+    details: serde_json::Value,
+    from: impl Into<Origin>,
+) -> NewEvent {
+    NewEvent { actor: actor.clone(), action, subject: format!("decommission:{id}"), details, client_addr: from.into() }
 }
 
 /// The decommission, locked until `tx` ends: its step changes one at a time.

@@ -3,6 +3,7 @@
 //! to approve it is queued in the same transaction.
 
 use sha2::{Digest, Sha256};
+use std::net::IpAddr;
 use uuid::Uuid;
 
 use super::{DecommissionError, Result, event, links::queue_links};
@@ -19,7 +20,7 @@ pub struct OpenRequest {
 }
 
 /// Step 1 → 2: opens the request and mails every stakeholder their link.
-pub async fn open(state: &Services, actor: &Actor, addr: &str, req: OpenRequest) -> Result<Uuid> {
+pub async fn open(state: &Services, actor: &Actor, addr: IpAddr, req: OpenRequest) -> Result<Uuid> {
     if req.point_of_contact.trim().is_empty() {
         return Err(DecommissionError::Invalid("Name the point of contact.".into()));
     }

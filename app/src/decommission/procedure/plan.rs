@@ -2,6 +2,7 @@
 //! contingency) is stored and its approval link goes to the representative.
 
 use anyhow::Context;
+use std::net::IpAddr;
 use uuid::Uuid;
 
 use super::{DecommissionError, Result, event, links::queue_links, locked, representative};
@@ -13,7 +14,7 @@ use crate::decommission::{
 };
 
 /// Step 3: the admin's plan goes to the representative.
-pub async fn submit_plan(state: &Services, id: Uuid, actor: &Actor, addr: &str, plan: Plan) -> Result<()> {
+pub async fn submit_plan(state: &Services, id: Uuid, actor: &Actor, addr: IpAddr, plan: Plan) -> Result<()> {
     if [&plan.steps, &plan.timeline, &plan.resources, &plan.contingency].iter().any(|f| f.trim().is_empty()) {
         return Err(DecommissionError::Invalid(
             "Fill in every part of the plan: steps, timeline, resources and contingency.".into(),

@@ -3,6 +3,7 @@
 //! destruction that follows.
 
 use anyhow::Context;
+use std::net::IpAddr;
 
 use super::{
     DecommissionError, LinkRefused, Result, event,
@@ -34,7 +35,7 @@ pub fn receipt_consent(archive_sha256: &str) -> String {
 }
 
 /// Step 4: the representative signs for the archive.
-pub async fn sign_receipt(state: &Services, token: &str, full_name: &str, consent: bool, addr: &str) -> Result<()> {
+pub async fn sign_receipt(state: &Services, token: &str, full_name: &str, consent: bool, addr: IpAddr) -> Result<()> {
     let full_name = full_name.trim();
     if full_name.chars().count() < 2 || !consent {
         return Err(DecommissionError::Invalid(

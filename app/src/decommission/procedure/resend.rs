@@ -1,6 +1,7 @@
 //! Sending again, at any step with mail: a stakeholder's link (the old one
 //! stops working), or a message the outbox could not deliver.
 
+use std::net::IpAddr;
 use uuid::Uuid;
 
 use super::{DecommissionError, Result, event, links::queue_link, stakeholder};
@@ -9,7 +10,7 @@ use crate::decommission::{Services, repo, stakeholder::StakeholderRole, step::De
 use crate::outbox;
 
 /// A new link for one stakeholder; the old one stops working.
-pub async fn resend(state: &Services, id: Uuid, stakeholder_id: Uuid, actor: &Actor, addr: &str) -> Result<()> {
+pub async fn resend(state: &Services, id: Uuid, stakeholder_id: Uuid, actor: &Actor, addr: IpAddr) -> Result<()> {
     let d = repo::find(&state.pool, id).await?.ok_or(DecommissionError::NotFound)?;
     let s = stakeholder(&state.pool, id, stakeholder_id).await?;
     let eligible = match d.step {
@@ -32,7 +33,7 @@ pub async fn resend(state: &Services, id: Uuid, stakeholder_id: Uuid, actor: &Ac
 }
 
 /// A message the outbox could not deliver, queued again.
-pub async fn send_mail_again(state: &Services, id: Uuid, mail: i64, actor: &Actor, addr: &str) -> Result<()> {
+pub async fn send_mail_again(state: &Services, id: Uuid, mail: i64, actor: &Actor, addr: IpAddr) -> Result<()> {
     let mut tx = state.pool.begin().await?;
     let to = outbox::send_again(&mut tx, id, mail).await?.ok_or_else(|| {
         DecommissionError::Invalid("That message is sent or under way; there is nothing to send again.".into())

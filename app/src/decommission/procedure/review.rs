@@ -1,5 +1,6 @@
 //! Step 7: the post-decommissioning review, which closes the request.
 
+use std::net::IpAddr;
 use uuid::Uuid;
 
 use super::{DecommissionError, Result, event, locked};
@@ -7,7 +8,7 @@ use crate::audit::{self, Actor, AuditAction};
 use crate::decommission::{Services, repo, step::StepEvent};
 
 /// Step 7: the post-decommissioning review closes the request.
-pub async fn record_review(state: &Services, id: Uuid, actor: &Actor, addr: &str, review: &str) -> Result<()> {
+pub async fn record_review(state: &Services, id: Uuid, actor: &Actor, addr: IpAddr, review: &str) -> Result<()> {
     let review = review.trim();
     if review.is_empty() {
         return Err(DecommissionError::Invalid("Write the review before closing.".into()));

@@ -61,7 +61,7 @@ pub async fn insert_decision(
     step: DecommissionStep,
     approved: bool,
     comment: &str,
-    client_addr: &str,
+    client_addr: std::net::IpAddr,
 ) -> Result<(), sqlx::Error> {
     let verdict = if approved { Verdict::Approved } else { Verdict::Rejected };
     sqlx::query!(
@@ -70,7 +70,7 @@ pub async fn insert_decision(
         step.as_str(),
         verdict.as_str(),
         comment,
-        client_addr,
+        client_addr.to_string(),
     )
     .execute(&mut **tx)
     .await?;

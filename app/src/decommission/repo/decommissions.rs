@@ -328,7 +328,7 @@ pub struct Receipt<'a> {
     pub full_name: &'a str,
     pub by: &'a str,
     pub consent: &'a str,
-    pub addr: &'a str,
+    pub addr: std::net::IpAddr,
     pub sha256: &'a str,
 }
 
@@ -344,7 +344,7 @@ pub async fn set_receipt(
            WHERE id = $1 RETURNING receipt_at AS "receipt_at!""#,
         id,
         r.full_name,
-        r.addr,
+        r.addr.to_string(),
         r.sha256,
         r.consent,
         r.by,

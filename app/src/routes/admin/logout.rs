@@ -67,7 +67,7 @@ async fn end_sessions(
             action: AuditAction::SignedOut,
             subject: format!("user:{}", session.user.email),
             details,
-            client_addr: client.to_string(),
+            client_addr: client.0.into(),
         },
     )
     .await?;

@@ -38,15 +38,15 @@ pub async fn decide(
         let msg = "The form did not arrive complete; go back to the page and send it again.".to_string();
         return Err(PageError::BadRequest(msg));
     };
-    let addr = client.to_string();
+    let addr = client.0;
     let done = match form.decision.as_str() {
         "receipt" => {
-            procedure::sign_receipt(&state.decommissioning(), &token, &form.full_name, form.consent.is_some(), &addr)
+            procedure::sign_receipt(&state.decommissioning(), &token, &form.full_name, form.consent.is_some(), addr)
                 .await
                 .map(|()| ("Receipt signed", "Thank you. Your receipt for the archive is recorded."))
         }
         d @ ("approve" | "reject") => {
-            procedure::decide(&state.decommissioning(), &token, d == "approve", &form.comment, &addr).await.map(|o| {
+            procedure::decide(&state.decommissioning(), &token, d == "approve", &form.comment, addr).await.map(|o| {
                 match o {
                     DecisionOutcome::Recorded | DecisionOutcome::AllApproved => {
                         ("Approval recorded", "Thank you. Your approval is recorded.")

@@ -207,7 +207,7 @@ async fn keep(state: &AppState, client: ClientAddr, received: Received) -> Resul
                     "key": key, "filename": received.filename, "format": info.format.extension(),
                     "width": info.width, "height": info.height, "bytes": size,
                 }),
-                client_addr: client.to_string(),
+                client_addr: client.0.into(),
             },
         )
         .await?;

@@ -5,6 +5,7 @@
 use super::diff::{DiffLine, line_diff};
 use super::model::{Aspect, DoctorError, Fix, LiveStack};
 use super::{diagnose, fixes};
+use crate::audit::Origin;
 use crate::storage::{
     BucketRole,
     live::{LiveBucket, NotificationTarget},
@@ -36,7 +37,7 @@ impl Proposal {
         &self,
         pool: &sqlx::PgPool,
         actor: &crate::audit::Actor,
-        client_addr: &str,
+        client_addr: Origin,
         extra: serde_json::Value,
     ) -> Result<(), sqlx::Error> {
         let mut details =

@@ -50,7 +50,7 @@ pub async fn start_restore(
             "Nothing to restore: the resized bucket has everything the backup has.".into(),
         ));
     }
-    let id = backups::start(&state.pool, &plan, &session.actor(), &client.to_string()).await?;
+    let id = backups::start(&state.pool, &plan, &session.actor(), client.0.into()).await?;
     backups::spawn(state.support.clone(), state.pool.clone(), id);
     Ok(Redirect::to(&format!("/admin/backups/restore/{id}")).into_response())
 }
@@ -90,7 +90,7 @@ pub async fn resume_restore(
         return Ok(needs_admin(&path).await);
     }
     // Only the request whose claim succeeds spawns a copier.
-    backups::record_resume(&state.pool, &run, &session.actor(), &client.to_string()).await?;
+    backups::record_resume(&state.pool, &run, &session.actor(), client.0.into()).await?;
     backups::spawn(state.support.clone(), state.pool.clone(), run.id);
     Ok(Redirect::to(&path).into_response())
 }

@@ -84,7 +84,7 @@ pub async fn open_request(
             reason: fields.reason,
             reason_pdf: fields.pdf,
         };
-        procedure::open(&state.decommissioning(), &session.actor(), &client.to_string(), req).await.map(|_| ())
+        procedure::open(&state.decommissioning(), &session.actor(), client.0, req).await.map(|_| ())
     }
     .await;
     answer(&state, &session, result).await

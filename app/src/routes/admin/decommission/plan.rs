@@ -39,7 +39,6 @@ pub async fn submit_plan(
 ) -> Result<Response, PageError> {
     let plan =
         Plan { steps: form.steps, timeline: form.timeline, resources: form.resources, contingency: form.contingency };
-    let result =
-        procedure::submit_plan(&state.decommissioning(), id, &session.actor(), &client.to_string(), plan).await;
+    let result = procedure::submit_plan(&state.decommissioning(), id, &session.actor(), client.0, plan).await;
     answer(&state, &session, result).await
 }

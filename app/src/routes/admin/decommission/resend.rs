@@ -18,8 +18,8 @@ pub async fn resend_link(
     PathOr404((DecommissionId(id), stakeholder)): PathOr404<(DecommissionId, uuid::Uuid)>,
     CsrfForm(_): CsrfForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let (actor, addr) = (session.actor(), client.to_string());
-    let result = procedure::resend(&state.decommissioning(), id, stakeholder, &actor, &addr).await;
+    let (actor, addr) = (session.actor(), client.0);
+    let result = procedure::resend(&state.decommissioning(), id, stakeholder, &actor, addr).await;
     answer(&state, &session, result).await
 }
 
@@ -31,7 +31,7 @@ pub async fn send_mail_again(
     PathOr404((DecommissionId(id), mail)): PathOr404<(DecommissionId, i64)>,
     CsrfForm(_): CsrfForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let (actor, addr) = (session.actor(), client.to_string());
-    let result = procedure::send_mail_again(&state.decommissioning(), id, mail, &actor, &addr).await;
+    let (actor, addr) = (session.actor(), client.0);
+    let result = procedure::send_mail_again(&state.decommissioning(), id, mail, &actor, addr).await;
     answer(&state, &session, result).await
 }

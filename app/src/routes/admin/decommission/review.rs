@@ -31,7 +31,7 @@ pub async fn record_review(
     PathOr404(DecommissionId(id)): PathOr404<DecommissionId>,
     CsrfForm(form): CsrfForm<ReviewForm>,
 ) -> Result<Response, PageError> {
-    let (actor, addr) = (session.actor(), client.to_string());
-    let result = procedure::record_review(&state.decommissioning(), id, &actor, &addr, &form.review).await;
+    let (actor, addr) = (session.actor(), client.0);
+    let result = procedure::record_review(&state.decommissioning(), id, &actor, addr, &form.review).await;
     answer(&state, &session, result).await
 }

@@ -29,11 +29,11 @@ pub async fn take_step(
     PathOr404((DecommissionId(id), step)): PathOr404<(DecommissionId, Step)>,
     CsrfForm(_): CsrfForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let (actor, addr, services) = (session.actor(), client.to_string(), state.decommissioning());
+    let (actor, addr, services) = (session.actor(), client.0, state.decommissioning());
     let result = match step {
-        Step::Archive => procedure::start_archive(&services, id, &actor, &addr).await,
-        Step::Destroy => procedure::destroy(&services, id, &actor, &addr).await,
-        Step::Notify => procedure::notify_completion(&services, id, &actor, &addr).await,
+        Step::Archive => procedure::start_archive(&services, id, &actor, addr).await,
+        Step::Destroy => procedure::destroy(&services, id, &actor, addr).await,
+        Step::Notify => procedure::notify_completion(&services, id, &actor, addr).await,
     };
     answer(&state, &session, result).await
 }

@@ -47,7 +47,7 @@ pub async fn apply_fix(
     let to = match doctor::apply(&state.pool, &state.support, fix).await? {
         None => format!("/admin/doctor?unchanged={fix}"),
         Some(p) => {
-            p.record(&state.pool, &session.actor(), &client.to_string(), serde_json::Value::Null).await?;
+            p.record(&state.pool, &session.actor(), client.0.into(), serde_json::Value::Null).await?;
             format!("/admin/doctor?fixed={fix}")
         }
     };

@@ -8,7 +8,7 @@ use http::{HeaderMap, StatusCode, header};
 use super::get::render;
 use crate::client_addr::ClientAddr;
 use crate::{
-    audit::{self, Actor, AuditAction, NewEvent},
+    audit::{self, Actor, AuditAction, NewEvent, Origin},
     auth::{
         csrf::{LOGIN_COOKIE, constant_time_eq},
         devices, password,
@@ -62,7 +62,7 @@ pub async fn sign_in(
     if form.csrf.is_empty() || !constant_time_eq(cookie_token.as_bytes(), form.csrf.as_bytes()) {
         return Err(PageError::CsrfRejected);
     }
-    let addr = client.to_string();
+    let addr = client.0;
     let typed = form.email.trim().to_lowercase();
     let next = safe_next(form.next.as_deref()).to_owned();
     let again = |error: String| LoginModel {
@@ -80,14 +80,15 @@ pub async fn sign_in(
     };
     let keys = match &device {
         Some(d) => vec![d.throttle_key()],
-        None => vec![Key::Account(typed.clone()), Key::Address(addr.clone())],
+        None => vec![Key::Account(typed.clone()), Key::Address(addr)],
     };
     if let Err(t) = throttle::reserve(&state.pool, &keys, &state.auth.throttle).await? {
         // A known device's refusals count under its account; everyone
         // else's under their address, whatever e-mail they typed, so a
         // flood of made-up addresses from one place sums into one row per
         // window (one per attacking address when the flood is spread).
-        let (who, from) = if device.is_some() { (typed.as_str(), "known device") } else { ("*", addr.as_str()) };
+        let (who, from) =
+            if device.is_some() { (typed.as_str(), Origin::KnownDevices) } else { ("*", Origin::Client(addr)) };
         state.refusals.add(who, from, &state.auth.throttle);
         let minutes = t.retry_after.as_secs().div_ceil(60);
         let msg = format!(
@@ -113,7 +114,7 @@ pub async fn sign_in(
     };
     let ok = if device.is_some() { state.cpu.run(check).await? } else { state.cpu.run_for_stranger(check).await? };
     let failed =
-        |reason: &'static str| throttle::record_failure(&state.pool, &typed, &addr, reason, &state.auth.throttle);
+        |reason: &'static str| throttle::record_failure(&state.pool, &typed, addr, reason, &state.auth.throttle);
     let user = match (user, ok) {
         (Some(u), true) if u.disabled_at.is_none() => u,
         (Some(_), true) => {
@@ -137,7 +138,7 @@ pub async fn sign_in(
     if let Some(old) = sessions::read_cookie(&headers, COOKIE) {
         sessions::delete(&mut tx, &sessions::token_hash(old)).await?;
     }
-    let token = sessions::create(&mut tx, user.id, &addr).await?;
+    let token = sessions::create(&mut tx, user.id, addr).await?;
     // Only the keys this attempt was counted against: the owner signing in
     // from a known device must not clear a block that unknown devices earned.
     throttle::succeeded(&mut tx, &keys).await?;
@@ -149,7 +150,7 @@ pub async fn sign_in(
             action: AuditAction::SignedIn,
             subject: format!("user:{}", user.email),
             details: serde_json::json!({ "one_time_password": user.must_change_password, "known_device": device.is_some() }),
-            client_addr: addr,
+            client_addr: addr.into(),
         },
     )
     .await?;

@@ -87,7 +87,7 @@ async fn change(
                 "was_one_time": session.user.must_change_password,
                 "other_sessions_ended": ended,
             }),
-            client_addr: client.to_string(),
+            client_addr: client.0.into(),
         },
     )
     .await?;

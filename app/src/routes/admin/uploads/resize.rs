@@ -20,7 +20,7 @@ async fn resize(
     client: ClientAddr,
     ids: &[ArtworkId],
 ) -> Result<Redirect, PageError> {
-    let keys = stuck::resize_again(&state.pool, &state.support, ids, &session.actor(), &client.to_string()).await?;
+    let keys = stuck::resize_again(&state.pool, &state.support, ids, &session.actor(), client.0.into()).await?;
     Ok(Redirect::to(&format!("/admin/uploads?requested={}", keys.len())))
 }
 

@@ -35,7 +35,7 @@ pub async fn create_account(
     let email = Email::parse(&form.email).map_err(|e| PageError::BadRequest(format!("{e}.")))?;
     let role =
         Role::parse(&form.role).ok_or_else(|| PageError::BadRequest("Choose the role admin or support.".into()))?;
-    let (user, otp) = accounts::create(&state.pool, &email, role, &session.actor(), &client.to_string()).await?;
+    let (user, otp) = accounts::create(&state.pool, &email, role, &session.actor(), client.0.into()).await?;
     let page = pages::admin::users::one_time_password_page((&session).into(), user.email.to_string(), otp);
     Ok(pages::render("/admin/users", StatusCode::CREATED, page).await)
 }

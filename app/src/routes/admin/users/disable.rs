@@ -20,6 +20,6 @@ pub async fn disable_account(
     PathOr404(id): PathOr404<Uuid>,
     CsrfForm(_): CsrfForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
-    accounts::disable(&state.pool, id, &session.actor(), Some(session.user.id), &client.to_string()).await?;
+    accounts::disable(&state.pool, id, &session.actor(), Some(session.user.id), client.0.into()).await?;
     Ok(Redirect::to("/admin/users").into_response())
 }

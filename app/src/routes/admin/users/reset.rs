@@ -19,7 +19,7 @@ pub async fn reset_account(
     CsrfForm(_): CsrfForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
     let (user, otp) =
-        accounts::reset_password(&state.pool, id, &session.actor(), Some(session.user.id), &client.to_string()).await?;
+        accounts::reset_password(&state.pool, id, &session.actor(), Some(session.user.id), client.0.into()).await?;
     let page = pages::admin::users::one_time_password_page((&session).into(), user.email.to_string(), otp);
     Ok(pages::render("/admin/users", StatusCode::OK, page).await)
 }
