@@ -19,6 +19,7 @@ pub mod headers;
 pub mod mail;
 pub mod outbox;
 pub mod pages;
+pub mod proxies;
 pub mod receive;
 pub mod router;
 pub mod routes;
@@ -27,3 +28,5 @@ pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod support;
+#[cfg(test)]
+mod test_support;

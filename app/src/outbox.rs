@@ -300,7 +300,7 @@ mod tests {
     #[test]
     fn the_database_spells_each_status_as_as_str() {
         for status in [MailStatus::Queued, MailStatus::Failing, MailStatus::Sent, MailStatus::GivenUp] {
-            assert_eq!(crate::db::stored_as(&status), status.as_str());
+            assert_eq!(crate::test_support::stored_as(&status), status.as_str());
         }
     }
 }

@@ -15,11 +15,11 @@ use std::time::Duration;
 
 use crate::{
     auth::{sessions::SessionPolicy, throttle::ThrottlePolicy},
-    client_addr::TrustedProxies,
     deadlines::Deadlines,
     decommission::DecommissionSettings,
     mail::SmtpUrl,
     outbox::RetryPolicy,
+    proxies::TrustedProxies,
     storage::BucketNames,
 };
 

@@ -34,7 +34,7 @@ pub struct AppState {
     pub audit_key: Option<ed25519_dalek::VerifyingKey>,
 }
 
-impl axum::extract::FromRef<AppState> for crate::client_addr::TrustedProxies {
+impl axum::extract::FromRef<AppState> for crate::proxies::TrustedProxies {
     fn from_ref(state: &AppState) -> Self {
         state.auth.trusted_proxies.clone()
     }

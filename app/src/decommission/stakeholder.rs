@@ -114,7 +114,7 @@ mod tests {
     #[test]
     fn the_database_spells_each_role_as_as_str() {
         for role in [StakeholderRole::Representative, StakeholderRole::Management, StakeholderRole::User] {
-            assert_eq!(crate::db::stored_as(&role), role.as_str());
+            assert_eq!(crate::test_support::stored_as(&role), role.as_str());
         }
     }
 

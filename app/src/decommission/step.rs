@@ -238,7 +238,7 @@ mod tests {
     #[test]
     fn the_database_spells_each_step_as_as_str() {
         for step in S::ALL {
-            assert_eq!(crate::db::stored_as(&step), step.as_str());
+            assert_eq!(crate::test_support::stored_as(&step), step.as_str());
         }
     }
 

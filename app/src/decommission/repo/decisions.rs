@@ -102,7 +102,7 @@ mod tests {
     #[test]
     fn the_database_spells_each_verdict_as_as_str() {
         for verdict in [Verdict::Approved, Verdict::Rejected] {
-            assert_eq!(crate::db::stored_as(&verdict), verdict.as_str());
+            assert_eq!(crate::test_support::stored_as(&verdict), verdict.as_str());
         }
     }
 }

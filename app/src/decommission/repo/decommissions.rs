@@ -395,7 +395,7 @@ mod tests {
     #[test]
     fn the_database_spells_each_archive_state_as_as_str() {
         for state in [ArchiveState::None, ArchiveState::Running, ArchiveState::Ready, ArchiveState::Failed] {
-            assert_eq!(crate::db::stored_as(&state), state.as_str());
+            assert_eq!(crate::test_support::stored_as(&state), state.as_str());
         }
     }
 }
