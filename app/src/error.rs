@@ -295,8 +295,10 @@ impl From<ResizeError> for PageError {
             ResizeError::Redelivery(e) => e.failure.into(),
             // Some went: the page must say which, whatever the cause.
             ResizeError::Partial { sent, error } => PageError::Upstream(format!(
-                "{error}. {sent} of the selected upload(s) were sent to the resizer before that (recorded in the audit log); \
-                 resize the rest again."
+                "Re-delivering the S3 event to {} failed: {}. {sent} of the selected upload(s) were sent to the resizer before that (recorded in the audit log); \
+                 resize the rest again.",
+                error.target,
+                error.failure.page_text(),
             )),
             other => PageError::Unexpected(anyhow::Error::new(other).context("resize again")),
         }
@@ -369,7 +371,7 @@ impl From<crate::aws::AwsError> for PageError {
             tracing::warn!(error = %e, "an AWS service is unavailable");
             return PageError::Unavailable(e.service.into());
         }
-        PageError::Upstream(e.to_string())
+        PageError::from_aws_work(anyhow::Error::new(e))
     }
 }
 
@@ -379,7 +381,31 @@ impl From<crate::storage::live::ConfigError> for PageError {
             tracing::warn!(error = %e, "file storage is unavailable");
             return PageError::Unavailable(Unavailable::Storage);
         }
-        PageError::Upstream(e.to_string())
+        PageError::from_aws_work(anyhow::Error::new(e))
+    }
+}
+
+/// AWS's own short answer, if `cause` is a failed AWS call: the service or
+/// bucket, the call, and what AWS said. A page shows this, never the SDK's
+/// chain (request ids, the HTTP exchange), which goes to the log.
+fn aws_answer(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use crate::storage::live::ConfigError;
+    if let Some(aws) = cause.downcast_ref::<crate::aws::AwsError>() {
+        return Some(aws.page_text());
+    }
+    match cause.downcast_ref::<ConfigError>() {
+        Some(ConfigError::S3 { what, bucket, answer, .. }) => {
+            return Some(format!("{what} on bucket {bucket} failed: {answer}"));
+        }
+        // Our own refusal, in our own words.
+        Some(refused @ ConfigError::InvalidPolicy { .. }) => return Some(refused.to_string()),
+        None => {}
+    }
+    match cause.downcast_ref::<StorageError>() {
+        Some(StorageError::S3 { op, bucket, key, answer, .. }) => {
+            Some(format!("S3 {op} on {bucket}/{key} failed: {answer}"))
+        }
+        _ => None,
     }
 }
 
@@ -408,7 +434,16 @@ impl PageError {
                 return PageError::Unavailable(Unavailable::Database);
             }
         }
-        PageError::Upstream(format!("{e:#}"))
+        // The page names what we were doing (the outermost context, when it
+        // is ours) and AWS's short answer; the whole chain goes to the log.
+        tracing::warn!(error = %format!("{e:#}"), "AWS refused");
+        let Some(answer) = e.chain().find_map(aws_answer) else {
+            // No AWS call in the chain: every message in it is ours.
+            return PageError::Upstream(format!("{e:#}"));
+        };
+        let doing = e.to_string();
+        let ours = e.chain().next().is_some_and(|top| aws_answer(top).is_none());
+        PageError::Upstream(if ours { format!("{doing}: {answer}") } else { answer })
     }
 
     pub fn status(&self) -> StatusCode {
@@ -664,8 +699,55 @@ mod tests {
                         ),
                     ),
                 )
-                .route("/link/{secret}", get(|| async { Err::<(), _>(PageError::LinkRefused(LinkRefused::Used)) })),
+                .route("/link/{secret}", get(|| async { Err::<(), _>(PageError::LinkRefused(LinkRefused::Used)) }))
+                .route("/aws-refused", get(|| async { Err::<(), _>(PageError::from(access_denied())) }))
+                .route(
+                    "/aws-refused-while",
+                    get(|| async {
+                        let work = anyhow::Error::new(access_denied()).context("writing the bucket policy");
+                        Err::<(), _>(PageError::from_aws_work(work))
+                    }),
+                ),
         )
+    }
+
+    /// S3 refusing a call, as the SDK reports it: a code, a message, and an
+    /// HTTP answer carrying a request id.
+    fn access_denied() -> crate::aws::AwsError {
+        use aws_sdk_s3::{
+            config::http::HttpResponse, error::ErrorMetadata, operation::put_bucket_policy::PutBucketPolicyError,
+            primitives::SdkBody,
+        };
+        let meta = ErrorMetadata::builder()
+            .code("AccessDenied")
+            .message("Access Denied")
+            .custom("s3_extended_request_id", "SECRET-REQUEST-ID")
+            .build();
+        let raw = HttpResponse::new(
+            403.try_into().unwrap(),
+            SdkBody::from("<Error><RequestId>SECRET-REQUEST-ID</RequestId></Error>"),
+        );
+        let e = aws_sdk_s3::error::SdkError::service_error(PutBucketPolicyError::generic(meta), raw);
+        crate::aws::AwsError::new(crate::aws::Service::S3, "PutBucketPolicy", e)
+    }
+
+    #[tokio::test]
+    async fn aws_refusing_shows_its_short_answer_never_the_sdk_chain() {
+        let refused = access_denied();
+        assert!(refused.detail.contains("SECRET-REQUEST-ID"), "the log keeps the whole story: {}", refused.detail);
+        let (status, headers, body) = answer(&app(), "GET", "/aws-refused").await;
+        assert_eq!(status, StatusCode::BAD_GATEWAY);
+        assert!(is_page(&headers, &body), "{body}");
+        assert!(body.contains("Amazon S3 PutBucketPolicy failed: AccessDenied: Access Denied"), "{body}");
+        assert!(!body.contains("SECRET-REQUEST-ID") && !body.contains("service error"), "{body}");
+        // Inside our own work, the page also says what we were doing.
+        let (status, _, body) = answer(&app(), "GET", "/aws-refused-while").await;
+        assert_eq!(status, StatusCode::BAD_GATEWAY);
+        assert!(
+            body.contains("writing the bucket policy: Amazon S3 PutBucketPolicy failed: AccessDenied: Access Denied"),
+            "{body}"
+        );
+        assert!(!body.contains("SECRET-REQUEST-ID"), "{body}");
     }
 
     #[tokio::test]

@@ -254,6 +254,7 @@ pub async fn load_s3(vault: &Vault) -> Result<(BTreeMap<i64, Signed>, Vec<Findin
         let body = obj.body.collect().await.map_err(|e| AwsError {
             service: Service::S3,
             op: "GetObject",
+            answer: "the answer broke off".into(),
             detail: e.to_string(),
             unavailable: true,
         })?;

@@ -5,7 +5,7 @@
 use aws_sdk_s3::{
     Client,
     config::http::HttpResponse,
-    error::{DisplayErrorContext, SdkError},
+    error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
     primitives::ByteStream,
 };
 use easel_resizer::{image::ImageFormat, keys::ArtworkId, manifest::Manifest};
@@ -17,6 +17,8 @@ pub enum StorageError {
         op: &'static str,
         bucket: String,
         key: String,
+        /// For a page (`aws::answer`); `detail` is for the log.
+        answer: String,
         detail: String,
         /// S3 did not answer in time, could not be reached, or answered a
         /// 5xx: worth a 503 and a retry, not a bug.
@@ -32,26 +34,34 @@ impl StorageError {
     }
 }
 
-fn s3_err<E: std::error::Error + 'static>(
+fn s3_err<E: std::error::Error + ProvideErrorMetadata + 'static>(
     op: &'static str,
     bucket: &str,
     key: &str,
     e: SdkError<E, HttpResponse>,
 ) -> StorageError {
-    let unavailable = crate::aws::unavailable(&e);
-    failed(op, bucket, key, e, unavailable)
+    let (unavailable, answer) = (crate::aws::unavailable(&e), crate::aws::answer(&e));
+    failed(op, bucket, key, e, answer, unavailable)
 }
 
 /// The answer's body broke off (or stalled past the read timeout).
 fn body_err(op: &'static str, bucket: &str, key: &str, e: impl std::error::Error) -> StorageError {
-    failed(op, bucket, key, e, true)
+    failed(op, bucket, key, e, "the answer broke off".to_owned(), true)
 }
 
-fn failed(op: &'static str, bucket: &str, key: &str, e: impl std::error::Error, unavailable: bool) -> StorageError {
+fn failed(
+    op: &'static str,
+    bucket: &str,
+    key: &str,
+    e: impl std::error::Error,
+    answer: String,
+    unavailable: bool,
+) -> StorageError {
     StorageError::S3 {
         op,
         bucket: bucket.to_owned(),
         key: key.to_owned(),
+        answer,
         detail: format!("{}", DisplayErrorContext(e)),
         unavailable,
     }

@@ -4,7 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::error::DisplayErrorContext;
 use sqlx::PgPool;
 use time::{Date, OffsetDateTime};
 use tokio::{io::AsyncReadExt, net::TcpStream};
@@ -182,13 +181,7 @@ pub async fn health(pool: &PgPool, support: &Support) -> Vec<Health> {
     let group = support.log_group();
     let pg = timed("Postgres", "the console's database".into(), sqlx::query_scalar!("SELECT 1").fetch_one(pool));
     let s3 = timed("S3", format!("bucket {}", support.buckets.originals), async {
-        support
-            .s3
-            .head_bucket()
-            .bucket(&support.buckets.originals)
-            .send()
-            .await
-            .map_err(|e| DisplayErrorContext(e).to_string())
+        support.s3.head_bucket().bucket(&support.buckets.originals).send().await.map_err(|e| crate::aws::answer(&e))
     });
     let cw = timed("CloudWatch Logs", group.clone(), async {
         support
@@ -197,7 +190,7 @@ pub async fn health(pool: &PgPool, support: &Support) -> Vec<Health> {
             .log_group_name_prefix(&group)
             .send()
             .await
-            .map_err(|e| DisplayErrorContext(e).to_string())
+            .map_err(|e| crate::aws::answer(&e))
             .and_then(|out| {
                 if out.log_groups().iter().any(|g| g.log_group_name() == Some(group.as_str())) {
                     Ok(())

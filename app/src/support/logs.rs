@@ -249,6 +249,13 @@ pub struct LogsError {
     pub bad_token: bool,
 }
 
+impl LogsError {
+    /// What a page says: AWS's short answer, not the SDK's chain.
+    pub fn page_text(&self) -> String {
+        format!("reading the log group {} failed: {}", self.group, self.failure.page_text())
+    }
+}
+
 /// One `FilterLogEvents` page between `from` and `to` (no filter pattern:
 /// every filter is ours).
 pub async fn fetch_page(

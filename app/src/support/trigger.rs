@@ -170,6 +170,7 @@ pub async fn redeliver(
                     fail(AwsError {
                         service: Service::Sqs,
                         op: "GetQueueUrl",
+                        answer: "the queue has no URL".into(),
                         detail: "the queue has no URL".into(),
                         unavailable: false,
                     })

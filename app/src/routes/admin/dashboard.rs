@@ -43,7 +43,10 @@ pub async fn dashboard(
         chart_svg: dashboard::chart_svg(&days),
         days,
         health,
-        errors: errors.map_err(|e| e.to_string()),
+        errors: errors.map_err(|e| {
+            tracing::warn!(error = %e, "the dashboard could not read the resizer's errors");
+            e.page_text()
+        }),
     };
     Ok(pages::render("/admin", StatusCode::OK, pages::admin::dashboard::page(m)).await)
 }

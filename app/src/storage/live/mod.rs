@@ -22,6 +22,8 @@ pub enum ConfigError {
     S3 {
         what: &'static str,
         bucket: String,
+        /// For a page (`aws::answer`); `detail` is for the log.
+        answer: String,
         detail: String,
         /// S3 did not answer (see `aws::unavailable`).
         unavailable: bool,
@@ -30,18 +32,24 @@ pub enum ConfigError {
     InvalidPolicy { bucket: String, reason: String },
 }
 
-fn s3_err<E: std::error::Error + 'static>(
+fn s3_err<E: std::error::Error + ProvideErrorMetadata + 'static>(
     what: &'static str,
     bucket: &str,
     e: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
 ) -> ConfigError {
-    let unavailable = crate::aws::unavailable(&e);
-    ConfigError::S3 { what, bucket: bucket.to_owned(), detail: DisplayErrorContext(e).to_string(), unavailable }
+    let (unavailable, answer) = (crate::aws::unavailable(&e), crate::aws::answer(&e));
+    ConfigError::S3 { what, bucket: bucket.to_owned(), answer, detail: DisplayErrorContext(e).to_string(), unavailable }
 }
 
 /// A request we could not even build: our bug, never S3's absence.
 fn build_err(what: &'static str, bucket: &str, e: aws_sdk_s3::error::BuildError) -> ConfigError {
-    ConfigError::S3 { what, bucket: bucket.to_owned(), detail: DisplayErrorContext(e).to_string(), unavailable: false }
+    ConfigError::S3 {
+        what,
+        bucket: bucket.to_owned(),
+        answer: "the request could not be built".to_owned(),
+        detail: DisplayErrorContext(e).to_string(),
+        unavailable: false,
+    }
 }
 
 impl ConfigError {
@@ -157,7 +165,7 @@ where
     match read {
         Ok(v) => Ok(Some(v)),
         Err(e) if e.code().is_some_and(|c| ABSENT.contains(&c)) => Ok(None),
-        Err(e) => Err(format!("{what} failed: {}", DisplayErrorContext(e))),
+        Err(e) => Err(format!("{what} failed: {}", crate::aws::answer(&e))),
     }
 }
 

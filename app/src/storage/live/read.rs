@@ -2,7 +2,6 @@
 
 use aws_sdk_s3::{
     Client,
-    error::DisplayErrorContext,
     types::{Event, NotificationConfigurationFilter},
 };
 
@@ -83,7 +82,7 @@ pub async fn read_bucket(s3: &Client, name: &str) -> Result<LiveBucket, ConfigEr
                 .and_then(|b| xml_text(&String::from_utf8_lossy(b), "Status"))
         }
         Err(e) => {
-            live.unreadable.push(("versioning", format!("GetBucketVersioning failed: {}", DisplayErrorContext(e))))
+            live.unreadable.push(("versioning", format!("GetBucketVersioning failed: {}", crate::aws::answer(&e))))
         }
     }
     match optional("GetBucketPolicy", s3.get_bucket_policy().bucket(name).send().await) {
@@ -98,7 +97,7 @@ pub async fn read_bucket(s3: &Client, name: &str) -> Result<LiveBucket, ConfigEr
         Err(e) => {
             live.unreadable.push((
                 "notifications",
-                format!("GetBucketNotificationConfiguration failed: {}", DisplayErrorContext(e)),
+                format!("GetBucketNotificationConfiguration failed: {}", crate::aws::answer(&e)),
             ));
             None
         }

@@ -348,11 +348,12 @@ pub async fn execute(support: Arc<Support>, pool: PgPool, id: Uuid, budget: Opti
                 .await?
             }
             Err(e) => {
+                tracing::warn!(key, error = %DisplayErrorContext(&e), "a restore copy failed");
                 sqlx::query!(
                     "UPDATE restore_items SET error = $3 WHERE run_id = $1 AND key = $2",
                     id,
                     key,
-                    DisplayErrorContext(e).to_string(),
+                    crate::aws::answer(&e),
                 )
                 .execute(&pool)
                 .await?

@@ -25,7 +25,10 @@ pub async fn examine(support: &Support, spec: &StackSpec) -> Result<LiveStack, D
             Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
                 FunctionState::Missing
             }
-            Err(e) => FunctionState::Unreadable(DisplayErrorContext(e).to_string()),
+            Err(e) => {
+                tracing::warn!(error = %DisplayErrorContext(&e), "the resizer function could not be read");
+                FunctionState::Unreadable(crate::aws::answer(&e))
+            }
         };
     Ok(LiveStack { buckets, function })
 }
