@@ -105,6 +105,32 @@ export async function signInAsNewAdmin(page) {
 // axe-core on the page as it stands, then screenshots at a desktop and a
 // phone width. Fails on any serious or critical violation, naming each
 // rule and the elements it found.
+// Whether the page is wider than the viewport, and the outermost elements
+// that stick out (those inside a box that scrolls or clips do not count).
+async function widerThanViewport(page) {
+  return page.evaluate(() => {
+    const root = document.documentElement;
+    const vw = root.clientWidth;
+    if (root.scrollWidth <= vw) return null;
+    const contained = (el) => {
+      for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+        if (['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(a).overflowX)) return true;
+      }
+      return false;
+    };
+    const culprits = [];
+    const seen = new Set();
+    for (const el of document.body.querySelectorAll('*')) {
+      if (el.getBoundingClientRect().right <= vw + 1 || contained(el)) continue;
+      if (el.parentElement && seen.has(el.parentElement)) { seen.add(el); continue; }
+      seen.add(el);
+      const cls = typeof el.className === 'string' && el.className ? `.${el.className.trim().split(/\s+/).join('.')}` : '';
+      culprits.push(`${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${cls} reaches ${Math.round(el.getBoundingClientRect().right)} px`);
+    }
+    return { width: root.scrollWidth, culprits: culprits.slice(0, 10) };
+  });
+}
+
 export async function checkAccessible(page, name) {
   const { AxeBuilder } = await import('@axe-core/playwright');
   const result = await new AxeBuilder({ page }).analyze();
@@ -114,6 +140,16 @@ export async function checkAccessible(page, name) {
   for (const width of [1280, 375]) {
     await page.setViewportSize({ width, height: width === 1280 ? 900 : 812 });
     await screenshot(page, `a11y-${name}-${width}`);
+  }
+  // A phone: the page fits its width (a wide table scrolls inside its own
+  // box), and axe sees nothing serious there either.
+  const overflow = await widerThanViewport(page);
+  if (overflow) throw new Error(`${name} (${page.url()}) is ${overflow.width} px wide at 375 px:\n  ${overflow.culprits.join('\n  ')}`);
+  const narrow = await new AxeBuilder({ page }).analyze();
+  const badNarrow = narrow.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (badNarrow.length) {
+    const saidNarrow = badNarrow.map((v) => `${v.impact} ${v.id}: ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
+    throw new Error(`axe-core on ${name} at 375 px (${page.url()}):\n  ${saidNarrow.join('\n  ')}`);
   }
   await page.setViewportSize({ width: 1280, height: 900 });
   return result.violations.length;

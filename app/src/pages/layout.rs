@@ -29,6 +29,15 @@ pub fn Document(
     }
 }
 
+/// A box that scrolls sideways on its own when what it holds (a wide
+/// table, a diff, a chart) is wider than the screen, so the page itself
+/// never is on a phone. Focusable and named, so a keyboard can scroll it
+/// too (WCAG 2.1.1; axe-core's `scrollable-region-focusable`).
+#[component]
+pub fn Scrolls(#[prop(into)] label: String, children: Children) -> impl IntoView {
+    view! { <div class="scrolls" role="region" tabindex="0" aria-label=label>{children()}</div> }
+}
+
 /// The frame of every merchant page: site header, main content.
 #[component]
 pub fn Layout(title: String, #[prop(default = None)] refresh: Option<u32>, children: Children) -> impl IntoView {

@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use crate::pages::layout::Scrolls;
+
 use super::{AdminLayout, StaffView};
 use crate::audit::{ChainVerdict, EventRow};
 
@@ -80,10 +82,12 @@ pub fn page(m: AuditModel) -> impl Fn() -> AnyView + Clone + Send + Sync + 'stat
                     "Export: " <a href=format!("/admin/audit/export.csv?{}", m.export_query)>"CSV"</a>
                     " · " <a href=format!("/admin/audit/export.jsonl?{}", m.export_query)>"JSON Lines"</a>
                 </p>
-                <table class="audit">
-                    <thead><tr><th>"#"</th><th>"Time (UTC)"</th><th>"Actor"</th><th>"Role"</th><th>"Action"</th><th>"Subject"</th><th>"Details"</th><th>"Address"</th></tr></thead>
-                    <tbody>{rows}</tbody>
-                </table>
+                <Scrolls label="Audit events">
+                    <table class="audit">
+                        <thead><tr><th>"#"</th><th>"Time (UTC)"</th><th>"Actor"</th><th>"Role"</th><th>"Action"</th><th>"Subject"</th><th>"Details"</th><th>"Address"</th></tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </Scrolls>
                 <nav class="pager">
                     {m.older.map(|href| view! { <a rel="next" href=href>"Older →"</a> })}
                 </nav>

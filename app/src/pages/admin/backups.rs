@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use crate::pages::layout::Scrolls;
+
 use super::when::when;
 
 use super::{AdminLayout, CsrfField, StaffView};
@@ -110,10 +112,12 @@ pub fn page(m: BackupsModel) -> impl Fn() -> AnyView + Clone + Send + Sync + 'st
                     </form>
                 })}
                 <h2>"Restores"</h2>
-                <table>
-                    <thead><tr><th>"Started"</th><th>"By"</th><th>"State"</th><th>"Progress"</th></tr></thead>
-                    <tbody>{runs}</tbody>
-                </table>
+                <Scrolls label="Restores">
+                    <table>
+                        <thead><tr><th>"Started"</th><th>"By"</th><th>"State"</th><th>"Progress"</th></tr></thead>
+                        <tbody>{runs}</tbody>
+                    </table>
+                </Scrolls>
             </AdminLayout>
         }
         .into_any()

@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use crate::pages::layout::Scrolls;
+
 use super::when::when;
 
 use super::{AdminLayout, StaffView};
@@ -73,19 +75,23 @@ pub fn page(m: DashboardModel) -> impl Fn() -> AnyView + Clone + Send + Sync + '
                     <li><strong>{m.artworks}</strong>" artworks in all, "<strong>{m.processing}</strong>" still processing"</li>
                     <li><a href="/admin/audit">{super::audit::verdict_text(&m.chain)}</a></li>
                 </ul>
-                <figure class="chart" inner_html=m.chart_svg.clone()></figure>
+                <Scrolls label="Uploads per day"><figure class="chart" inner_html=m.chart_svg.clone()></figure></Scrolls>
                 <details>
                     <summary>"The chart's figures"</summary>
-                    <table>
-                        <thead><tr><th>"Day (UTC)"</th><th>"Uploaded"</th><th>"Resized"</th><th>"Failed"</th></tr></thead>
-                        <tbody>{table}</tbody>
-                    </table>
+                    <Scrolls label="The chart's figures">
+                        <table>
+                            <thead><tr><th>"Day (UTC)"</th><th>"Uploaded"</th><th>"Resized"</th><th>"Failed"</th></tr></thead>
+                            <tbody>{table}</tbody>
+                        </table>
+                    </Scrolls>
                 </details>
                 <h2>"Dependencies"</h2>
-                <table id="health">
-                    <thead><tr><th>"Service"</th><th>"Checked"</th><th>"State"</th><th>"Latency"</th><th>"Detail"</th></tr></thead>
-                    <tbody>{health}</tbody>
-                </table>
+                <Scrolls label="Health of each dependency">
+                    <table id="health">
+                        <thead><tr><th>"Service"</th><th>"Checked"</th><th>"State"</th><th>"Latency"</th><th>"Detail"</th></tr></thead>
+                        <tbody>{health}</tbody>
+                    </table>
+                </Scrolls>
                 <h2>"Latest resizer errors"</h2>
                 {errors}
                 <h2>"Troubleshooting"</h2>

@@ -1,6 +1,8 @@
 //! `/admin/decommission`: the procedure, step by step, for admins.
 
 use leptos::prelude::*;
+
+use crate::pages::layout::Scrolls;
 use time::format_description::well_known::Rfc3339;
 
 use super::{AdminLayout, ButtonForm, CsrfField, StaffView};
@@ -164,16 +166,20 @@ fn current_view(m: &DecommissionModel, d: Decommission) -> impl IntoView + use<>
             {d.reason_pdf_name.clone().map(|n| view! { <dt>"Reason document"</dt><dd><a href=format!("{base}/reason.pdf")>{n}</a></dd> })}
         </dl>
         <h2>"Stakeholders"</h2>
-        <table id="stakeholder-list">
-            <thead><tr><th>"Name"</th><th>"E-mail"</th><th>"Role"</th><th>"Decision"</th><th>"Link this step"</th><th></th></tr></thead>
-            <tbody>{rows}</tbody>
-        </table>
+        <Scrolls label="Stakeholders">
+            <table id="stakeholder-list">
+                <thead><tr><th>"Name"</th><th>"E-mail"</th><th>"Role"</th><th>"Decision"</th><th>"Link this step"</th><th></th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </Scrolls>
         {action}
         <h2>"Mail"</h2>
-        <table id="mail-list">
-            <thead><tr><th>"Queued"</th><th>"To"</th><th>"Step"</th><th>"Subject"</th><th>"State"</th><th>"Message-ID"</th><th></th></tr></thead>
-            <tbody>{mails}</tbody>
-        </table>
+        <Scrolls label="Mail">
+            <table id="mail-list">
+                <thead><tr><th>"Queued"</th><th>"To"</th><th>"Step"</th><th>"Subject"</th><th>"State"</th><th>"Message-ID"</th><th></th></tr></thead>
+                <tbody>{mails}</tbody>
+            </table>
+        </Scrolls>
     }
 }
 
@@ -248,15 +254,18 @@ fn step_action(d: &Decommission, base: &str, csrf: &str) -> AnyView {
             </form>
         }
         .into_any(),
-        DecommissionStep::Notify => view! {
+        DecommissionStep::Notify => {
+            let report = d.destroy_report.as_ref().map(|r| serde_json::to_string_pretty(r).unwrap_or_default());
+            view! {
             <h2>"Notify stakeholders of completion"</h2>
-            <pre class="report">{d.destroy_report.as_ref().map(|r| serde_json::to_string_pretty(r).unwrap_or_default())}</pre>
+            <Scrolls label="Destruction report"><pre class="report">{report}</pre></Scrolls>
             <form class="panel" method="post" action=format!("{base}/notify")>
                 <CsrfField token=csrf/>
                 <button type="submit">"E-mail every stakeholder that decommissioning is complete"</button>
             </form>
         }
-        .into_any(),
+        .into_any()
+        }
         DecommissionStep::Review => view! {
             <h2>"Conduct post-decommissioning review"</h2>
             <form class="panel" method="post" action=format!("{base}/review")>

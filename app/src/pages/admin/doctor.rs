@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use crate::pages::layout::Scrolls;
+
 use super::{AdminLayout, CsrfField, StaffView};
 use crate::{
     auth::Role,
@@ -113,7 +115,7 @@ pub fn fix_page(staff: StaffView, p: Proposal) -> impl Fn() -> AnyView + Clone +
                 } else {
                     view! { <p class="notice">"Already as the spec says: applying it changes nothing."</p> }.into_any()
                 }}
-                <pre class="diff">{lines}</pre>
+                <Scrolls label="The fix as a diff"><pre class="diff">{lines}</pre></Scrolls>
                 <form method="post" action=format!("/admin/doctor/fix/{}", p.fix)>
                     <CsrfField token=staff.csrf.clone()/>
                     <button type="submit">"Apply this fix"</button>

@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use crate::pages::layout::Scrolls;
+
 use super::when::when;
 
 use super::{AdminLayout, StaffView};
@@ -139,10 +141,12 @@ pub fn page(m: LogsModel) -> impl Fn() -> AnyView + Clone + Send + Sync + 'stati
                     m.scanned,
                     if m.next.is_some() { " (more follow on the next page)" } else { "" }
                 )}</p>
-                <table class="figures-table">
-                    <thead><tr><th>"Hour"</th><th>"Invocations"</th><th>"Errors"</th><th>"p50"</th><th>"p95"</th><th>"Max memory"</th></tr></thead>
-                    <tbody>{stats}</tbody>
-                </table>
+                <Scrolls label="Figures per hour">
+                    <table class="figures-table">
+                        <thead><tr><th>"Hour"</th><th>"Invocations"</th><th>"Errors"</th><th>"p50"</th><th>"p95"</th><th>"Max memory"</th></tr></thead>
+                        <tbody>{stats}</tbody>
+                    </table>
+                </Scrolls>
                 <h2>"Invocations"</h2>
                 <p id="logs-summary">{format!("{shown} invocation(s) shown, newest first, from {} events read.", m.scanned)}</p>
                 {invocations}

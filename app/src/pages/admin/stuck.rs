@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use crate::pages::layout::Scrolls;
+
 use super::when::when;
 
 use super::{AdminLayout, CsrfField, StaffView};
@@ -61,10 +63,12 @@ pub fn page(m: StuckModel) -> impl Fn() -> AnyView + Clone + Send + Sync + 'stat
                         <button type="submit">"Resize the selected again"</button>
                     </form>
                 })}
-                <table>
-                    <thead><tr><th></th><th>"Original"</th><th>"Uploaded"</th><th>"Reason"</th><th></th></tr></thead>
-                    <tbody>{rows}</tbody>
-                </table>
+                <Scrolls label="Uploads still processing">
+                    <table>
+                        <thead><tr><th></th><th>"Original"</th><th>"Uploaded"</th><th>"Reason"</th><th></th></tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </Scrolls>
                 <h2 id="left-behind">"Left behind by faults"</h2>
                 <p>"The orphan sweep removes originals no artwork names (an upload cut off between storing its file and recording it) and renditions of neither, and marks artworks whose original is gone."</p>
                 <h3>"Artworks whose original is gone"</h3>
@@ -75,7 +79,7 @@ pub fn page(m: StuckModel) -> impl Fn() -> AnyView + Clone + Send + Sync + 'stat
                         <tr><td><a href=format!("/uploaded/{}", a.id)>{a.original_filename.clone()}</a><div><code>{a.original_key.clone()}</code></div></td>
                         <td><time>{when(a.original_missing_since)}</time></td></tr>
                     }).collect_view();
-                    view! { <table id="missing-originals"><thead><tr><th>"Artwork"</th><th>"Missing since"</th></tr></thead><tbody>{rows}</tbody></table> }.into_any()
+                    view! { <Scrolls label="Originals missing"><table id="missing-originals"><thead><tr><th>"Artwork"</th><th>"Missing since"</th></tr></thead><tbody>{rows}</tbody></table></Scrolls> }.into_any()
                 }}
                 <h3>"Removed lately"</h3>
                 {if m.swept.is_empty() {
@@ -84,7 +88,7 @@ pub fn page(m: StuckModel) -> impl Fn() -> AnyView + Clone + Send + Sync + 'stat
                     let rows = m.swept.iter().map(|e| view! {
                         <tr><td><time>{when(e.at)}</time></td><td>{e.action.clone()}</td><td><code>{e.subject.clone()}</code></td></tr>
                     }).collect_view();
-                    view! { <table id="swept"><thead><tr><th>"When"</th><th>"What"</th><th>"Object"</th></tr></thead><tbody>{rows}</tbody></table> }.into_any()
+                    view! { <Scrolls label="Objects swept"><table id="swept"><thead><tr><th>"When"</th><th>"What"</th><th>"Object"</th></tr></thead><tbody>{rows}</tbody></table></Scrolls> }.into_any()
                 }}
             </AdminLayout>
         }

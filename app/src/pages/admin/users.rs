@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use crate::pages::layout::Scrolls;
+
 use super::{AdminLayout, CsrfField, StaffView};
 use crate::auth::User;
 
@@ -47,10 +49,12 @@ pub fn page(m: UsersModel) -> impl Fn() -> AnyView + Clone + Send + Sync + 'stat
             <AdminLayout title="Accounts".to_string() staff=m.staff>
                 <h1>"Accounts"</h1>
                 {m.error.map(|e| view! { <p class="reason" role="alert">{e}</p> })}
-                <table>
-                    <thead><tr><th>"E-mail"</th><th>"Role"</th><th>"State"</th><th></th></tr></thead>
-                    <tbody>{rows}</tbody>
-                </table>
+                <Scrolls label="Accounts">
+                    <table>
+                        <thead><tr><th>"E-mail"</th><th>"Role"</th><th>"State"</th><th></th></tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </Scrolls>
                 <h2>"New account"</h2>
                 <form class="panel" method="post" action="/admin/users">
                     <CsrfField token=csrf.clone()/>
