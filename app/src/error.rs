@@ -152,9 +152,10 @@ impl UploadError {
 pub enum PageError {
     #[error("not found")]
     NotFound,
-    /// Signed in, but the role does not allow this.
-    #[error("forbidden")]
-    Forbidden,
+    /// Signed in, but the role does not allow this; the page says what to
+    /// do instead.
+    #[error("forbidden: {}", .0.title)]
+    Forbidden(Denied),
     /// A form without this session's CSRF token: forged, or from an old page.
     #[error("the form's CSRF token is missing or wrong")]
     CsrfRejected,
@@ -180,6 +181,20 @@ pub enum PageError {
     Unavailable(Unavailable),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
+}
+
+/// Why a signed-in person may not do something, in the words of the page
+/// that tells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Denied {
+    pub title: &'static str,
+    pub why: &'static str,
+}
+
+impl Denied {
+    /// The admin-only pages and actions, refused to support staff.
+    pub const ADMINS_ONLY: Denied =
+        Denied { title: "Not allowed", why: "Only admins may do this. Ask an admin if you need it done." };
 }
 
 /// What a 503 page says is unavailable.
@@ -449,7 +464,7 @@ impl PageError {
     pub fn status(&self) -> StatusCode {
         match self {
             PageError::NotFound => StatusCode::NOT_FOUND,
-            PageError::Forbidden | PageError::CsrfRejected | PageError::Refused(_) => StatusCode::FORBIDDEN,
+            PageError::Forbidden(_) | PageError::CsrfRejected | PageError::Refused(_) => StatusCode::FORBIDDEN,
             PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
             PageError::Conflict(_) => StatusCode::CONFLICT,
             PageError::LinkRefused(LinkRefused::Unknown) => StatusCode::NOT_FOUND,
@@ -466,9 +481,7 @@ impl PageError {
             |title: &'static str, msg: String| pages::render(path, status, pages::admin::notice::page(title, msg));
         match self {
             PageError::NotFound => pages::render(path, status, pages::not_found::page()).await,
-            PageError::Forbidden => {
-                notice("Not allowed", "Only admins may do this. Ask an admin if you need it done.".to_string()).await
-            }
+            PageError::Forbidden(denied) => notice(denied.title, denied.why.to_string()).await,
             PageError::CsrfRejected => {
                 let msg =
                     "This form is out of date or did not come from Easel. Go back, reload the page and try again.";
@@ -700,6 +713,14 @@ mod tests {
                     ),
                 )
                 .route("/link/{secret}", get(|| async { Err::<(), _>(PageError::LinkRefused(LinkRefused::Used)) }))
+                .route("/admins-only", get(|| async { Err::<(), _>(PageError::Forbidden(Denied::ADMINS_ONLY)) }))
+                .route(
+                    "/denied",
+                    get(|| async {
+                        let denied = Denied { title: "An admin must do this", why: "Ask an admin to recreate it." };
+                        Err::<(), _>(PageError::Forbidden(denied))
+                    }),
+                )
                 .route("/aws-refused", get(|| async { Err::<(), _>(PageError::from(access_denied())) }))
                 .route(
                     "/aws-refused-while",
@@ -748,6 +769,19 @@ mod tests {
             "{body}"
         );
         assert!(!body.contains("SECRET-REQUEST-ID"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn a_refusal_says_in_its_own_words_what_to_do_instead() {
+        let app = app();
+        let (status, headers, body) = answer(&app, "GET", "/admins-only").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(is_page(&headers, &body), "{body}");
+        assert!(body.contains("Not allowed") && body.contains("Only admins may do this"), "{body}");
+        let (status, _, body) = answer(&app, "GET", "/denied").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(body.contains("An admin must do this") && body.contains("Ask an admin to recreate it."), "{body}");
+        assert!(!body.contains("Only admins may do this"), "{body}");
     }
 
     #[tokio::test]

@@ -13,7 +13,7 @@ use crate::{
         Role,
         sessions::{self, COOKIE, Session},
     },
-    error::PageError,
+    error::{Denied, PageError},
     state::AppState,
 };
 
@@ -46,7 +46,7 @@ pub async fn require_staff(State(state): State<AppState>, mut req: Request, next
 
 pub async fn require_admin(Extension(session): Extension<Session>, req: Request, next: Next) -> Response {
     if session.user.role != Role::Admin {
-        return PageError::Forbidden.into_response();
+        return PageError::Forbidden(Denied::ADMINS_ONLY).into_response();
     }
     next.run(req).await
 }

@@ -146,7 +146,6 @@ async fn sessions_waiting_for_a_lock(app: &TestApp) -> i64 {
     .unwrap()
 }
 
-/// Every object version and delete marker left in `bucket`.
 /// The keys of every version and delete marker still in `bucket`.
 async fn versions_left(app: &TestApp, bucket: &str) -> Vec<String> {
     let out = app.s3.list_object_versions().bucket(bucket).send().await.unwrap();

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::client_addr::ClientAddr;
 use crate::{
     auth::{Role, Session},
-    error::PageError,
+    error::{Denied, PageError},
     extract::{CsrfForm, CsrfOnly, PathOr404},
     pages::{self, admin::backups::RestoreModel},
     state::AppState,
@@ -19,14 +19,12 @@ use crate::{
 
 /// A restore into a deleted resized bucket makes the bucket again, which is
 /// the doctor's `resized.location` fix: admins only, as every fix.
-const NEEDS_ADMIN: &str = "The resized bucket does not exist, and a restore would create it again first. \
+const NEEDS_ADMIN: Denied = Denied {
+    title: "An admin must recreate the bucket",
+    why: "The resized bucket does not exist, and a restore would create it again first. \
      Creating a bucket is one of the doctor's fixes, which only admins apply: ask an admin to run this restore \
-     (or to recreate the bucket from /admin/doctor), then restore as usual.";
-
-async fn needs_admin(path: &str) -> Response {
-    let page = pages::admin::notice::page("An admin must recreate the bucket", NEEDS_ADMIN.to_string());
-    pages::render(path, StatusCode::FORBIDDEN, page).await
-}
+     (or to recreate the bucket from /admin/doctor), then restore as usual.",
+};
 
 /// Starts a restore of what the dry run lists now (verified again here).
 pub async fn start_restore(
@@ -37,7 +35,7 @@ pub async fn start_restore(
 ) -> Result<Response, PageError> {
     let comparison = backups::verify(&state.support).await.map_err(PageError::from_aws_work)?;
     if !comparison.resized_exists && session.user.role != Role::Admin {
-        return Ok(needs_admin("/admin/backups").await);
+        return Err(PageError::Forbidden(NEEDS_ADMIN));
     }
     if !comparison.backup_exists {
         return Err(PageError::BadRequest(
@@ -87,7 +85,7 @@ pub async fn resume_restore(
     let exists =
         backups::bucket_exists(&support.s3, &support.buckets.resized).await.map_err(PageError::from_aws_work)?;
     if !exists && session.user.role != Role::Admin {
-        return Ok(needs_admin(&path).await);
+        return Err(PageError::Forbidden(NEEDS_ADMIN));
     }
     // Only the request whose claim succeeds spawns a copier.
     backups::record_resume(&state.pool, &run, &session.actor(), client.0.into()).await?;
