@@ -60,6 +60,29 @@ impl AwsError {
         }
     }
 
+    /// A request the SDK could not build: our bug, never the service's absence.
+    pub fn unbuilt(service: Service, op: &'static str, e: aws_sdk_s3::error::BuildError) -> Self {
+        AwsError {
+            service,
+            op,
+            answer: "the request could not be built".to_owned(),
+            unavailable: false,
+            detail: DisplayErrorContext(e).to_string(),
+        }
+    }
+
+    /// The answer's body broke off (or stalled past the read timeout): the
+    /// service stopped answering halfway.
+    pub fn broken_off(service: Service, op: &'static str, e: impl std::error::Error) -> Self {
+        AwsError {
+            service,
+            op,
+            answer: "the answer broke off".to_owned(),
+            unavailable: true,
+            detail: DisplayErrorContext(e).to_string(),
+        }
+    }
+
     /// What a page says: the service, the call, and what came of it.
     pub fn page_text(&self) -> String {
         format!("{} {} failed: {}", self.service.name(), self.op, self.answer)

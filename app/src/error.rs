@@ -382,22 +382,23 @@ impl From<StorageError> for PageError {
 
 impl From<crate::aws::AwsError> for PageError {
     fn from(e: crate::aws::AwsError) -> Self {
-        if e.unavailable {
-            tracing::warn!(error = %e, "an AWS service is unavailable");
-            return PageError::Unavailable(e.service.into());
-        }
         PageError::from_aws_work(anyhow::Error::new(e))
     }
 }
 
 impl From<crate::storage::live::ConfigError> for PageError {
     fn from(e: crate::storage::live::ConfigError) -> Self {
-        if e.is_unavailable() {
-            tracing::warn!(error = %e, "file storage is unavailable");
-            return PageError::Unavailable(Unavailable::Storage);
-        }
         PageError::from_aws_work(anyhow::Error::new(e))
     }
+}
+
+/// The failed AWS call `cause` is or carries (storage's errors carry one
+/// with the bucket and key it was about).
+fn aws_call<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a crate::aws::AwsError> {
+    cause
+        .downcast_ref::<crate::aws::AwsError>()
+        .or_else(|| cause.downcast_ref::<StorageError>().and_then(StorageError::call))
+        .or_else(|| cause.downcast_ref::<crate::storage::live::ConfigError>().and_then(|c| c.call()))
 }
 
 /// AWS's own short answer, if `cause` is a failed AWS call: the service or
@@ -409,16 +410,16 @@ fn aws_answer(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
         return Some(aws.page_text());
     }
     match cause.downcast_ref::<ConfigError>() {
-        Some(ConfigError::S3 { what, bucket, answer, .. }) => {
-            return Some(format!("{what} on bucket {bucket} failed: {answer}"));
+        Some(ConfigError::S3 { bucket, call }) => {
+            return Some(format!("{} on bucket {bucket} failed: {}", call.op, call.answer));
         }
         // Our own refusal, in our own words.
         Some(refused @ ConfigError::InvalidPolicy { .. }) => return Some(refused.to_string()),
         None => {}
     }
     match cause.downcast_ref::<StorageError>() {
-        Some(StorageError::S3 { op, bucket, key, answer, .. }) => {
-            Some(format!("S3 {op} on {bucket}/{key} failed: {answer}"))
+        Some(StorageError::S3 { bucket, key, call }) => {
+            Some(format!("S3 {} on {bucket}/{key} failed: {}", call.op, call.answer))
         }
         _ => None,
     }
@@ -430,17 +431,11 @@ impl PageError {
     /// that did not answer, else AWS's answer as a 502.
     pub fn from_aws_work(e: anyhow::Error) -> Self {
         for cause in e.chain() {
-            if let Some(aws) = cause.downcast_ref::<crate::aws::AwsError>()
+            if let Some(aws) = aws_call(cause)
                 && aws.unavailable
             {
-                tracing::warn!(error = %format!("{e:#}"), "an AWS service is unavailable");
+                tracing::warn!(error = %format!("{e:#}"), service = aws.service.name(), "an AWS service is unavailable");
                 return PageError::Unavailable(aws.service.into());
-            }
-            let storage_down = cause.downcast_ref::<StorageError>().is_some_and(StorageError::is_unavailable)
-                || cause.downcast_ref::<crate::storage::live::ConfigError>().is_some_and(|c| c.is_unavailable());
-            if storage_down {
-                tracing::warn!(error = %format!("{e:#}"), "file storage is unavailable");
-                return PageError::Unavailable(Unavailable::Storage);
             }
             if let Some(db) = cause.downcast_ref::<sqlx::Error>()
                 && database_unavailable(db)

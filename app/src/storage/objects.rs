@@ -5,32 +5,32 @@
 use aws_sdk_s3::{
     Client,
     config::http::HttpResponse,
-    error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
+    error::{ProvideErrorMetadata, SdkError},
     primitives::ByteStream,
 };
+
+use crate::aws::{AwsError, Service};
 use easel_resizer::{image::ImageFormat, keys::ArtworkId, manifest::Manifest};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
-    #[error("S3 {op} on {bucket}/{key} failed: {detail}")]
-    S3 {
-        op: &'static str,
-        bucket: String,
-        key: String,
-        /// For a page (`aws::answer`); `detail` is for the log.
-        answer: String,
-        detail: String,
-        /// S3 did not answer in time, could not be reached, or answered a
-        /// 5xx: worth a 503 and a retry, not a bug.
-        unavailable: bool,
-    },
+    #[error("S3 {} on {bucket}/{key} failed: {}", .call.op, .call.detail)]
+    S3 { bucket: String, key: String, call: AwsError },
     #[error("the manifest at {bucket}/{key} is not valid JSON: {detail}")]
     BadManifest { bucket: String, key: String, detail: String },
 }
 
 impl StorageError {
+    /// The failed S3 call, if that is what this is.
+    pub fn call(&self) -> Option<&AwsError> {
+        match self {
+            StorageError::S3 { call, .. } => Some(call),
+            StorageError::BadManifest { .. } => None,
+        }
+    }
+
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, StorageError::S3 { unavailable: true, .. })
+        self.call().is_some_and(|c| c.unavailable)
     }
 }
 
@@ -40,31 +40,12 @@ fn s3_err<E: std::error::Error + ProvideErrorMetadata + 'static>(
     key: &str,
     e: SdkError<E, HttpResponse>,
 ) -> StorageError {
-    let (unavailable, answer) = (crate::aws::unavailable(&e), crate::aws::answer(&e));
-    failed(op, bucket, key, e, answer, unavailable)
+    StorageError::S3 { bucket: bucket.to_owned(), key: key.to_owned(), call: AwsError::new(Service::S3, op, e) }
 }
 
 /// The answer's body broke off (or stalled past the read timeout).
 fn body_err(op: &'static str, bucket: &str, key: &str, e: impl std::error::Error) -> StorageError {
-    failed(op, bucket, key, e, "the answer broke off".to_owned(), true)
-}
-
-fn failed(
-    op: &'static str,
-    bucket: &str,
-    key: &str,
-    e: impl std::error::Error,
-    answer: String,
-    unavailable: bool,
-) -> StorageError {
-    StorageError::S3 {
-        op,
-        bucket: bucket.to_owned(),
-        key: key.to_owned(),
-        answer,
-        detail: format!("{}", DisplayErrorContext(e)),
-        unavailable,
-    }
+    StorageError::S3 { bucket: bucket.to_owned(), key: key.to_owned(), call: AwsError::broken_off(Service::S3, op, e) }
 }
 
 /// Stores a merchant's original. The bucket's default encryption applies;

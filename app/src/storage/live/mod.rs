@@ -4,7 +4,9 @@
 //! setting is put, and a policy is validated before it is written (an
 //! invalid policy breaks every object call on the emulator).
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::error::ProvideErrorMetadata;
+
+use crate::aws::{AwsError, Service};
 use serde_json::Value;
 
 mod read;
@@ -18,43 +20,31 @@ pub use write::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{what} on bucket {bucket} failed: {detail}")]
-    S3 {
-        what: &'static str,
-        bucket: String,
-        /// For a page (`aws::answer`); `detail` is for the log.
-        answer: String,
-        detail: String,
-        /// S3 did not answer (see `aws::unavailable`).
-        unavailable: bool,
-    },
+    #[error("{} on bucket {bucket} failed: {}", .call.op, .call.detail)]
+    S3 { bucket: String, call: AwsError },
     #[error("refusing to write an invalid policy to {bucket}: {reason}")]
     InvalidPolicy { bucket: String, reason: String },
 }
 
 fn s3_err<E: std::error::Error + ProvideErrorMetadata + 'static>(
-    what: &'static str,
+    op: &'static str,
     bucket: &str,
     e: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
 ) -> ConfigError {
-    let (unavailable, answer) = (crate::aws::unavailable(&e), crate::aws::answer(&e));
-    ConfigError::S3 { what, bucket: bucket.to_owned(), answer, detail: DisplayErrorContext(e).to_string(), unavailable }
+    ConfigError::S3 { bucket: bucket.to_owned(), call: AwsError::new(Service::S3, op, e) }
 }
 
-/// A request we could not even build: our bug, never S3's absence.
-fn build_err(what: &'static str, bucket: &str, e: aws_sdk_s3::error::BuildError) -> ConfigError {
-    ConfigError::S3 {
-        what,
-        bucket: bucket.to_owned(),
-        answer: "the request could not be built".to_owned(),
-        detail: DisplayErrorContext(e).to_string(),
-        unavailable: false,
-    }
+fn build_err(op: &'static str, bucket: &str, e: aws_sdk_s3::error::BuildError) -> ConfigError {
+    ConfigError::S3 { bucket: bucket.to_owned(), call: AwsError::unbuilt(Service::S3, op, e) }
 }
 
 impl ConfigError {
-    pub fn is_unavailable(&self) -> bool {
-        matches!(self, ConfigError::S3 { unavailable: true, .. })
+    /// The failed S3 call, if that is what this is.
+    pub fn call(&self) -> Option<&AwsError> {
+        match self {
+            ConfigError::S3 { call, .. } => Some(call),
+            ConfigError::InvalidPolicy { .. } => None,
+        }
     }
 }
 
