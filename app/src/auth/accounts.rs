@@ -9,8 +9,7 @@ use super::{
     Email, Role, User, password,
     users::{self, CreateUserError},
 };
-use crate::audit::Origin;
-use crate::audit::{self, Actor, AuditAction, NewEvent};
+use crate::audit::{self, Actor, AuditAction, NewEvent, Origin};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
