@@ -102,9 +102,6 @@ export async function signInAsNewAdmin(page) {
   return email;
 }
 
-// axe-core on the page as it stands, then screenshots at a desktop and a
-// phone width. Fails on any serious or critical violation, naming each
-// rule and the elements it found.
 // Whether the page is wider than the viewport, and the outermost elements
 // that stick out (those inside a box that scrolls or clips do not count).
 async function widerThanViewport(page) {
@@ -131,26 +128,30 @@ async function widerThanViewport(page) {
   });
 }
 
-export async function checkAccessible(page, name) {
+// axe-core on the page as it stands: fails on any serious or critical
+// violation, naming each rule and the elements it found. Returns how many
+// violations of any impact it saw.
+async function axeFindsNothingSerious(page, where) {
   const { AxeBuilder } = await import('@axe-core/playwright');
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   const said = bad.map((v) => `${v.impact} ${v.id}: ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
-  if (bad.length) throw new Error(`axe-core on ${name} (${page.url()}):\n  ${said.join('\n  ')}`);
-  for (const width of [1280, 375]) {
-    await page.setViewportSize({ width, height: width === 1280 ? 900 : 812 });
-    await screenshot(page, `a11y-${name}-${width}`);
-  }
-  // A phone: the page fits its width (a wide table scrolls inside its own
-  // box), and axe sees nothing serious there either.
+  if (bad.length) throw new Error(`axe-core on ${where} (${page.url()}):\n  ${said.join('\n  ')}`);
+  return violations.length;
+}
+
+// axe-core at a desktop width, then at a phone's 375 px, where the page
+// must also fit the width (a wide table scrolls inside its own box), with
+// a screenshot at each width.
+export async function checkAccessible(page, name) {
+  const seen = await axeFindsNothingSerious(page, name);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await screenshot(page, `a11y-${name}-1280`);
+  await page.setViewportSize({ width: 375, height: 812 });
+  await screenshot(page, `a11y-${name}-375`);
   const overflow = await widerThanViewport(page);
   if (overflow) throw new Error(`${name} (${page.url()}) is ${overflow.width} px wide at 375 px:\n  ${overflow.culprits.join('\n  ')}`);
-  const narrow = await new AxeBuilder({ page }).analyze();
-  const badNarrow = narrow.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  if (badNarrow.length) {
-    const saidNarrow = badNarrow.map((v) => `${v.impact} ${v.id}: ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
-    throw new Error(`axe-core on ${name} at 375 px (${page.url()}):\n  ${saidNarrow.join('\n  ')}`);
-  }
+  await axeFindsNothingSerious(page, `${name} at 375 px`);
   await page.setViewportSize({ width: 1280, height: 900 });
-  return result.violations.length;
+  return seen;
 }
